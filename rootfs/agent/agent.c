@@ -1,0 +1,518 @@
+/* berth-agent: the guest half of the engine <-> guest channel.
+ *
+ * One thread, one poll loop. It reads frames (protocol.h) from the channel
+ * device, runs processes with piped or pty stdio and streams their output back,
+ * and drives crun for containers. It is a child subreaper, so container init
+ * processes that crun leaves behind are reaped here and their exits reported.
+ * A bad frame is answered with BT_ERROR or skipped; nothing a frame says can
+ * make the agent exit. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+#define MAX_PROCS 256
+#define MAX_STRS 512
+#define CRUN "/usr/bin/crun"
+
+struct proc {
+  int used;
+  uint32_t id;
+  pid_t pid;          /* the process whose exit is reported */
+  pid_t helper;       /* `crun create` while it runs, else 0 */
+  int in, out, err;   /* our ends; -1 when closed */
+  int exited, status;
+  char name[128];     /* container name, or "" for a plain process */
+  char bundle[256];
+};
+
+static struct proc procs[MAX_PROCS];
+static int chan = -1;
+static uint8_t rbuf[2 * (BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER)];
+static size_t rlen;
+
+uint32_t bt_crc32(const uint8_t *p, size_t n) {
+  static uint32_t table[256];
+  if (!table[1])
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      table[i] = c;
+    }
+  uint32_t c = 0xffffffffu;
+  while (n--) c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+static void put32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
+static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* patience: how many 100 ms waits for a full pipe before the rest is dropped
+ * (-1: forever, for the channel, which the engine always drains) */
+static void write_all_wait(int fd, const uint8_t *p, size_t n, int patience) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && patience != 0) {
+        struct pollfd q = {fd, POLLOUT, 0};
+        if (poll(&q, 1, 100) == 0 && patience > 0) patience--;
+        continue;
+      }
+      return;
+    }
+    p += w; n -= w;
+  }
+}
+static void write_all(int fd, const uint8_t *p, size_t n) { write_all_wait(fd, p, n, -1); }
+
+static void send_frame(uint8_t type, uint32_t id, const void *data, size_t n) {
+  static uint8_t out[BT_HEADER + 65536 + BT_TRAILER];
+  const uint8_t *d = data;
+  do { /* long payloads go out as several frames of the same type */
+    size_t part = n > 65536 ? 65536 : n;
+    out[0] = BT_MAGIC0; out[1] = BT_MAGIC1; out[2] = type; out[3] = 0;
+    put32(out + 4, id); put32(out + 8, part);
+    if (part) memcpy(out + BT_HEADER, d, part);
+    put32(out + BT_HEADER + part, bt_crc32(out, BT_HEADER + part));
+    write_all(chan, out, BT_HEADER + part + BT_TRAILER);
+    d += part; n -= part;
+  } while (n);
+}
+
+static void send_text(uint8_t type, uint32_t id, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  send_frame(type, id, msg, n < 0 ? 0 : (size_t)n >= sizeof msg ? sizeof msg - 1 : (size_t)n);
+}
+
+/* Payload = a list of (u32 length, bytes) strings; each is NUL-terminated in place
+ * by copying into a scratch area, so handlers can use them as C strings. */
+struct strs { int n; char *s[MAX_STRS]; size_t len[MAX_STRS]; };
+static char scratch[BT_MAX_PAYLOAD + MAX_STRS];
+
+static int parse_strs(const uint8_t *p, size_t n, struct strs *out) {
+  size_t off = 0, so = 0;
+  out->n = 0;
+  while (off < n) {
+    if (n - off < 4 || out->n == MAX_STRS) return -1;
+    uint32_t l = get32(p + off);
+    off += 4;
+    if (l > n - off) return -1;
+    memcpy(scratch + so, p + off, l);
+    scratch[so + l] = 0;
+    out->s[out->n] = scratch + so;
+    out->len[out->n++] = l;
+    so += l + 1; off += l;
+  }
+  return 0;
+}
+
+static struct proc *find_id(uint32_t id) {
+  for (int i = 0; i < MAX_PROCS; i++) if (procs[i].used && procs[i].id == id) return &procs[i];
+  return NULL;
+}
+static struct proc *find_name(const char *name) {
+  for (int i = 0; i < MAX_PROCS; i++) if (procs[i].used && procs[i].name[0] && !strcmp(procs[i].name, name)) return &procs[i];
+  return NULL;
+}
+static struct proc *new_proc(uint32_t id) {
+  if (find_id(id)) return NULL;
+  for (int i = 0; i < MAX_PROCS; i++)
+    if (!procs[i].used) {
+      memset(&procs[i], 0, sizeof procs[i]);
+      procs[i].used = 1; procs[i].id = id; procs[i].in = procs[i].out = procs[i].err = -1;
+      return &procs[i];
+    }
+  return NULL;
+}
+
+static void close_fd(int *fd) { if (*fd >= 0) close(*fd); *fd = -1; }
+
+/* A process is finished once it was reaped and its output fully drained. */
+static void maybe_finish(struct proc *p) {
+  if (!p->exited || p->helper || p->out >= 0 || p->err >= 0) return;
+  int32_t code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
+  uint8_t b[4];
+  put32(b, (uint32_t)code);
+  send_frame(BT_EXIT, p->id, b, 4);
+  close_fd(&p->in);
+  p->used = 0;
+}
+
+/* fork + exec with stdio wired to pipes (or a pty). Returns the pid or -1 (errno set). */
+static pid_t spawn(struct proc *p, char **argv, char **envp, const char *cwd, int flags) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ex[2];
+  int master = -1;
+  if (pipe2(ex, O_CLOEXEC) < 0) return -1;
+  if (flags & BT_F_TTY) {
+    int slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) < 0) { close(ex[0]); close(ex[1]); return -1; }
+    in[0] = slave; out[1] = dup(slave); err[1] = dup(slave);
+  } else {
+    if (flags & BT_F_STDIN) { if (pipe2(in, O_CLOEXEC) < 0) return -1; }
+    else in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) return -1;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setsid();
+    if (flags & BT_F_TTY) ioctl(in[0], TIOCSCTTY, 0);
+    dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
+    for (int fd = 3; fd < 1024; fd++) if (fd != ex[1]) close(fd);
+    if (cwd && *cwd && chdir(cwd) < 0) { int e = errno; write(ex[1], &e, sizeof e); _exit(127); }
+    execvpe(argv[0], argv, envp);
+    int e = errno;
+    write(ex[1], &e, sizeof e);
+    _exit(e == ENOENT ? 127 : 126);
+  }
+  int saved = errno;
+  close(ex[1]);
+  if (in[0] >= 0) close(in[0]);
+  if (out[1] >= 0) close(out[1]);
+  if (err[1] >= 0) close(err[1]);
+  if (pid < 0) { close(ex[0]); errno = saved; return -1; }
+  int e = 0;
+  ssize_t r;
+  do r = read(ex[0], &e, sizeof e); while (r < 0 && errno == EINTR);
+  close(ex[0]);
+  if (flags & BT_F_TTY) { p->in = master; p->out = dup(master); p->err = -1; fcntl(p->out, F_SETFD, FD_CLOEXEC); fcntl(master, F_SETFD, FD_CLOEXEC); }
+  else { p->in = in[1]; p->out = out[0]; p->err = err[0]; }
+  if (p->in >= 0) fcntl(p->in, F_SETFL, O_NONBLOCK);
+  if (p->out >= 0) fcntl(p->out, F_SETFL, O_NONBLOCK);
+  if (p->err >= 0) fcntl(p->err, F_SETFL, O_NONBLOCK);
+  if (r == sizeof e) { /* exec failed: the child exits 126/127 and we report why */
+    send_text(BT_STDERR, p->id, "%s: %s\n", argv[0], strerror(e));
+  }
+  return pid;
+}
+
+static void do_exec(uint32_t id, uint8_t flags, struct strs *a) {
+  /* strings: argc, envc, argv..., env..., cwd */
+  if (a->n < 3) { send_text(BT_ERROR, id, "exec: malformed request"); return; }
+  int argc = atoi(a->s[0]), envc = atoi(a->s[1]);
+  if (argc < 1 || envc < 0 || argc + envc + 3 != a->n) { send_text(BT_ERROR, id, "exec: malformed request"); return; }
+  struct proc *p = new_proc(id);
+  if (!p) { send_text(BT_ERROR, id, "exec: id in use or too many processes"); return; }
+  char *argv[MAX_STRS + 1], *envp[MAX_STRS + 1];
+  for (int i = 0; i < argc; i++) argv[i] = a->s[2 + i];
+  argv[argc] = NULL;
+  for (int i = 0; i < envc; i++) envp[i] = a->s[2 + argc + i];
+  envp[envc] = NULL;
+  pid_t pid = spawn(p, argv, envp, a->s[2 + argc + envc], flags);
+  if (pid < 0) { send_text(BT_ERROR, id, "exec: %s", strerror(errno)); p->used = 0; return; }
+  p->pid = pid;
+}
+
+static int write_file(const char *path, const char *data, size_t n, mode_t mode) {
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return -1;
+  size_t off = 0;
+  while (off < n) {
+    ssize_t w = write(fd, data + off, n - off);
+    if (w < 0) { if (errno == EINTR) continue; close(fd); return -1; }
+    off += w;
+  }
+  if (close(fd) < 0) return -1;
+  return rename(tmp, path);
+}
+
+static int mkdirs(const char *path) {
+  char b[512];
+  snprintf(b, sizeof b, "%s", path);
+  for (char *s = b + 1; *s; s++)
+    if (*s == '/') { *s = 0; if (mkdir(b, 0755) < 0 && errno != EEXIST) return -1; *s = '/'; }
+  return mkdir(b, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* overlay of the given lower dirs (top first, like overlayfs) with a fresh tmpfs
+ * holding upper and work, so writes never reach the 9p share. */
+static void do_mount_overlay(uint32_t id, struct strs *a) {
+  if (a->n < 2) { send_text(BT_ERROR, id, "mount: malformed request"); return; }
+  const char *target = a->s[0];
+  char state[512], upper[600], work[600], opts[8192];
+  snprintf(state, sizeof state, "%s.rw", target);
+  if (mkdirs(target) < 0 || mkdirs(state) < 0) { send_text(BT_ERROR, id, "mount: cannot create %s: %s", target, strerror(errno)); return; }
+  if (mount("tmpfs", state, "tmpfs", 0, "mode=0755") < 0) { send_text(BT_ERROR, id, "mount: tmpfs on %s: %s", state, strerror(errno)); return; }
+  snprintf(upper, sizeof upper, "%s/upper", state);
+  snprintf(work, sizeof work, "%s/work", state);
+  mkdir(upper, 0755); mkdir(work, 0755);
+  size_t o = snprintf(opts, sizeof opts, "lowerdir=");
+  for (int i = 1; i < a->n && o < sizeof opts; i++) o += snprintf(opts + o, sizeof opts - o, "%s%s", i > 1 ? ":" : "", a->s[i]);
+  if (o < sizeof opts) o += snprintf(opts + o, sizeof opts - o, ",upperdir=%s,workdir=%s", upper, work);
+  if (o >= sizeof opts) { umount(state); send_text(BT_ERROR, id, "mount: too many layers"); return; }
+  if (mount("overlay", target, "overlay", 0, opts) < 0) { int e = errno; umount(state); send_text(BT_ERROR, id, "mount: overlay on %s: %s", target, strerror(e)); return; }
+  send_frame(BT_OK, id, NULL, 0);
+}
+
+/* crun subcommands that finish quickly run synchronously: their stderr becomes the error. */
+static int run_crun(uint32_t id, char *const argv[]) {
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) < 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int nul = open("/dev/null", O_RDWR);
+    dup2(nul, 0); dup2(nul, 1); dup2(err[1], 2);
+    execv(CRUN, argv);
+    _exit(127);
+  }
+  close(err[1]);
+  char msg[400];
+  size_t n = 0;
+  ssize_t r;
+  while ((r = read(err[0], msg + n, sizeof msg - 1 - n)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) n += r;
+  close(err[0]);
+  msg[n] = 0;
+  while (n && (msg[n - 1] == '\n')) msg[--n] = 0;
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  send_text(BT_ERROR, id, "%s", n ? msg : "crun failed");
+  return -1;
+}
+
+static void do_ct_create(uint32_t id, uint8_t flags, struct strs *a) {
+  if (a->n != 3 || !a->len[0]) { send_text(BT_ERROR, id, "create: malformed request"); return; }
+  if (find_name(a->s[0])) { send_text(BT_ERROR, id, "create: container %s exists", a->s[0]); return; }
+  struct proc *p = new_proc(id);
+  if (!p) { send_text(BT_ERROR, id, "create: id in use or too many processes"); return; }
+  snprintf(p->name, sizeof p->name, "%s", a->s[0]);
+  snprintf(p->bundle, sizeof p->bundle, "%s", a->s[1]);
+  char path[400], pidfile[400];
+  snprintf(path, sizeof path, "%s/config.json", p->bundle);
+  snprintf(pidfile, sizeof pidfile, "%s/pid", p->bundle);
+  if (mkdirs(p->bundle) < 0 || write_file(path, a->s[2], a->len[2], 0644) < 0) {
+    send_text(BT_ERROR, id, "create: cannot write %s: %s", path, strerror(errno)); p->used = 0; return;
+  }
+  /* `crun create` returns once the container waits for `start`; its init keeps our pipes. */
+  char *argv[] = {"crun", "create", "--bundle", p->bundle, "--pid-file", pidfile, p->name, NULL};
+  pid_t pid = spawn(p, argv, (char *[]){NULL}, "/", flags | BT_F_STDIN);
+  if (pid < 0) { send_text(BT_ERROR, id, "create: %s", strerror(errno)); p->used = 0; return; }
+  p->helper = pid;
+}
+
+static void helper_done(struct proc *p, int st) {
+  p->helper = 0;
+  char pidfile[400], buf[32] = {0};
+  snprintf(pidfile, sizeof pidfile, "%s/pid", p->bundle);
+  int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && fd >= 0 && read(fd, buf, sizeof buf - 1) > 0) {
+    p->pid = atoi(buf);
+    close(fd);
+    send_frame(BT_OK, p->id, NULL, 0);
+    return;
+  }
+  if (fd >= 0) close(fd);
+  /* creation failed: whatever crun said went out as BT_STDERR; the request fails */
+  send_text(BT_ERROR, p->id, "create: crun exited with %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  close_fd(&p->in); close_fd(&p->out); close_fd(&p->err);
+  p->used = 0;
+}
+
+static void do_ct_simple(uint32_t id, uint8_t type, struct strs *a) {
+  if (a->n < 1 || !a->len[0] || (type == BT_CT_KILL && a->n != 2)) { send_text(BT_ERROR, id, "container: malformed request"); return; }
+  char *argv[8] = {"crun"};
+  if (type == BT_CT_START) { argv[1] = "start"; argv[2] = a->s[0]; }
+  else if (type == BT_CT_KILL) { argv[1] = "kill"; argv[2] = a->s[0]; argv[3] = a->s[1]; }
+  else { argv[1] = "delete"; argv[2] = "-f"; argv[3] = a->s[0]; }
+  if (run_crun(id, argv) == 0) send_frame(BT_OK, id, NULL, 0);
+}
+
+static void handle(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t n) {
+  struct strs a;
+  switch (type) {
+  case BT_HELLO:
+    send_frame(BT_READY, id, BT_VERSION, strlen(BT_VERSION));
+    return;
+  case BT_STDIN: {
+    struct proc *pr = find_id(id);
+    if (!pr || pr->in < 0) return; /* the process is gone: input is dropped, like a closed pipe */
+    if (n == 0) { close_fd(&pr->in); return; }
+    /* a process that does not read its stdin must not stall the agent: 5 s, then drop */
+    write_all_wait(pr->in, p, n, 50);
+    return;
+  }
+  case BT_SIGNAL: {
+    struct proc *pr = find_id(id);
+    if (n != 4) { send_text(BT_ERROR, id, "signal: malformed request"); return; }
+    if (pr && pr->pid > 0) kill(pr->pid, (int)get32(p));
+    return;
+  }
+  case BT_RESIZE: {
+    struct proc *pr = find_id(id);
+    if (n != 4 || !pr || pr->in < 0) return;
+    struct winsize ws = {.ws_row = p[0] | p[1] << 8, .ws_col = p[2] | p[3] << 8};
+    ioctl(pr->in, TIOCSWINSZ, &ws);
+    return;
+  }
+  case BT_SET_TIME: {
+    if (n != 8) { send_text(BT_ERROR, id, "time: malformed request"); return; }
+    uint64_t ms = get32(p) | (uint64_t)get32(p + 4) << 32;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    if (settimeofday(&tv, NULL) < 0) send_text(BT_ERROR, id, "time: %s", strerror(errno));
+    else send_frame(BT_OK, id, NULL, 0);
+    return;
+  }
+  }
+  if (parse_strs(p, n, &a) < 0) { send_text(BT_ERROR, id, "malformed request (type %u)", type); return; }
+  switch (type) {
+  case BT_EXEC: do_exec(id, flags, &a); return;
+  case BT_WRITE_FILE:
+    if (a.n != 3) { send_text(BT_ERROR, id, "write: malformed request"); return; }
+    if (write_file(a.s[0], a.s[2], a.len[2], strtol(a.s[1], NULL, 8)) < 0) send_text(BT_ERROR, id, "write: %s: %s", a.s[0], strerror(errno));
+    else send_frame(BT_OK, id, NULL, 0);
+    return;
+  case BT_MOUNT_OVERLAY: do_mount_overlay(id, &a); return;
+  case BT_CT_CREATE: do_ct_create(id, flags, &a); return;
+  case BT_CT_START: case BT_CT_KILL: case BT_CT_DELETE: do_ct_simple(id, type, &a); return;
+  default: send_text(BT_ERROR, id, "unknown request type %u", type);
+  }
+}
+
+/* Take every whole frame out of rbuf; resynchronise past garbage. */
+static void parse_frames(void) {
+  size_t off = 0;
+  while (rlen - off >= BT_HEADER + BT_TRAILER) {
+    uint8_t *f = rbuf + off;
+    uint32_t n = get32(f + 8);
+    if (f[0] != BT_MAGIC0 || f[1] != BT_MAGIC1 || n > BT_MAX_PAYLOAD) { off++; continue; }
+    if (rlen - off < BT_HEADER + n + BT_TRAILER) break;
+    if (bt_crc32(f, BT_HEADER + n) != get32(f + BT_HEADER + n)) { off++; continue; }
+    handle(f[2], f[3], get32(f + 4), f + BT_HEADER, n);
+    off += BT_HEADER + n + BT_TRAILER;
+  }
+  memmove(rbuf, rbuf + off, rlen - off);
+  rlen -= off;
+}
+
+static void reap(void) {
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    for (int i = 0; i < MAX_PROCS; i++) {
+      struct proc *p = &procs[i];
+      if (!p->used) continue;
+      if (p->helper == pid) { helper_done(p, st); break; }
+      if (p->pid == pid && !p->helper) { p->exited = 1; p->status = st; maybe_finish(p); break; }
+    }
+  }
+}
+
+static void pump(struct proc *p, int *fd, uint8_t type) {
+  static uint8_t buf[32768];
+  ssize_t r = read(*fd, buf, sizeof buf);
+  if (r > 0) send_frame(type, p->id, buf, r);
+  else if (r == 0 || (errno != EAGAIN && errno != EINTR)) { close_fd(fd); maybe_finish(p); }
+}
+
+/* The channel is the virtio-console port the host names `want` (v86 names port N
+ * "virtio-N"); its /dev node depends on probe order, so look it up by name. */
+static int open_port(const char *want) {
+  if (want[0] == '/') return open(want, O_RDWR | O_CLOEXEC);
+  char path[300], name[64];
+  for (int dev = 0; dev < 8; dev++)
+    for (int port = 0; port < 8; port++) {
+      snprintf(path, sizeof path, "/sys/class/virtio-ports/vport%dp%d/name", dev, port);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ssize_t n = read(fd, name, sizeof name - 1);
+      close(fd);
+      if (n <= 0) continue;
+      name[n] = 0;
+      if (name[n - 1] == '\n') name[n - 1] = 0;
+      if (strcmp(name, want)) continue;
+      snprintf(path, sizeof path, "/dev/vport%dp%d", dev, port);
+      fd = open(path, O_RDWR | O_CLOEXEC);
+      if (fd >= 0 || errno != ENXIO) return fd;
+      /* v86 marks every port a console port, and Linux then serves it as
+       * /dev/hvcN (ports get hvc numbers in order) and refuses the vport node */
+      snprintf(path, sizeof path, "/dev/hvc%d", port);
+      fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+      struct termios t;
+      if (fd >= 0 && tcgetattr(fd, &t) == 0) { cfmakeraw(&t); tcsetattr(fd, TCSANOW, &t); }
+      return fd;
+    }
+  errno = ENOENT;
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  const char *want = argc > 1 ? argv[1] : "virtio-1";
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  /* the port may appear a little after init starts us: wait for it, quietly */
+  for (int tries = 0; (chan = open_port(want)) < 0; tries++) {
+    if (tries == 50) fprintf(stderr, "berth-agent: waiting for port %s: %s\n", want, strerror(errno));
+    usleep(100000);
+  }
+  /* tell the engine we are here, unasked: it may be waiting since boot */
+  send_frame(BT_READY, 0, BT_VERSION, strlen(BT_VERSION));
+  struct pollfd fds[2 + 2 * MAX_PROCS];
+  struct proc *owner[2 + 2 * MAX_PROCS];
+  for (;;) {
+    int n = 0;
+    fds[n++] = (struct pollfd){chan, POLLIN, 0};
+    fds[n++] = (struct pollfd){sfd, POLLIN, 0};
+    for (int i = 0; i < MAX_PROCS; i++) {
+      if (!procs[i].used) continue;
+      if (procs[i].out >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].out, POLLIN, 0}; }
+      if (procs[i].err >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].err, POLLIN, 0}; }
+    }
+    if (poll(fds, n, -1) < 0) continue;
+    if (fds[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {}
+      reap();
+    }
+    for (int i = 2; i < n; i++) {
+      if (!fds[i].revents) continue;
+      struct proc *p = owner[i];
+      if (!p->used) continue;
+      if (fds[i].fd == p->out) pump(p, &p->out, BT_STDOUT);
+      else if (fds[i].fd == p->err) pump(p, &p->err, BT_STDERR);
+    }
+    if (fds[0].revents & POLLIN) {
+      ssize_t r = read(chan, rbuf + rlen, sizeof rbuf - rlen);
+      if (r > 0) {
+        uint8_t b[4];
+        put32(b, (uint32_t)r);
+        send_frame(BT_ACK, 0, b, 4);
+        rlen += r;
+        parse_frames();
+        if (rlen == sizeof rbuf) rlen = 0; /* cannot happen with the size limits; never wedge */
+      }
+    } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+      usleep(100000); /* host side not open yet: wait instead of spinning */
+    }
+  }
+}

@@ -1,0 +1,264 @@
+import { BerthError, ErrorCode } from "../common/errors.js";
+import {
+  AGENT_VERSION, ExecFlag, FrameDecoder, Msg, encodeExec, encodeFrame, encodeStrings,
+  readI32, readU32, text, u32, u64, type ExecRequest, type Frame,
+} from "../common/agent-protocol.js";
+
+/** A byte pipe to the guest agent (the VM host provides one per channel). */
+export interface ByteLink {
+  send(bytes: Uint8Array): void;
+  onBytes(listener: (bytes: Uint8Array) => void): () => void;
+}
+
+export interface ExecOptions {
+  stdin?: boolean;
+  tty?: boolean;
+  onStdout?: (b: Uint8Array) => void;
+  onStderr?: (b: Uint8Array) => void;
+}
+
+/** A process (or container) running in the guest. */
+export interface GuestProcess {
+  readonly id: number;
+  /** Resolves with the exit status: the code, or 128 + signal. */
+  readonly exit: Promise<number>;
+  write(bytes: Uint8Array): void;
+  closeStdin(): void;
+  kill(signal: number): void;
+  resize(rows: number, cols: number): void;
+}
+
+// virtio-console hands each host write to one guest buffer of a page; v86 drops
+// a write when the guest has no free buffer (src/virtio_console.js "TODO: Buffer"),
+// so writes are cut to a page and at most WINDOW are in flight until the agent
+// ACKs that it has read them. Linux posts 16 buffers per port.
+const CHUNK = 4096;
+const WINDOW = 8;
+
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+}
+
+interface Stream {
+  onStdout?: ((b: Uint8Array) => void) | undefined;
+  onStderr?: ((b: Uint8Array) => void) | undefined;
+  exited: (code: number) => void;
+  failed: (e: Error) => void;
+}
+
+export class GuestChannel {
+  #link: ByteLink;
+  #decoder = new FrameDecoder();
+  #nextId = 1;
+  #pending = new Map<number, Pending>();
+  #streams = new Map<number, Stream>();
+  #queue: Uint8Array[] = [];
+  #inFlight: number[] = [];
+  #readyWaiters: Array<() => void> = [];
+  #closed: Error | undefined;
+  #unlisten: () => void;
+  /** Frames that failed their checks and were skipped (for tests and diagnostics). */
+  get skippedBytes(): number {
+    return this.#decoder.skipped;
+  }
+
+  constructor(link: ByteLink) {
+    this.#link = link;
+    this.#unlisten = link.onBytes((b) => this.#receive(b));
+  }
+
+  /** Waits for the agent: asks until it answers (input can be lost right after a restore). */
+  async handshake(options: { timeoutMs: number; retryMs?: number }): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    let answered = false;
+    const ready = new Promise<void>((resolve) => this.#readyWaiters.push(() => { answered = true; resolve(); }));
+    while (!answered) {
+      if (this.#closed) throw this.#closed;
+      if (Date.now() > deadline) {
+        throw new BerthError(ErrorCode.vmBootFailed, `Cannot reach the guest agent: no answer in ${Math.round(options.timeoutMs / 1000)} s`);
+      }
+      // A hello lost in a guest that had no buffer yet never gets ACKed: start the window afresh.
+      this.#inFlight = [];
+      this.#write(encodeFrame({ type: Msg.hello, id: 0 }));
+      await Promise.race([ready, sleep(options.retryMs ?? 250)]);
+    }
+  }
+
+  /** Sends a request whose answer is OK or ERROR. */
+  async request(type: number, payload: Uint8Array): Promise<Frame> {
+    this.#check();
+    const id = this.#nextId++;
+    const answer = new Promise<Frame>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#write(encodeFrame({ type, id, payload }));
+    return answer;
+  }
+
+  setTime(ms: number): Promise<Frame> {
+    return this.request(Msg.setTime, u64(ms));
+  }
+
+  writeFile(path: string, data: Uint8Array | string, mode = 0o644): Promise<Frame> {
+    return this.request(Msg.writeFile, encodeStrings([path, mode.toString(8), data]));
+  }
+
+  /** Mounts an overlay of `lower` (top layer first) on `target`, with a tmpfs upper. */
+  mountOverlay(target: string, lower: readonly string[]): Promise<Frame> {
+    return this.request(Msg.mountOverlay, encodeStrings([target, ...lower]));
+  }
+
+  exec(req: ExecRequest, options: ExecOptions = {}): GuestProcess {
+    this.#check();
+    const flags = (options.stdin ? ExecFlag.stdin : 0) | (options.tty ? ExecFlag.tty : 0);
+    const id = this.#nextId++;
+    const proc = this.#process(id, options);
+    // an ERROR instead of output means the request itself failed (e.g. a malformed argv)
+    this.#pending.set(id, { resolve: () => {}, reject: (e) => this.#streams.get(id)?.failed(e) });
+    this.#write(encodeFrame({ type: Msg.exec, id, flags, payload: encodeExec(req) }));
+    return proc;
+  }
+
+  /** `crun create` from a bundle; resolves once the container exists (not yet started). */
+  async createContainer(c: { name: string; bundle: string; config: string }, options: ExecOptions = {}): Promise<GuestProcess> {
+    this.#check();
+    const id = this.#nextId++;
+    const proc = this.#process(id, options);
+    const created = new Promise<Frame>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    const flags = options.tty ? ExecFlag.tty : 0;
+    this.#write(encodeFrame({ type: Msg.containerCreate, id, flags, payload: encodeStrings([c.name, c.bundle, c.config]) }));
+    try {
+      await created;
+    } catch (e) {
+      proc.exit.catch(() => {});
+      this.#streams.get(id)?.failed(e as Error);
+      throw e;
+    }
+    return proc;
+  }
+
+  startContainer(name: string): Promise<Frame> {
+    return this.request(Msg.containerStart, encodeStrings([name]));
+  }
+  killContainer(name: string, signal: string | number): Promise<Frame> {
+    return this.request(Msg.containerKill, encodeStrings([name, String(signal)]));
+  }
+  deleteContainer(name: string): Promise<Frame> {
+    return this.request(Msg.containerDelete, encodeStrings([name]));
+  }
+
+  /** Fails everything in flight: the guest is gone. */
+  close(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    this.#unlisten();
+    for (const p of this.#pending.values()) p.reject(reason);
+    for (const s of this.#streams.values()) s.failed(reason);
+    this.#pending.clear();
+    this.#streams.clear();
+  }
+
+  #process(id: number, options: ExecOptions): GuestProcess {
+    let exited!: (code: number) => void;
+    let failed!: (e: Error) => void;
+    const exit = new Promise<number>((res, rej) => { exited = res; failed = rej; });
+    this.#streams.set(id, { onStdout: options.onStdout, onStderr: options.onStderr, exited, failed });
+    return {
+      id,
+      exit,
+      write: (bytes) => {
+        for (let off = 0; off < bytes.length; off += 65536) {
+          this.#write(encodeFrame({ type: Msg.stdin, id, payload: bytes.subarray(off, off + 65536) }));
+        }
+      },
+      closeStdin: () => this.#write(encodeFrame({ type: Msg.stdin, id })),
+      kill: (signal) => this.#write(encodeFrame({ type: Msg.signal, id, payload: u32(signal) })),
+      resize: (rows, cols) => {
+        const p = new Uint8Array(4);
+        new DataView(p.buffer).setUint16(0, rows, true);
+        new DataView(p.buffer).setUint16(2, cols, true);
+        this.#write(encodeFrame({ type: Msg.resize, id, payload: p }));
+      },
+    };
+  }
+
+  #check(): void {
+    if (this.#closed) throw this.#closed;
+  }
+
+  #write(frame: Uint8Array): void {
+    if (this.#closed) return;
+    for (let off = 0; off < frame.length; off += CHUNK) this.#queue.push(frame.subarray(off, off + CHUNK));
+    this.#flush();
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0 && this.#inFlight.length < WINDOW) {
+      const chunk = this.#queue.shift()!;
+      this.#inFlight.push(chunk.length);
+      this.#link.send(chunk);
+    }
+  }
+
+  #acked(n: number): void {
+    // a read may end inside a chunk; a chunk's guest buffer is free once fully read
+    while (n > 0 && this.#inFlight.length > 0) {
+      const head = this.#inFlight[0]!;
+      if (n >= head) {
+        this.#inFlight.shift();
+        n -= head;
+      } else {
+        this.#inFlight[0] = head - n;
+        n = 0;
+      }
+    }
+    this.#flush();
+  }
+
+  #receive(bytes: Uint8Array): void {
+    for (const f of this.#decoder.push(bytes)) this.#dispatch(f);
+  }
+
+  #dispatch(f: Frame): void {
+    switch (f.type) {
+      case Msg.ack:
+        if (f.payload.length === 4) this.#acked(readU32(f.payload));
+        return;
+      case Msg.ready: {
+        if (text(f.payload) !== AGENT_VERSION) {
+          this.close(new BerthError(ErrorCode.agentProtocol, `Cannot talk to the guest agent: it is "${text(f.payload)}", the engine needs "${AGENT_VERSION}"`));
+          return;
+        }
+        const waiters = this.#readyWaiters;
+        this.#readyWaiters = [];
+        for (const w of waiters) w();
+        return;
+      }
+      case Msg.stdout:
+      case Msg.stderr: {
+        const s = this.#streams.get(f.id);
+        (f.type === Msg.stdout ? s?.onStdout : s?.onStderr)?.(f.payload);
+        return;
+      }
+      case Msg.exit: {
+        const s = this.#streams.get(f.id);
+        this.#streams.delete(f.id);
+        this.#pending.delete(f.id);
+        if (f.payload.length === 4) s?.exited(readI32(f.payload));
+        return;
+      }
+      case Msg.ok:
+      case Msg.error: {
+        const p = this.#pending.get(f.id);
+        if (!p) return;
+        this.#pending.delete(f.id);
+        if (f.type === Msg.ok) p.resolve(f);
+        else p.reject(new BerthError(ErrorCode.agentProtocol, `The guest refused a request: ${text(f.payload)}`));
+        return;
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

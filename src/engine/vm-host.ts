@@ -1,0 +1,142 @@
+// The one file that imports v86. Everything here uses the documented API in
+// v86.d.ts except one use, noted where it is: writing to virtio-console port 1.
+import { V86 } from "v86";
+import { BerthError, ErrorCode } from "../common/errors.js";
+import { GuestChannel, type ByteLink } from "./guest-channel.js";
+
+export interface VmImages {
+  bios: ArrayBuffer;
+  bzimage: ArrayBuffer;
+  /** uncompressed newc cpio: the kernel then only copies it (decompressing costs emulated CPU) */
+  initrd: ArrayBuffer;
+  wasm: WebAssembly.Module;
+}
+
+export interface VmOptions {
+  memoryMB: number;
+  /** a state from saveState() of a VM with the same images and memory size */
+  state?: ArrayBuffer;
+  /** ms to wait for the agent: cold boots take seconds, restores well under one */
+  readyTimeoutMs?: number;
+  /** every byte the serial console prints, from the very start (boot log, shell) */
+  onConsole?: (bytes: Uint8Array) => void;
+}
+
+/** The kernel command line. `quiet`: printing the boot log costs emulated time. */
+export const CMDLINE = "console=ttyS0 rdinit=/init quiet loglevel=3 tsc=reliable mitigations=off";
+
+const AGENT_PORT = 1; // virtio-console port 0 is a console; the agent opens port 1 ("virtio-1")
+const AGENT_OUTPUT = `virtio-console${AGENT_PORT}-output-bytes` as "virtio-console0-output-bytes"; // same payload type
+
+/** A running guest: its agent channel and its serial console. */
+export class VmHost {
+  readonly channel: GuestChannel;
+  #emu: V86;
+  #consoleListeners = new Set<(b: Uint8Array) => void>();
+  #stopped = false;
+
+  private constructor(emu: V86, channel: GuestChannel) {
+    this.#emu = emu;
+    this.channel = channel;
+  }
+
+  static async start(images: VmImages, options: VmOptions): Promise<VmHost> {
+    const restoring = options.state !== undefined;
+    const emu = new V86({
+      wasm_fn: async (env) => (await WebAssembly.instantiate(images.wasm, env)).exports,
+      memory_size: options.memoryMB * 1024 * 1024,
+      vga_memory_size: 256 * 1024,
+      bios: { buffer: images.bios },
+      // A restore brings the kernel and initramfs back with the memory image.
+      ...(restoring ? {} : { bzimage: { buffer: images.bzimage }, initrd: { buffer: images.initrd }, cmdline: CMDLINE }),
+      filesystem: {},
+      virtio_console: true as unknown as never, // "true creates a virtio console device without adapter" (v86.d.ts)
+      autostart: false,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+    });
+    await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
+
+    const link: ByteLink = {
+      // Undocumented: v86.d.ts lists the per-port bus events but no method to send
+      // one; v86's own xterm adapter sends "virtio-consoleN-input-bytes" on `bus`
+      // (src/virtio_console.js registers it for every port).
+      send: (bytes) => (emu as unknown as { bus: { send(event: string, data: Uint8Array): void } }).bus.send(`virtio-console${AGENT_PORT}-input-bytes`, bytes),
+      onBytes: (listener) => {
+        const l = (b: Uint8Array): void => listener(b);
+        emu.add_listener(AGENT_OUTPUT, l);
+        return () => emu.remove_listener(AGENT_OUTPUT, l);
+      },
+    };
+    const channel = new GuestChannel(link);
+    const host = new VmHost(emu, channel);
+    let panic = "";
+    const tail: number[] = [];
+    emu.add_listener("serial0-output-byte", (byte) => {
+      const b = new Uint8Array([byte]);
+      options.onConsole?.(b);
+      for (const l of host.#consoleListeners) l(b);
+      tail.push(byte);
+      if (tail.length > 200) tail.shift();
+      if (byte === 10 && !panic) {
+        const line = String.fromCharCode(...tail).trim().split("\n").pop() ?? "";
+        if (/Kernel panic|end Kernel panic/.test(line)) panic = line;
+      }
+    });
+
+    if (options.state) {
+      try {
+        await emu.restore_state(options.state);
+      } catch (e) {
+        await host.destroy();
+        throw new BerthError(ErrorCode.snapshotInvalid, "Cannot restore the saved VM state: it does not match this emulator", { cause: e });
+      }
+    }
+    await emu.run();
+    try {
+      await Promise.race([
+        channel.handshake({ timeoutMs: options.readyTimeoutMs ?? (restoring ? 5000 : 60000), retryMs: restoring ? 50 : 250 }),
+        (async () => {
+          while (!panic && !host.#stopped) await sleep(100);
+          if (panic) throw new BerthError(ErrorCode.vmBootFailed, `Cannot boot the guest: ${panic.replace(/^\[[ .0-9]*\] /, "")}`);
+        })(),
+      ]);
+    } catch (e) {
+      await host.destroy();
+      throw e;
+    }
+    // after a restore the guest clock is the saved one; after a boot it is the RTC's
+    await channel.setTime(Date.now());
+    return host;
+  }
+
+  /** Bytes for the serial console (the interactive guest shell). */
+  writeConsole(bytes: Uint8Array): void {
+    this.#emu.serial_send_bytes(0, bytes);
+  }
+
+  onConsole(listener: (bytes: Uint8Array) => void): () => void {
+    this.#consoleListeners.add(listener);
+    return () => this.#consoleListeners.delete(listener);
+  }
+
+  async saveState(): Promise<ArrayBuffer> {
+    return this.#emu.save_state();
+  }
+
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.channel.close(new BerthError(ErrorCode.vmNotRunning, "Cannot talk to the guest: the VM was stopped"));
+    await this.#emu.destroy();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
