@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Berth guest initramfs from Debian i386 packages: busybox-static,
-# crun and the shared libraries it needs, the berth agent (static i386 C) and
-# /init. Output: $BERTH_CACHE/rootfs-<hash>/initramfs.cpio.gz, where <hash>
+# a static crun built from Debian's crun source (build-crun.sh), the berth
+# agent (static i386 C) and /init. Output: $BERTH_CACHE/rootfs-<hash>/initramfs.cpio.gz, where <hash>
 # covers everything in rootfs/ and the package versions; a build with the same
 # inputs is reused. Prints the initramfs path on its last line.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BERTH_CACHE:-$HOME/.cache/berth}
-# crun's dependency closure on bookworm (checked below against the ELF NEEDED list).
-pkgs="busybox-static crun libc6 libcap2 libseccomp2 libsystemd0 libyajl2 libgcrypt20
-      libgpg-error0 liblz4-1 liblzma5 libzstd1"
+pkgs="busybox-static"
 
 versions=$(for p in $pkgs; do apt-cache policy "$p:i386" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done)
 if echo "$versions" | grep -q "(none)"; then
@@ -20,6 +18,7 @@ if echo "$versions" | grep -q "(none)"; then
 fi
 hash=$( (cd "$here" && find . -type f | LC_ALL=C sort | xargs sha256sum; echo "$versions") | sha256sum | cut -c1-16)
 out=$cache/rootfs-$hash
+crun=$("$here/build-crun.sh" | tail -n 1)
 if [ -f "$out/initramfs.cpio.gz" ]; then
   echo "$out/initramfs.cpio.gz"
   exit 0
@@ -45,26 +44,7 @@ cp "$work/x/bin/busybox" "$r/bin/busybox"
 for a in $("$r/bin/busybox" --list-full); do
   [ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"
 done
-cp "$work/x/usr/bin/crun" "$r/usr/bin/crun"
-
-# Copy the shared libraries crun needs, following DT_NEEDED transitively.
-libdirs="$work/x/lib/i386-linux-gnu $work/x/usr/lib/i386-linux-gnu"
-mkdir -p "$r/lib/i386-linux-gnu"
-cp -L "$work/x/lib/ld-linux.so.2" "$r/lib/ld-linux.so.2"
-todo=$(readelf -d "$r/usr/bin/crun" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
-seen=""
-while [ -n "$todo" ]; do
-  set -- $todo; lib=$1; shift; todo="$*"
-  case " $seen " in *" $lib "*) continue ;; esac
-  seen="$seen $lib"
-  [ "$lib" = ld-linux.so.2 ] && continue
-  src=""
-  for d in $libdirs; do [ -e "$d/$lib" ] && src="$d/$lib" && break; done
-  [ -n "$src" ] || { echo "rootfs/build.sh: crun needs $lib, which no listed package has" >&2; exit 1; }
-  cp -L "$src" "$r/lib/i386-linux-gnu/$lib"
-  todo="$todo $(readelf -d "$src" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')"
-done
-strip --strip-unneeded "$r"/lib/i386-linux-gnu/* "$r/usr/bin/crun" 2>/dev/null || true
+cp "$crun" "$r/usr/bin/crun"
 
 # The agent: static, so it needs nothing from the libraries above.
 gcc -m32 -static -Os -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \

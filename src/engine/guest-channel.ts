@@ -68,8 +68,14 @@ export class GuestChannel {
     this.#unlisten = link.onBytes((b) => this.#receive(b));
   }
 
-  /** Waits for the agent: asks until it answers (input can be lost right after a restore). */
-  async handshake(options: { timeoutMs: number; retryMs?: number }): Promise<void> {
+  /**
+   * Waits for the agent. After a restore it is running already: ask until it
+   * answers (input can be lost right after a restore). During a cold boot, only
+   * listen: the agent announces itself, and writing to the port before the guest
+   * driver has set up its queues makes v86 use an unconfigured ring, which was
+   * seen to lose the port's setup messages (about one boot in eight).
+   */
+  async handshake(options: { timeoutMs: number; ask: boolean; retryMs?: number }): Promise<void> {
     const deadline = Date.now() + options.timeoutMs;
     let answered = false;
     const ready = new Promise<void>((resolve) => this.#readyWaiters.push(() => { answered = true; resolve(); }));
@@ -78,9 +84,11 @@ export class GuestChannel {
       if (Date.now() > deadline) {
         throw new BerthError(ErrorCode.vmBootFailed, `Cannot reach the guest agent: no answer in ${Math.round(options.timeoutMs / 1000)} s`);
       }
-      // A hello lost in a guest that had no buffer yet never gets ACKed: start the window afresh.
-      this.#inFlight = [];
-      this.#write(encodeFrame({ type: Msg.hello, id: 0 }));
+      if (options.ask) {
+        // A hello lost in a guest that had no buffer yet never gets ACKed: start the window afresh.
+        this.#inFlight = [];
+        this.#write(encodeFrame({ type: Msg.hello, id: 0 }));
+      }
       await Promise.race([ready, sleep(options.retryMs ?? 250)]);
     }
   }
@@ -144,6 +152,11 @@ export class GuestChannel {
   }
   deleteContainer(name: string): Promise<Frame> {
     return this.request(Msg.containerDelete, encodeStrings([name]));
+  }
+
+  /** Bytes straight to the agent, unframed: for diagnostics and for tests of its resilience. */
+  sendRaw(bytes: Uint8Array): void {
+    this.#write(bytes);
   }
 
   /** Fails everything in flight: the guest is gone. */

@@ -96,7 +96,7 @@ export class VmHost {
     await emu.run();
     try {
       await Promise.race([
-        channel.handshake({ timeoutMs: options.readyTimeoutMs ?? (restoring ? 5000 : 60000), retryMs: restoring ? 50 : 250 }),
+        channel.handshake({ timeoutMs: options.readyTimeoutMs ?? (restoring ? 5000 : 60000), ask: restoring, retryMs: restoring ? 50 : 100 }),
         (async () => {
           while (!panic && !host.#stopped) await sleep(100);
           if (panic) throw new BerthError(ErrorCode.vmBootFailed, `Cannot boot the guest: ${panic.replace(/^\[[ .0-9]*\] /, "")}`);

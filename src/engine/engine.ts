@@ -1,0 +1,136 @@
+import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import type { ExecRequest } from "../common/agent-protocol.js";
+import { gunzip } from "./gunzip.js";
+import type { ExecOptions, GuestProcess } from "./guest-channel.js";
+import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./snapshot-store.js";
+import { CMDLINE, VmHost } from "./vm-host.js";
+
+/** The guest's files as fetched or read: nothing decoded yet. */
+export interface GuestAssets {
+  bios: ArrayBuffer;
+  bzimage: ArrayBuffer;
+  /** gzip-compressed newc cpio */
+  initrdGz: ArrayBuffer;
+  /** v86.wasm, compiled once */
+  wasm: WebAssembly.Module;
+  /** the v86 build, part of the snapshot key */
+  emulator: string;
+}
+
+export const BootPhase = {
+  booting: "booting",
+  restoring: "restoring",
+  saving: "saving",
+  ready: "ready",
+} as const;
+export type BootPhase = (typeof BootPhase)[keyof typeof BootPhase];
+
+export interface EngineOptions {
+  assets: GuestAssets;
+  memoryMB?: number;
+  /** where the state saved after the first boot is kept; none = always cold boot */
+  snapshots?: SnapshotStore;
+  /** ms a cold boot may take to reach the agent */
+  bootTimeoutMs?: number;
+  onPhase?: (phase: BootPhase) => void;
+  /** something went wrong that the engine recovered from (e.g. a bad snapshot) */
+  onWarning?: (e: BerthError) => void;
+  onConsole?: (bytes: Uint8Array) => void;
+}
+
+export interface EngineStartInfo {
+  restored: boolean;
+  /** ms from start() to an agent that answers */
+  readyMs: number;
+}
+
+const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"];
+
+/** One guest VM with its agent: boots or restores it, runs processes in it. */
+export class Engine {
+  readonly vm: VmHost;
+  readonly info: EngineStartInfo;
+
+  private constructor(vm: VmHost, info: EngineStartInfo) {
+    this.vm = vm;
+    this.info = info;
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const t0 = Date.now();
+    const memoryMB = options.memoryMB ?? 256;
+    const a = options.assets;
+    let initrd: ArrayBuffer;
+    try {
+      const raw = gunzip(new Uint8Array(a.initrdGz));
+      initrd = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+    } catch (e) {
+      throw new BerthError(ErrorCode.vmBootFailed, "Cannot boot the guest: the initramfs is not valid gzip", { cause: e });
+    }
+    const images = { bios: a.bios, bzimage: a.bzimage, initrd, wasm: a.wasm };
+    const vmOptions = options.onConsole ? { memoryMB, onConsole: options.onConsole } : { memoryMB };
+    const store = options.snapshots;
+    const key = await snapshotKey({ bzimage: a.bzimage, initrd: a.initrdGz, emulator: a.emulator, memoryMB, cmdline: CMDLINE });
+
+    if (store) {
+      const sealed = await store.get(key).catch(() => undefined);
+      if (sealed) {
+        options.onPhase?.(BootPhase.restoring);
+        try {
+          const state = await openSnapshot(key, sealed);
+          const vm = await VmHost.start(images, { ...vmOptions, state });
+          options.onPhase?.(BootPhase.ready);
+          return new Engine(vm, { restored: true, readyMs: Date.now() - t0 });
+        } catch (e) {
+          // never half-use a snapshot: drop it and boot afresh
+          await store.delete(key).catch(() => {});
+          const why = isBerthError(e) ? e.message : String(e);
+          options.onWarning?.(new BerthError(ErrorCode.snapshotInvalid, `Discarded the saved VM state and booting afresh: ${why.replace(/^Cannot [^:]*: /, "")}`));
+        }
+      }
+    }
+
+    options.onPhase?.(BootPhase.booting);
+    const vm = await VmHost.start(images, { ...vmOptions, readyTimeoutMs: options.bootTimeoutMs ?? 60000 });
+    const readyMs = Date.now() - t0;
+    if (store) {
+      options.onPhase?.(BootPhase.saving);
+      try {
+        await store.put(key, await sealSnapshot(key, await vm.saveState()));
+      } catch (e) {
+        // the VM works; only the next start will be slower
+        options.onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the VM state: ${String(e)}`));
+      }
+    }
+    options.onPhase?.(BootPhase.ready);
+    return new Engine(vm, { restored: false, readyMs });
+  }
+
+  /** Runs a process in the guest (not in a container) with a default PATH and HOME. */
+  exec(req: ExecRequest, options: ExecOptions = {}): GuestProcess {
+    const env = [...DEFAULT_ENV, ...(options.tty ? ["TERM=xterm-256color"] : []), ...(req.env ?? [])];
+    return this.vm.channel.exec({ argv: req.argv, env, cwd: req.cwd ?? "/root" }, options);
+  }
+
+  /** Runs a command to completion and collects its output. */
+  async run(argv: readonly string[], options: { stdin?: Uint8Array } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    const p = this.exec({ argv }, { stdin: options.stdin !== undefined, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
+    if (options.stdin) {
+      p.write(options.stdin);
+      p.closeStdin();
+    }
+    const code = await p.exit;
+    return { code, stdout: concatText(out), stderr: concatText(err) };
+  }
+
+  async stop(): Promise<void> {
+    await this.vm.destroy();
+  }
+}
+
+function concatText(parts: Uint8Array[]): string {
+  const d = new TextDecoder();
+  return parts.map((p) => d.decode(p, { stream: true })).join("") + d.decode();
+}

@@ -1,0 +1,117 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import { Engine } from "../engine/engine.js";
+import { DirSnapshotStore } from "./dir-snapshot-store.js";
+import { loadGuestAssets } from "./guest-files.js";
+import { interactiveShell, runScript } from "./shell.js";
+
+const USAGE = `Usage:
+  berth [OPTIONS]                  an interactive shell in the guest
+  berth [OPTIONS] sh -c SCRIPT     run SCRIPT in the guest; exit with its status
+  berth serve [--port N] [--host ADDR]   the demo page (default 127.0.0.1:8080)
+
+Options:
+  -m, --memory MB        guest memory (default 256)
+      --snapshot-dir DIR where the VM state saved after a boot is kept
+                         (default ~/.cache/berth/snapshots, or $BERTH_SNAPSHOT_DIR)
+      --no-snapshot      always cold boot, save nothing
+      --kernel FILE      boot this bzImage instead of the built one
+      --initrd FILE      boot this gzip initramfs instead of the built one
+      --boot-timeout S   seconds a cold boot may take (default 60)
+  -v, --verbose          show the guest's serial console while it boots
+  -h, --help             this text
+`;
+
+/** Engine errors exit 125, like Docker's CLI. */
+const ENGINE_ERROR = 125;
+
+function fail(e: unknown): never {
+  if (isBerthError(e)) {
+    process.stderr.write(`berth: ${e.toLine()}\n`);
+  } else {
+    process.stderr.write(`berth: Error [internal]: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env["BERTH_DEBUG"]) console.error(e);
+  }
+  process.exit(ENGINE_ERROR);
+}
+
+function usage(message: string): never {
+  fail(new BerthError(ErrorCode.usage, `${message} (see "berth --help")`));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        memory: { type: "string", short: "m" },
+        "snapshot-dir": { type: "string" },
+        "no-snapshot": { type: "boolean" },
+        kernel: { type: "string" },
+        initrd: { type: "string" },
+        "boot-timeout": { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+        port: { type: "string", short: "p" },
+        host: { type: "string" },
+        c: { type: "string", short: "c" },
+      },
+    });
+  } catch (e) {
+    usage((e as Error).message.split("\n")[0]!.replace(/\.$/, ""));
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command, ...rest] = positionals;
+
+  if (command === "serve") {
+    if (rest.length > 0) usage(`Unexpected argument "${rest[0]}"`);
+    const port = o.port === undefined ? 8080 : Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`Cannot use port "${o.port}": not a port number`);
+    const { serve } = await import("../server/serve.js");
+    await serve({ port, host: o.host ?? "127.0.0.1" }).catch(fail);
+    return;
+  }
+  if (o.port !== undefined || o.host !== undefined) usage("--port and --host go with \"berth serve\"");
+  if (command !== undefined && command !== "sh") usage(`Unknown command "${command}"`);
+  if (command === "sh" && (o.c === undefined || rest.length > 0)) usage('Use "berth sh -c SCRIPT"');
+  if (command === undefined && o.c !== undefined) usage('-c goes with "berth sh -c SCRIPT"');
+
+  const memoryMB = o.memory === undefined ? 256 : Number(o.memory);
+  if (!Number.isInteger(memoryMB) || memoryMB < 64 || memoryMB > 2048) usage(`Cannot use ${o.memory} MB of memory: give a whole number from 64 to 2048`);
+  const bootTimeout = o["boot-timeout"] === undefined ? 60 : Number(o["boot-timeout"]);
+  if (!(bootTimeout > 0)) usage(`Cannot use a boot timeout of "${o["boot-timeout"]}" seconds`);
+  const snapshotDir = o["snapshot-dir"] ?? process.env["BERTH_SNAPSHOT_DIR"] ?? join(homedir(), ".cache", "berth", "snapshots");
+
+  let engine: Engine;
+  try {
+    const assets = await loadGuestAssets({ ...(o.kernel ? { bzimage: o.kernel } : {}), ...(o.initrd ? { initrd: o.initrd } : {}) });
+    engine = await Engine.start({
+      assets,
+      memoryMB,
+      bootTimeoutMs: bootTimeout * 1000,
+      ...(o["no-snapshot"] ? {} : { snapshots: new DirSnapshotStore(snapshotDir) }),
+      onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
+      ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
+    });
+  } catch (e) {
+    fail(e);
+  }
+  let code: number;
+  try {
+    code = command === "sh" ? await runScript(engine, o.c!) : await interactiveShell(engine);
+  } catch (e) {
+    await engine.stop().catch(() => {});
+    fail(e);
+  }
+  await engine.stop().catch(() => {});
+  process.exit(code);
+}

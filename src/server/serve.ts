@@ -1,0 +1,3 @@
+export async function serve(_o: { port: number; host: string }): Promise<void> {
+  throw new Error("not yet");
+}
