@@ -31,6 +31,7 @@
 #define MAX_PROCS 256
 #define MAX_STRS 512
 #define CRUN "/usr/bin/crun"
+#define STALL_MS 500
 
 struct proc {
   int used;
@@ -394,9 +395,12 @@ static void handle(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, u
   }
 }
 
-/* Take every whole frame out of rbuf; resynchronise past garbage. */
-static void parse_frames(void) {
-  size_t off = 0;
+/* Take every whole frame out of rbuf; resynchronise past garbage. With
+ * `stalled`, the frame at the head has waited too long for its remaining bytes:
+ * it was truncated, so drop its first byte and rescan (what followed it is
+ * found again inside the buffer). */
+static void parse_frames(int stalled) {
+  size_t off = stalled && rlen ? 1 : 0;
   while (rlen - off >= BT_HEADER + BT_TRAILER) {
     uint8_t *f = rbuf + off;
     uint32_t n = get32(f + 8);
@@ -488,7 +492,10 @@ int main(int argc, char **argv) {
       if (procs[i].out >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].out, POLLIN, 0}; }
       if (procs[i].err >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].err, POLLIN, 0}; }
     }
-    if (poll(fds, n, -1) < 0) continue;
+    /* a partial frame that gets no more bytes for STALL_MS was truncated */
+    int ready = poll(fds, n, rlen ? STALL_MS : -1);
+    if (ready == 0) { parse_frames(1); continue; }
+    if (ready < 0) continue;
     if (fds[1].revents) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) > 0) {}
@@ -508,7 +515,7 @@ int main(int argc, char **argv) {
         put32(b, (uint32_t)r);
         send_frame(BT_ACK, 0, b, 4);
         rlen += r;
-        parse_frames();
+        parse_frames(0);
         if (rlen == sizeof rbuf) rlen = 0; /* cannot happen with the size limits; never wedge */
       }
     } else if (fds[0].revents & (POLLHUP | POLLERR)) {

@@ -1,5 +1,6 @@
 // The one file that imports v86. Everything here uses the documented API in
-// v86.d.ts except one use, noted where it is: writing to virtio-console port 1.
+// v86.d.ts except two uses, noted where they are: writing to virtio-console
+// port 1, and catching an emulator panic.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
@@ -71,6 +72,22 @@ export class VmHost {
     };
     const channel = new GuestChannel(link);
     const host = new VmHost(emu, channel);
+    // Undocumented: when a broken guest drives v86 into a path it does not
+    // implement, its Rust code panics and the wasm trap escapes the emulator's
+    // tick (v86.do_tick, called from setImmediate/postMessage in src/main.js) as
+    // an uncaught exception that would take the whole process or worker down.
+    // The tick is looked up on the instance at each call, so wrap it there.
+    const core = (emu as unknown as { v86?: { do_tick?: () => void } }).v86;
+    if (core?.do_tick) {
+      const tick = core.do_tick.bind(core);
+      core.do_tick = () => {
+        try {
+          tick();
+        } catch (e) {
+          host.#crash(e);
+        }
+      };
+    }
     let panic = "";
     const tail: number[] = [];
     emu.add_listener("serial0-output-byte", (byte) => {
@@ -123,6 +140,15 @@ export class VmHost {
 
   async saveState(): Promise<ArrayBuffer> {
     return this.#emu.save_state();
+  }
+
+  #crash(e: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const why = e instanceof Error ? e.message : String(e);
+    this.channel.close(new BerthError(ErrorCode.guestCrashed, `Cannot go on: the emulator stopped with "${why}"`));
+    // the emulator's state is broken: free it, but do not wait for a clean stop
+    void this.#emu.destroy().catch(() => {});
   }
 
   get running(): boolean {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,14 +30,28 @@ async function read(path: string): Promise<ArrayBuffer> {
 
 let wasmModule: Promise<WebAssembly.Module> | undefined;
 
-export async function loadGuestAssets(overrides: { bzimage?: string; initrd?: string } = {}): Promise<GuestAssets> {
-  const manifest = JSON.parse(Buffer.from(await read(join(guestDir, "manifest.json"))).toString()) as GuestManifest;
-  wasmModule ??= read(join(guestDir, "v86.wasm")).then((b) => WebAssembly.compile(b));
+/**
+ * Reads the guest files of `dir` (default build/guest/) and checks each against
+ * the manifest, so a corrupt or half-copied file fails here, clearly, instead of
+ * as a guest that hangs. Files given as overrides are the user's and not checked.
+ */
+export async function loadGuestAssets(options: { dir?: string; bzimage?: string; initrd?: string } = {}): Promise<GuestAssets> {
+  const dir = options.dir ?? guestDir;
+  const manifest = JSON.parse(Buffer.from(await read(join(dir, "manifest.json"))).toString()) as GuestManifest;
+  const load = async (name: string, override?: string): Promise<ArrayBuffer> => {
+    const data = await read(override ?? join(dir, name));
+    const want = manifest.files[name]?.sha256;
+    if (!override && want !== createHash("sha256").update(new Uint8Array(data)).digest("hex")) {
+      throw new BerthError(ErrorCode.vmBootFailed, `Cannot boot the guest: "${join(dir, name)}" does not match its manifest (corrupt, or from another build: run "npm run build")`);
+    }
+    return data;
+  };
+  if (dir === guestDir) wasmModule ??= load("v86.wasm").then((b) => WebAssembly.compile(b));
   const [bios, bzimage, initrdGz, wasm] = await Promise.all([
-    read(join(guestDir, "bios.bin")),
-    read(overrides.bzimage ?? join(guestDir, "bzImage")),
-    read(overrides.initrd ?? join(guestDir, "initramfs.cpio.gz")),
-    wasmModule,
+    load("bios.bin"),
+    load("bzImage", options.bzimage),
+    load("initramfs.cpio.gz", options.initrd),
+    dir === guestDir ? wasmModule! : load("v86.wasm").then((b) => WebAssembly.compile(b)),
   ]);
   return { bios, bzimage, initrdGz, wasm, emulator: `v86 ${manifest.v86}` };
 }

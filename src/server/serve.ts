@@ -1,3 +1,54 @@
-export async function serve(_o: { port: number; host: string }): Promise<void> {
-  throw new Error("not yet");
+import { createServer, type Server } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BerthError, ErrorCode } from "../common/errors.js";
+import { serveStatic, type Mount } from "./static-files.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  /** directory with the guest files (default build/guest) */
+  guestDir?: string;
+  quiet?: boolean;
+}
+
+/** The mounts `berth serve` answers from: the demo, the bundles and the guest files. */
+export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] {
+  return [
+    { prefix: "/guest/", dir: guestDir },
+    { prefix: "/dist/web/", dir: join(root, "dist", "web") },
+    { prefix: "/node_modules/@xterm/xterm/css/", dir: join(root, "node_modules", "@xterm", "xterm", "css"), cache: "max-age=3600" },
+    { prefix: "/", dir: join(root, "demo") },
+  ];
+}
+
+/** `berth serve`: the demo pages with the engine and the guest files. */
+export async function serve(o: ServeOptions): Promise<Server> {
+  const mounts = defaultMounts(o.guestDir);
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    serveStatic(req, res, mounts)
+      .then((served) => {
+        if (!served) res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
+      })
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
+        else res.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new BerthError(ErrorCode.usage, e.code === "EADDRINUSE" ? `Cannot listen on ${o.host}:${o.port}: the port is in use` : `Cannot listen on ${o.host}:${o.port}: ${e.message}`)),
+    );
+    server.listen(o.port, o.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : o.port;
+  if (!o.quiet) process.stdout.write(`Berth is serving http://${o.host === "0.0.0.0" ? "localhost" : o.host}:${port}/\n`);
+  return server;
 }

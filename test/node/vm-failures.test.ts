@@ -1,6 +1,6 @@
 // What a user sees when the guest cannot start, and that the engine starts afterwards.
 import assert from "node:assert/strict";
-import { readdir, writeFile } from "node:fs/promises";
+import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { test } from "node:test";
@@ -8,6 +8,7 @@ import { BerthError } from "../../src/common/errors.js";
 import type { BerthError as BerthErrorType } from "../../src/common/errors.js";
 import { Engine } from "../../src/engine/engine.js";
 import { DirSnapshotStore } from "../../src/node/dir-snapshot-store.js";
+import { guestDir } from "../../src/node/guest-files.js";
 import { cpioFiles, loadGuestAssets, tempDir } from "../helpers/guest.js";
 
 async function startsAndAnswers(options: { snapshots?: DirSnapshotStore } = {}): Promise<Engine> {
@@ -16,13 +17,27 @@ async function startsAndAnswers(options: { snapshots?: DirSnapshotStore } = {}):
   return e;
 }
 
-test("a corrupt kernel fails with vm-boot-failed, and a good one boots after", async () => {
+test("a corrupt kernel file fails with vm-boot-failed before booting", async () => {
+  const tmp = await tempDir("berth-badkernel-");
+  try {
+    await cp(guestDir, tmp.dir, { recursive: true });
+    const kernel = join(tmp.dir, "bzImage");
+    const data = await readFile(kernel);
+    data[100_000]! ^= 0xff;
+    await writeFile(kernel, data);
+    await assert.rejects(loadGuestAssets({ dir: tmp.dir }), (e: BerthErrorType) => e instanceof BerthError && e.code === "vm-boot-failed" && /does not match its manifest/.test(e.message));
+  } finally {
+    await tmp.remove();
+  }
+});
+
+test("a guest that crashes the emulator gives guest-crashed, and the engine starts after", async () => {
   const assets = await loadGuestAssets();
   const bad = new Uint8Array(assets.bzimage.slice(0));
-  bad.fill(0x90, 0x4000, 0x40000); // keep the setup header so v86 loads it, wreck the code
+  bad.fill(0x17, 0x4000, 0x40000); // keep the setup header so v86 loads it; "pop ss" everywhere after
   await assert.rejects(
     Engine.start({ assets: { ...assets, bzimage: bad.buffer }, bootTimeoutMs: 15000 }),
-    (e: BerthErrorType) => e instanceof BerthError && e.code === "vm-boot-failed",
+    (e: BerthErrorType) => e instanceof BerthError && e.code === "guest-crashed" && /emulator stopped/.test(e.message),
   );
   await (await startsAndAnswers()).stop();
 });

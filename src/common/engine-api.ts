@@ -1,0 +1,54 @@
+import type { WireError } from "./errors.js";
+
+/**
+ * What the page's UI asks of the engine in its Worker (over comlink). Errors do
+ * not cross a Worker as themselves (comlink keeps only name/message/stack), so
+ * every call answers a Result and the client rebuilds the BerthError.
+ */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+export const Phase = {
+  downloading: "downloading",
+  booting: "booting",
+  restoring: "restoring",
+  saving: "saving",
+  ready: "ready",
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+export interface Progress {
+  phase: Phase;
+  /** bytes so far and in all, while downloading */
+  loaded?: number;
+  total?: number;
+}
+
+export interface StartOptions {
+  /** where the guest files are: a directory URL with manifest.json */
+  guestUrl: string;
+  memoryMB: number;
+}
+
+export interface StartInfo {
+  restored: boolean;
+  readyMs: number;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface EngineApi {
+  /** Boots or restores the VM; later calls wait for the first and answer the same. */
+  start(options: StartOptions, onProgress: (p: Progress) => void): Promise<Result<StartInfo>>;
+  /** Runs a command in the guest to completion. */
+  run(argv: string[]): Promise<Result<RunResult>>;
+  /** A login shell on a guest pty; answers its session number. */
+  openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<Result<number>>;
+  write(session: number, data: Uint8Array): Promise<void>;
+  resize(session: number, size: { rows: number; cols: number }): Promise<void>;
+  /** A warning the engine recovered from (e.g. a discarded snapshot), as `Warning [code]: …` lines. */
+  warnings(): Promise<string[]>;
+}

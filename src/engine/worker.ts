@@ -1,0 +1,79 @@
+// The engine's Worker entry; with src/ui/engine-client.ts the only importers of comlink.
+import * as Comlink from "comlink";
+import type { EngineApi, Progress, Result, StartInfo, StartOptions } from "../common/engine-api.js";
+import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import { fetchGuestAssets } from "./browser-assets.js";
+import { Engine } from "./engine.js";
+import type { GuestProcess } from "./guest-channel.js";
+import { IdbSnapshotStore } from "./idb-snapshot-store.js";
+
+let starting: Promise<Engine> | undefined;
+let info: StartInfo | undefined;
+const sessions = new Map<number, GuestProcess>();
+const warnings: string[] = [];
+
+async function attempt<T>(f: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await f() };
+  } catch (e) {
+    const b = isBerthError(e) ? e : new BerthError(ErrorCode.agentProtocol, `Unexpected engine failure: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: b.toWire() };
+  }
+}
+
+async function engine(): Promise<Engine> {
+  if (!starting) throw new BerthError(ErrorCode.vmNotRunning, "Cannot run anything: the engine was not started");
+  return starting;
+}
+
+const api: EngineApi = {
+  start(o: StartOptions, onProgress: (p: Progress) => void) {
+    return attempt(async () => {
+      if (!starting) {
+        starting = (async () => {
+          onProgress({ phase: "downloading", loaded: 0, total: 0 });
+          const assets = await fetchGuestAssets(o.guestUrl, (loaded, total) => onProgress({ phase: "downloading", loaded, total }));
+          return Engine.start({
+            assets,
+            memoryMB: o.memoryMB,
+            snapshots: new IdbSnapshotStore(),
+            onPhase: (phase) => onProgress({ phase }),
+            onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
+          });
+        })();
+        // a failed start may be tried again
+        starting.catch(() => (starting = undefined));
+      }
+      const e = await starting;
+      info ??= e.info;
+      onProgress({ phase: "ready" });
+      return info;
+    });
+  },
+  run(argv) {
+    return attempt(async () => (await engine()).run(argv));
+  },
+  openShell(size, onOutput, onExit) {
+    return attempt(async () => {
+      const p = (await engine()).exec({ argv: ["/bin/sh", "-l"] }, { tty: true, stdin: true, onStdout: (b) => onOutput(b) });
+      sessions.set(p.id, p);
+      p.resize(size.rows, size.cols);
+      p.exit.then(
+        (code) => onExit(code),
+        () => onExit(255),
+      ).finally(() => sessions.delete(p.id));
+      return p.id;
+    });
+  },
+  async write(session, data) {
+    sessions.get(session)?.write(data);
+  },
+  async resize(session, size) {
+    sessions.get(session)?.resize(size.rows, size.cols);
+  },
+  async warnings() {
+    return warnings.splice(0);
+  },
+};
+
+Comlink.expose(api);
