@@ -1,0 +1,13 @@
+// Bundles the browser side with esbuild: the page bundle, the engine Worker,
+// and the browser tests (transpiled only; they import the bundles by URL).
+import { build } from "esbuild";
+import { readdirSync } from "node:fs";
+
+const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, minify: true, logLevel: "warning" };
+
+await build({ ...common, entryPoints: { berth: "src/ui/index.ts" }, outdir: "dist/web", loader: { ".css": "text" } });
+// v86's Node-only branches (fs, crypto) are behind runtime checks and dynamic imports
+await build({ ...common, entryPoints: { "berth-worker": "src/engine/worker.ts" }, outdir: "dist/web", platform: "browser", external: ["crypto", "node:crypto", "fs", "node:fs/promises", "perf_hooks"] });
+
+const tests = readdirSync("test/browser").filter((f) => f.endsWith(".test.ts")).map((f) => `test/browser/${f}`);
+if (tests.length) await build({ entryPoints: tests, outdir: "dist/test/browser", format: "esm", target: "es2022", bundle: false, logLevel: "warning" });
