@@ -436,8 +436,16 @@ static void pump(struct proc *p, int *fd, uint8_t type) {
 
 /* The channel is the virtio-console port the host names `want` (v86 names port N
  * "virtio-N"); its /dev node depends on probe order, so look it up by name. */
+static int open_raw(const char *path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  struct termios t;
+  if (fd >= 0 && tcgetattr(fd, &t) == 0) { cfmakeraw(&t); tcsetattr(fd, TCSANOW, &t); }
+  return fd;
+}
+
+/* `want` is a device path (e.g. /dev/ttyS1, put in raw mode if a tty) or a port name. */
 static int open_port(const char *want) {
-  if (want[0] == '/') return open(want, O_RDWR | O_CLOEXEC);
+  if (want[0] == '/') return open_raw(want);
   char path[300], name[64];
   for (int dev = 0; dev < 8; dev++)
     for (int port = 0; port < 8; port++) {
@@ -456,10 +464,7 @@ static int open_port(const char *want) {
       /* v86 marks every port a console port, and Linux then serves it as
        * /dev/hvcN (ports get hvc numbers in order) and refuses the vport node */
       snprintf(path, sizeof path, "/dev/hvc%d", port);
-      fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-      struct termios t;
-      if (fd >= 0 && tcgetattr(fd, &t) == 0) { cfmakeraw(&t); tcsetattr(fd, TCSANOW, &t); }
-      return fd;
+      return open_raw(path);
     }
   errno = ENOENT;
   return -1;

@@ -1,6 +1,6 @@
 // The one file that imports v86. Everything here uses the documented API in
-// v86.d.ts except two uses, noted where they are: writing to virtio-console
-// port 1, and catching an emulator panic.
+// v86.d.ts except two uses, noted where they are: writing to a virtio-console
+// port, and catching an emulator panic.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
@@ -24,10 +24,10 @@ export interface VmOptions {
 }
 
 /** The kernel command line. `quiet`: printing the boot log costs emulated time. */
+const AGENT_PORT = 1; // virtio-console port 0 is left alone; the agent opens port 1 ("virtio-1")
+
 export const CMDLINE = "console=ttyS0 rdinit=/init quiet loglevel=3 tsc=reliable mitigations=off";
 
-const AGENT_PORT = 1; // virtio-console port 0 is a console; the agent opens port 1 ("virtio-1")
-const AGENT_OUTPUT = `virtio-console${AGENT_PORT}-output-bytes` as "virtio-console0-output-bytes"; // same payload type
 
 /** A running guest: its agent channel and its serial console. */
 export class VmHost {
@@ -56,21 +56,14 @@ export class VmHost {
       disable_keyboard: true,
       disable_mouse: true,
       disable_speaker: true,
+      uart1: true, // ttyS1: the alternative agent channel bench/channel.mjs measures
     });
     await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
 
-    const link: ByteLink = {
-      // Undocumented: v86.d.ts lists the per-port bus events but no method to send
-      // one; v86's own xterm adapter sends "virtio-consoleN-input-bytes" on `bus`
-      // (src/virtio_console.js registers it for every port).
-      send: (bytes) => (emu as unknown as { bus: { send(event: string, data: Uint8Array): void } }).bus.send(`virtio-console${AGENT_PORT}-input-bytes`, bytes),
-      onBytes: (listener) => {
-        const l = (b: Uint8Array): void => listener(b);
-        emu.add_listener(AGENT_OUTPUT, l);
-        return () => emu.remove_listener(AGENT_OUTPUT, l);
-      },
-    };
-    const channel = new GuestChannel(link);
+    // The agent's channel is virtio-console port 1: measured against the second
+    // serial port (bench/channel.mjs, BENCHMARKS.md) it answers small requests
+    // as fast and moves bulk data 2x (out) to 7x (in) faster.
+    const channel = new GuestChannel(virtioLink(emu, AGENT_PORT));
     const host = new VmHost(emu, channel);
     // Undocumented: when a broken guest drives v86 into a path it does not
     // implement, its Rust code panics and the wasm trap escapes the emulator's
@@ -128,6 +121,11 @@ export class VmHost {
     return host;
   }
 
+  /** A byte link over serial port `n` (ttySn), for an agent started there: bench/channel.mjs compares it. */
+  serialLink(n: number): ByteLink {
+    return serialLink(this.#emu, n);
+  }
+
   /** Bytes for the serial console (the interactive guest shell). */
   writeConsole(bytes: Uint8Array): void {
     this.#emu.serial_send_bytes(0, bytes);
@@ -161,6 +159,48 @@ export class VmHost {
     this.channel.close(new BerthError(ErrorCode.vmNotRunning, "Cannot talk to the guest: the VM was stopped"));
     await this.#emu.destroy();
   }
+}
+
+/** A byte link over virtio-console port `port` (the agent opens "virtio-N", Linux's /dev/hvcN). */
+function virtioLink(emu: V86, port: number): ByteLink {
+  const output = `virtio-console${port}-output-bytes` as "virtio-console0-output-bytes"; // same payload type
+  return {
+    // Undocumented: v86.d.ts lists the per-port bus events but no method to send
+    // one; v86's own xterm adapter sends "virtio-consoleN-input-bytes" on `bus`
+    // (src/virtio_console.js registers it for every port).
+    send: (bytes) => (emu as unknown as { bus: { send(event: string, data: Uint8Array): void } }).bus.send(`virtio-console${port}-input-bytes`, bytes),
+    onBytes: (listener) => {
+      const l = (b: Uint8Array): void => listener(b);
+      emu.add_listener(output, l);
+      return () => emu.remove_listener(output, l);
+    },
+  };
+}
+
+/**
+ * A byte link over serial port `n`. v86 hands serial output over a byte at a
+ * time; bytes are gathered and passed on once per microtask.
+ */
+function serialLink(emu: V86, n: number): ByteLink {
+  const event = `serial${n}-output-byte` as "serial1-output-byte";
+  return {
+    send: (bytes) => emu.serial_send_bytes(n, bytes),
+    onBytes: (listener) => {
+      let pending: number[] = [];
+      const l = (byte: number): void => {
+        if (pending.length === 0) {
+          queueMicrotask(() => {
+            const b = Uint8Array.from(pending);
+            pending = [];
+            listener(b);
+          });
+        }
+        pending.push(byte);
+      };
+      emu.add_listener(event, l);
+      return () => emu.remove_listener(event, l);
+    },
+  };
 }
 
 function sleep(ms: number): Promise<void> {
