@@ -14,7 +14,7 @@ import { DirSnapshotStore } from "../dist/src/node/dir-snapshot-store.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { defaultMounts } from "../dist/src/server/serve.js";
 import { serveStatic } from "../dist/src/server/static-files.js";
-import { median, report } from "./lib.mjs";
+import { breakdown, median, report } from "./lib.mjs";
 
 const { values: o } = parseArgs({ options: { runs: { type: "string" }, "node-only": { type: "boolean" }, "browser-only": { type: "boolean" } } });
 const RUNS = Number(o.runs ?? 5);
@@ -24,24 +24,30 @@ async function nodeBench() {
   console.log(`## Node ${process.version} (${RUNS} runs each)`);
   const assets = await loadGuestAssets();
   const cold = [];
+  const coldT = [];
   for (let i = 0; i < RUNS; i++) {
     const e = await Engine.start({ assets });
     cold.push(e.info.readyMs);
+    coldT.push(e.info.timings);
     await e.stop();
   }
   report("cold boot (start -> agent ready)", cold, 3000);
+  console.log(breakdown(coldT));
 
   const dir = await mkdtemp(join(tmpdir(), "berth-bench-"));
   const store = new DirSnapshotStore(dir);
   await (await Engine.start({ assets, snapshots: store })).stop();
   const warm = [];
+  const warmT = [];
   for (let i = 0; i < RUNS; i++) {
     const e = await Engine.start({ assets, snapshots: store });
     if (!e.info.restored) throw new Error("warm start did not restore");
     warm.push(e.info.readyMs);
+    warmT.push(e.info.timings);
     await e.stop();
   }
   report("warm start (restore -> agent answers)", warm, 500);
+  console.log(breakdown(warmT));
 
   const e = await Engine.start({ assets, snapshots: store });
   const ch = e.vm.channel;
@@ -92,8 +98,10 @@ async function browserBench() {
   const visit = async (fresh, cacheDisabled) => {
     const page = await browser.newPage();
     await page.setCacheEnabled(!cacheDisabled);
-    await page.goto(`${url}${fresh ? "?fresh=1" : ""}`);
+    const response = await page.goto(`${url}${fresh ? "?fresh=1" : ""}`);
+    if (!response || (!response.ok() && response.status() !== 304)) throw new Error(`the bench page answered ${response?.status()}`);
     const r = await page.evaluate(() => window.benchResult);
+    if (!r) throw new Error("the bench page did not run");
     await page.close();
     return r;
   };
@@ -101,17 +109,26 @@ async function browserBench() {
   const firstVisit = await visit(true, true);
   const firstBytes = bytes;
   const cold = [firstVisit.readyMs];
-  for (let i = 1; i < RUNS; i++) cold.push((await visit(true, false)).readyMs);
+  const coldT = [firstVisit.timings];
+  for (let i = 1; i < RUNS; i++) {
+    const r = await visit(true, false);
+    cold.push(r.readyMs);
+    coldT.push(r.timings);
+  }
   report("cold boot in a Worker (start -> agent ready)", cold, 3000);
+  console.log(breakdown(coldT));
   const warm = [];
+  const warmT = [];
   const page = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await visit(false, false);
     if (!r.restored) throw new Error("warm visit did not restore");
     warm.push(r.readyMs);
+    warmT.push(r.timings);
     page.push(r.pageToReadyMs);
   }
   report("warm start in a Worker (restore -> answers)", warm, 500);
+  console.log(breakdown(warmT));
   report("warm page: new Worker -> agent answers", page);
   console.log(`${"first visit download before a shell".padEnd(44)} ${(firstBytes / 1e6).toFixed(2)} MB compressed  target ≤ 8 MB: ${firstBytes <= 8e6 ? "met" : "NOT met"}`);
   await browser.close();

@@ -20,3 +20,9 @@ export function report(name, xs, target) {
   console.log(`${name.padEnd(44)} median ${fmtMs(s.median).padStart(8)}  (min ${fmtMs(s.min)}, max ${fmtMs(s.max)}, ${s.n} runs)${t}`);
   return s;
 }
+
+/** Median of each named part over runs: `  (key 4, load 20, verify 60, restore 250)` */
+export function breakdown(timings) {
+  const keys = [...new Set(timings.flatMap((t) => Object.keys(t)))];
+  return `  where: ${keys.map((k) => `${k} ${Math.round(median(timings.map((t) => t[k] ?? 0)))}`).join(", ")} (ms, medians)`;
+}

@@ -32,6 +32,8 @@ export interface StartOptions {
 export interface StartInfo {
   restored: boolean;
   readyMs: number;
+  /** where the time went, in ms (key, load, verify, restore, gunzip, boot, save) */
+  timings: Record<string, number>;
 }
 
 export interface RunResult {

@@ -21,6 +21,8 @@ export interface VmOptions {
   readyTimeoutMs?: number;
   /** every byte the serial console prints, from the very start (boot log, shell) */
   onConsole?: (bytes: Uint8Array) => void;
+  /** filled with where start() spent its time, in ms */
+  timings?: Record<string, number>;
 }
 
 /** The kernel command line. `quiet`: printing the boot log costs emulated time. */
@@ -43,6 +45,12 @@ export class VmHost {
 
   static async start(images: VmImages, options: VmOptions): Promise<VmHost> {
     const restoring = options.state !== undefined;
+    let mark = performance.now();
+    const lap = (name: string): void => {
+      const t = performance.now();
+      if (options.timings) options.timings[name] = Math.round(t - mark);
+      mark = t;
+    };
     const emu = new V86({
       wasm_fn: async (env) => (await WebAssembly.instantiate(images.wasm, env)).exports,
       memory_size: options.memoryMB * 1024 * 1024,
@@ -59,6 +67,7 @@ export class VmHost {
       uart1: true, // ttyS1: the alternative agent channel bench/channel.mjs measures
     });
     await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
+    lap("vm-create");
 
     // The agent's channel is virtio-console port 1: measured against the second
     // serial port (bench/channel.mjs, BENCHMARKS.md) it answers small requests
@@ -102,6 +111,7 @@ export class VmHost {
         await host.destroy();
         throw new BerthError(ErrorCode.snapshotInvalid, "Cannot restore the saved VM state: it does not match this emulator", { cause: e });
       }
+      lap("vm-restore");
     }
     await emu.run();
     try {
@@ -116,8 +126,10 @@ export class VmHost {
       await host.destroy();
       throw e;
     }
+    lap(restoring ? "handshake" : "vm-boot");
     // after a restore the guest clock is the saved one; after a boot it is the RTC's
     await channel.setTime(Date.now());
+    lap("set-time");
     return host;
   }
 

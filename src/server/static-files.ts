@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readFile } from "node:fs/promises";
 
@@ -45,7 +45,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, mou
     if (rel === "" || rel.endsWith("/")) rel += "index.html";
     const file = normalize(join(m.dir, rel));
     // never outside the mount, whatever "..", "%2e%2e" or NUL the URL holds
-    if (!file.startsWith(normalize(m.dir) + sep) || file.includes("\0")) return false;
+    if (!file.startsWith(resolve(m.dir) + sep) || file.includes("\0")) return false;
     const st = await stat(file).catch(() => undefined);
     if (!st?.isFile()) continue;
     const type = TYPES[extname(file)] ?? "application/octet-stream";
