@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -470,7 +472,52 @@ static int open_port(const char *want) {
   return -1;
 }
 
+/* `berth-agent --setup`, run once by init before anything else: the mounts and
+ * settings the guest needs. Done here, not in a shell script, because every
+ * busybox command costs a fork and exec of a 2 MB binary in emulated time. */
+static int setup(void) {
+  struct { const char *src, *dst, *type; unsigned long flags; const char *opts; } m[] = {
+    {"proc", "/proc", "proc", 0, NULL},
+    {"sysfs", "/sys", "sysfs", 0, NULL},
+    {"devtmpfs", "/dev", "devtmpfs", 0, NULL},
+    {"devpts", "/dev/pts", "devpts", 0, "gid=5,mode=620,ptmxmode=666"},
+    {"tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777"},
+    {"tmpfs", "/run", "tmpfs", 0, "mode=0755"},
+    {"tmpfs", "/tmp", "tmpfs", 0, "mode=1777"},
+    {"tmpfs", "/var", "tmpfs", 0, "mode=0755"},
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL},
+    /* the engine's 9p share: unpacked layers, volumes, files handed in */
+    {"host9p", "/mnt/host", "9p", 0, "trans=virtio,version=9p2000.L,msize=512000,cache=none"},
+  };
+  int bad = 0;
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+    mkdirs(m[i].dst);
+    if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].opts) < 0 && errno != EBUSY) {
+      fprintf(stderr, "berth-agent: mount %s on %s: %s\n", m[i].type, m[i].dst, strerror(errno));
+      bad = 1;
+    }
+  }
+  const char *dirs[] = {"/var/lib", "/var/log", "/var/run", "/run/crun", "/run/berth"};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) mkdirs(dirs[i]);
+  /* crun puts containers in child cgroups: let them use these controllers */
+  int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "+memory +pids +cpu", 18) < 0) { perror("berth-agent: cgroup controllers"); bad = 1; }
+  if (fd >= 0) close(fd);
+  /* crun re-executes itself from a sealed copy on every call unless its binary
+   * is on a read-only mount (its CVE-2019-5736 guard): make it one */
+  if (mount("/usr/bin/crun", "/usr/bin/crun", NULL, MS_BIND, NULL) < 0 ||
+      mount(NULL, "/usr/bin/crun", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) { perror("berth-agent: crun read-only"); bad = 1; }
+  sethostname("berth", 5);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = {0};
+  strcpy(ifr.ifr_name, "lo");
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0)) perror("berth-agent: lo up");
+  if (s >= 0) close(s);
+  return bad;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--setup")) return setup();
   const char *want = argc > 1 ? argv[1] : "virtio-1";
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   signal(SIGPIPE, SIG_IGN);

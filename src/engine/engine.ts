@@ -53,9 +53,17 @@ export class Engine {
   readonly vm: VmHost;
   readonly info: EngineStartInfo;
 
-  private constructor(vm: VmHost, info: EngineStartInfo) {
+  #saving: Promise<void> | undefined;
+
+  private constructor(vm: VmHost, info: EngineStartInfo, saving?: Promise<void>) {
     this.vm = vm;
     this.info = info;
+    this.#saving = saving;
+  }
+
+  /** Resolves once the snapshot taken after a cold boot is stored (at once if there is none). */
+  async saved(): Promise<void> {
+    await this.#saving;
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -108,18 +116,24 @@ export class Engine {
     const vm = await VmHost.start(images, { ...vmOptions, readyTimeoutMs: options.bootTimeoutMs ?? 60000, timings });
     mark = now();
     const readyMs = Math.round(now() - t0);
+    let saving: Promise<void> | undefined;
     if (store) {
+      // Take the state now, before anything runs in the guest; sealing and
+      // storing it go on in the background (stop() waits for them).
       options.onPhase?.(BootPhase.saving);
-      try {
-        await store.put(key, await sealSnapshot(key, await vm.saveState()));
-      } catch (e) {
-        // the VM works; only the next start will be slower
-        options.onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the VM state: ${String(e)}`));
-      }
-      lap("save");
+      const state = await vm.saveState();
+      lap("capture");
+      saving = (async () => {
+        try {
+          await store.put(key, await sealSnapshot(key, state));
+        } catch (e) {
+          // the VM works; only the next start will be slower
+          options.onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the VM state: ${String(e)}`));
+        }
+      })();
     }
     options.onPhase?.(BootPhase.ready);
-    return new Engine(vm, { restored: false, readyMs, timings });
+    return new Engine(vm, { restored: false, readyMs, timings }, saving);
   }
 
   /** Runs a process in the guest (not in a container) with a default PATH and HOME. */
@@ -143,6 +157,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     await this.vm.destroy();
+    await this.#saving;
   }
 }
 
