@@ -9,8 +9,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BERTH_CACHE:-$HOME/.cache/berth}
 pkgs="busybox-static"
+[ -f /usr/lib/i386-linux-musl/musl-gcc.specs ] || { echo "rootfs/build.sh: musl-dev:i386 is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
-versions=$(for p in $pkgs; do apt-cache policy "$p:i386" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done)
+versions=$(for p in $pkgs; do apt-cache policy "$p:i386" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done
+  dpkg-query -W -f='musl-dev ${Version}\n' musl-dev:i386)
 if echo "$versions" | grep -q "(none)"; then
   echo "rootfs/build.sh: i386 packages unavailable (dpkg --add-architecture i386 && apt-get update):" >&2
   echo "$versions" | grep "(none)" >&2
@@ -46,8 +48,11 @@ for a in $("$r/bin/busybox" --list-full); do
 done
 cp "$crun" "$r/usr/bin/crun"
 
-# The agent: static, so it needs nothing from the libraries above.
-gcc -m32 -static -Os -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \
+# The agent: static against musl (Debian's musl-dev:i386): 58 KB instead of
+# 770 KB with glibc, and the initramfs is unpacked at ~0.19 s per MB at boot.
+# musl's specs replace gcc's link line, so the i386 emulation is named again.
+gcc -m32 -specs /usr/lib/i386-linux-musl/musl-gcc.specs -Wl,-m,elf_i386 -static -Os \
+  -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \
   -o "$r/sbin/berth-agent" "$here/agent/agent.c"
 strip "$r/sbin/berth-agent"
 

@@ -27,6 +27,8 @@ export interface StartOptions {
   /** where the guest files are: a directory URL with manifest.json */
   guestUrl: string;
   memoryMB: number;
+  /** the IndexedDB database that keeps the saved VM state */
+  snapshotDb: string;
 }
 
 export interface StartInfo {
@@ -45,6 +47,8 @@ export interface RunResult {
 export interface EngineApi {
   /** Boots or restores the VM; later calls wait for the first and answer the same. */
   start(options: StartOptions, onProgress: (p: Progress) => void): Promise<Result<StartInfo>>;
+  /** Resolves once the state saved after a cold boot is stored. */
+  saved(): Promise<Result<void>>;
   /** Runs a command in the guest to completion. */
   run(argv: string[]): Promise<Result<RunResult>>;
   /** A login shell on a guest pty; answers its session number. */

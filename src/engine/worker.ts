@@ -36,7 +36,7 @@ const api: EngineApi = {
           return Engine.start({
             assets,
             memoryMB: o.memoryMB,
-            snapshots: new IdbSnapshotStore(),
+            snapshots: new IdbSnapshotStore(o.snapshotDb),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
           });
@@ -49,6 +49,9 @@ const api: EngineApi = {
       onProgress({ phase: "ready" });
       return info;
     });
+  },
+  saved() {
+    return attempt(async () => (await engine()).saved());
   },
   run(argv) {
     return attempt(async () => (await engine()).run(argv));

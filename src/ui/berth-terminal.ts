@@ -18,12 +18,15 @@ const PHASE_TEXT: Record<Progress["phase"], string> = {
 /**
  * `<berth-terminal>`: a guest shell in the page. Boots (or restores) the page's
  * shared engine, then opens a login shell on a guest pty that follows the
- * element's size.
+ * element's size. Attributes: `guest` (URL of the guest files, default /guest/),
+ * `memory` (MB, default 256), `snapshot-db` (IndexedDB database of the saved
+ * state). The first component on a page decides them for the shared engine.
  */
 export class BerthTerminal extends LitElement {
   static override properties = {
     guest: { type: String },
     memory: { type: Number },
+    snapshotDb: { type: String, attribute: "snapshot-db" },
     status: { state: true },
     error: { state: true },
   };
@@ -42,6 +45,8 @@ export class BerthTerminal extends LitElement {
   guest: string | undefined;
   /** guest memory in MB */
   memory = 256;
+  /** IndexedDB database that keeps the saved VM state */
+  snapshotDb: string | undefined;
   status = "";
   error = "";
 
@@ -93,7 +98,11 @@ export class BerthTerminal extends LitElement {
   }
 
   async #connect(): Promise<void> {
-    const engine = sharedEngine({ ...(this.guest ? { guestUrl: new URL(this.guest, location.href).href } : {}), memoryMB: this.memory });
+    const engine = sharedEngine({
+      ...(this.guest ? { guestUrl: new URL(this.guest, location.href).href } : {}),
+      ...(this.snapshotDb ? { snapshotDb: this.snapshotDb } : {}),
+      memoryMB: this.memory,
+    });
     this.#disposers.push(engine.onProgress((p) => (this.status = progressText(p))));
     const term = this.#term!;
     try {

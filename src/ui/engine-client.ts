@@ -7,6 +7,8 @@ export interface EngineClientOptions {
   /** directory URL of the guest files (manifest.json, bzImage, …); default /guest/ of this page's origin */
   guestUrl?: string;
   memoryMB?: number;
+  /** IndexedDB database for the saved VM state; default "berth-snapshots" */
+  snapshotDb?: string;
 }
 
 function unwrap<T>(r: Result<T>): T {
@@ -25,7 +27,11 @@ export class EngineClient {
   constructor(options: EngineClientOptions = {}) {
     const worker = new Worker(new URL("./berth-worker.js", import.meta.url), { type: "module", name: "berth-engine" });
     this.#api = Comlink.wrap<EngineApi>(worker);
-    this.#options = { guestUrl: options.guestUrl ?? new URL("/guest/", location.href).href, memoryMB: options.memoryMB ?? 256 };
+    this.#options = {
+      guestUrl: options.guestUrl ?? new URL("/guest/", location.href).href,
+      memoryMB: options.memoryMB ?? 256,
+      snapshotDb: options.snapshotDb ?? "berth-snapshots",
+    };
   }
 
   onProgress(listener: (p: Progress) => void): () => void {
@@ -47,6 +53,12 @@ export class EngineClient {
       this.#started = started;
     }
     return this.#started;
+  }
+
+  /** Resolves once the VM state saved after a cold boot is in IndexedDB (closing the page before loses it). */
+  async saved(): Promise<void> {
+    await this.start();
+    unwrap(await this.#api.saved());
   }
 
   async run(argv: string[]): Promise<RunResult> {

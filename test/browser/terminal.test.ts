@@ -1,6 +1,6 @@
 // The engine Worker boots (or restores) a real guest, and <berth-terminal> is a
 // working shell on it. Mocha globals come from @web/test-runner.
-import { EngineClient } from "/dist/web/berth.js";
+import { EngineClient, sharedEngine } from "/dist/web/berth.js";
 
 declare function describe(name: string, f: () => void): void;
 declare function it(name: string, f: () => Promise<void>): void;
@@ -29,6 +29,8 @@ describe("berth-terminal", () => {
   });
 
   it("a second engine restores the saved state from IndexedDB", async () => {
+    // the terminal's engine (the page's shared one) stores its snapshot in the background
+    await sharedEngine().saved();
     // the first test's engine booted (or restored) and saved a snapshot; a new Worker finds it
     const engine = new EngineClient({ guestUrl: new URL("/build/guest/", location.href).href });
     const t0 = performance.now();

@@ -60,3 +60,23 @@ test("a missing guest file is a clear error, not a stack trace", async () => {
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^berth: Error \[vm-asset-missing\]: Cannot find the guest file "\/nonexistent\/bzImage"/);
 });
+
+test("berth alone is an interactive shell on a terminal", async () => {
+  // script(1) (bsdutils, always on Debian) gives berth a real pty, as a terminal would
+  const p = spawn("script", ["-qfec", `${process.execPath} ${bin} --snapshot-dir ${snapshots.dir}`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  p.stdout.on("data", (b: Buffer) => (out += b));
+  const waitFor = async (re: RegExp): Promise<void> => {
+    const t0 = Date.now();
+    while (!re.test(out)) {
+      if (Date.now() - t0 > 60000) throw new Error(`timed out waiting for ${re} in ${JSON.stringify(out)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const closed = new Promise<number | null>((resolve) => p.on("close", resolve));
+  await waitFor(/# (\x1b\[6n)?$/); // ash asks for the cursor position (ESC [6n) after its prompt
+  p.stdin.write("echo $((20 + 22)); tty\r");
+  await waitFor(/42\r+\n\/dev\/pts\/\d+/);
+  p.stdin.write("exit 3\r");
+  assert.equal(await closed, 3);
+});
