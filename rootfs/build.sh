@@ -8,11 +8,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BERTH_CACHE:-$HOME/.cache/berth}
-pkgs="busybox-static"
-[ -f /usr/lib/i386-linux-musl/musl-gcc.specs ] || { echo "rootfs/build.sh: musl-dev:i386 is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+# musl-dev is unpacked, not installed: installing musl-dev:i386 pulls in the
+# i686 cross compiler, which conflicts with gcc-multilib.
+pkgs="busybox-static musl-dev"
 
-versions=$(for p in $pkgs; do apt-cache policy "$p:i386" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done
-  dpkg-query -W -f='musl-dev ${Version}\n' musl-dev:i386)
+versions=$(for p in $pkgs; do apt-cache policy "$p:i386" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done)
 if echo "$versions" | grep -q "(none)"; then
   echo "rootfs/build.sh: i386 packages unavailable (dpkg --add-architecture i386 && apt-get update):" >&2
   echo "$versions" | grep "(none)" >&2
@@ -35,6 +35,9 @@ debs=$cache/debs-$(echo "$versions" | sha256sum | cut -c1-16)
 if [ ! -f "$debs/.complete" ]; then
   rm -rf "$debs" && mkdir -p "$debs"
   (cd "$debs" && apt-get download $(for p in $pkgs; do echo "$p:i386"; done) >&2 2>/dev/null)
+  for p in $pkgs; do
+    ls "$debs/${p}_"*.deb >/dev/null 2>&1 || { echo "rootfs/build.sh: apt-get download $p:i386 failed" >&2; exit 1; }
+  done
   touch "$debs/.complete"
 fi
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$work/x"; done
@@ -48,12 +51,15 @@ for a in $("$r/bin/busybox" --list-full); do
 done
 cp "$crun" "$r/usr/bin/crun"
 
-# The agent: static against musl (Debian's musl-dev:i386): 58 KB instead of
-# 770 KB with glibc, and the initramfs is unpacked at ~0.19 s per MB at boot.
-# musl's specs replace gcc's link line, so the i386 emulation is named again.
-gcc -m32 -specs /usr/lib/i386-linux-musl/musl-gcc.specs -Wl,-m,elf_i386 -static -Os \
+# The agent: static against musl (from musl-dev:i386): 58 KB instead of 770 KB
+# with glibc, and the initramfs is unpacked at boot in emulated time. gcc -m32
+# with musl's headers, start files and libc.a instead of glibc's.
+m=$work/x/usr/lib/i386-linux-musl
+gcc -m32 -static -nostdinc -nostdlib -isystem "$work/x/usr/include/i386-linux-musl" \
+  -isystem "$(gcc -m32 -print-file-name=include)" -Os \
   -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \
-  -o "$r/sbin/berth-agent" "$here/agent/agent.c"
+  -o "$r/sbin/berth-agent" "$m/crt1.o" "$m/crti.o" "$here/agent/agent.c" \
+  -L"$m" -lc "$(gcc -m32 -print-libgcc-file-name)" "$m/crtn.o"
 strip "$r/sbin/berth-agent"
 
 cp -a "$here/files/." "$r/"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(
   linux-source-6.1 bc bison flex libelf-dev lz4 cpio xz-utils   # the guest kernel
-  build-essential gcc-multilib file musl-dev:i386              # the agent (musl) and crun, -m32
+  build-essential gcc-multilib file                            # the agent and crun, -m32
   dpkg-dev pkgconf libseccomp-dev:i386 libcap-dev:i386 libyajl-dev:i386  # crun from source
   seabios                                                      # the BIOS v86 boots
 )

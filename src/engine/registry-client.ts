@@ -1,0 +1,226 @@
+import { BerthError, ErrorCode } from "../common/errors.js";
+import { MANIFEST_ACCEPT } from "../common/oci-image.js";
+import { isInsecureRegistry, registryApiHost } from "../common/reference.js";
+import { registryError, unreachable } from "./registry-errors.js";
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryClientOptions {
+  /**
+   * The base URL to reach a registry at: by default https://HOST (http:// for
+   * localhost and 127.x). Through the CORS proxy, the proxy's own URL.
+   */
+  endpoint?: (registry: string) => { url: string; viaProxy: boolean };
+  credentials?: (registry: string) => RegistryCredentials | undefined;
+  /** attempts for a request that fails on the network or with a 5xx (default 4) */
+  attempts?: number;
+  /** first backoff in ms, doubled each time (default 250) */
+  backoffMs?: number;
+}
+
+export interface FetchedManifest {
+  mediaType: string;
+  digest: string;
+  body: Uint8Array;
+}
+
+interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="…"` */
+export function parseChallenge(header: string | null): Challenge | undefined {
+  if (!header) return undefined;
+  const m = /^\s*(\w+)\s*(.*)$/.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g)) params[p[1]!.toLowerCase()] = p[2] ?? p[3] ?? "";
+  return { scheme: m[1]!.toLowerCase(), params };
+}
+
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function basic(c: RegistryCredentials): string {
+  return `Basic ${btoa(`${c.username}:${c.password}`)}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A small client of the OCI distribution API: token (Bearer) and Basic auth,
+ * redirects to CDNs without the Authorization header, retries with backoff,
+ * verified manifests and blobs, and blob downloads that resume by Range.
+ */
+export class RegistryClient {
+  readonly #o: Required<Omit<RegistryClientOptions, "credentials">> & Pick<RegistryClientOptions, "credentials">;
+  readonly #tokens = new Map<string, string>();
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.#o = {
+      endpoint: options.endpoint ?? ((r) => ({ url: `${isInsecureRegistry(r) ? "http" : "https"}://${registryApiHost(r)}`, viaProxy: false })),
+      credentials: options.credentials,
+      attempts: options.attempts ?? 4,
+      backoffMs: options.backoffMs ?? 250,
+    };
+  }
+
+  /** The manifest (or index) at `reference` (a tag or a digest), checked against its digest. */
+  async manifest(registry: string, repository: string, reference: string, what: string): Promise<FetchedManifest> {
+    const res = await this.#request(registry, repository, `manifests/${reference}`, { accept: MANIFEST_ACCEPT }, what);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const digest = `sha256:${await sha256Hex(body)}`;
+    const claimed = res.headers.get("docker-content-digest");
+    if (reference.startsWith("sha256:") ? digest !== reference : claimed !== null && claimed.startsWith("sha256:") && claimed !== digest) {
+      throw new BerthError(ErrorCode.digestMismatch, `Cannot pull "${what}": the manifest does not match its digest (tampered or truncated)`);
+    }
+    let mediaType = res.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
+    try {
+      mediaType = (JSON.parse(new TextDecoder().decode(body)) as { mediaType?: string }).mediaType ?? mediaType;
+    } catch {
+      throw new BerthError(ErrorCode.registryError, `Cannot pull "${what}": the manifest is not JSON`);
+    }
+    return { mediaType, digest, body };
+  }
+
+  /**
+   * A whole blob, verified against `digest` (and `size`) before it is returned.
+   * A download that breaks off is resumed from where it stopped (Range).
+   */
+  async blob(registry: string, repository: string, digest: string, o: { what: string; size?: number; onProgress?: (loaded: number) => void }): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let loaded = 0;
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = loaded > 0 ? { range: `bytes=${loaded}-` } : {};
+      const res = await this.#request(registry, repository, `blobs/${digest}`, headers, o.what);
+      if (loaded > 0 && res.status !== 206) {
+        parts.length = 0; // the server sent it all again
+        loaded = 0;
+      }
+      try {
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parts.push(value);
+          loaded += value.length;
+          if (o.size !== undefined && loaded > o.size) throw new BerthError(ErrorCode.digestMismatch, `Cannot pull "${o.what}": a layer is larger than its manifest says`);
+          o.onProgress?.(loaded);
+        }
+        break;
+      } catch (e) {
+        if (e instanceof BerthError || attempt >= this.#o.attempts) {
+          throw e instanceof BerthError ? e : new BerthError(ErrorCode.registryUnavailable, `Cannot pull "${o.what}": the download of ${digest.slice(0, 19)} broke off`, { cause: e });
+        }
+        await sleep(this.#o.backoffMs * 2 ** (attempt - 1));
+      }
+    }
+    const out = new Uint8Array(loaded);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    if ((o.size !== undefined && out.length !== o.size) || `sha256:${await sha256Hex(out)}` !== digest) {
+      throw new BerthError(ErrorCode.digestMismatch, `Cannot pull "${o.what}": layer ${digest.slice(0, 19)} does not match its digest (tampered or truncated)`);
+    }
+    return out;
+  }
+
+  async #request(registry: string, repository: string, path: string, headers: Record<string, string>, what: string): Promise<Response> {
+    const { url: base, viaProxy } = this.#o.endpoint(registry);
+    const url = `${base}/v2/${repository}/${path}`;
+    const scope = `repository:${repository}:pull`;
+    const tokenKey = `${registry} ${scope}`;
+    let authorization = this.#tokens.get(tokenKey) ?? this.#basicFor(registry);
+    let triedAuth = false;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#fetchFollowing(url, { ...headers, ...(authorization ? { authorization } : {}) });
+      } catch (e) {
+        if (attempt >= this.#o.attempts) throw unreachable(what, url, e, viaProxy);
+        await sleep(this.#o.backoffMs * 2 ** (attempt - 1));
+        continue;
+      }
+      if (res.status === 401 && !triedAuth) {
+        triedAuth = true;
+        const challenge = parseChallenge(res.headers.get("www-authenticate"));
+        if (challenge?.scheme === "bearer" && challenge.params["realm"]) {
+          authorization = `Bearer ${await this.#token(registry, challenge, scope, what, viaProxy)}`;
+          this.#tokens.set(tokenKey, authorization);
+          attempt--;
+          continue;
+        }
+        const creds = this.#o.credentials?.(registry);
+        if (challenge?.scheme === "basic" && creds) {
+          authorization = basic(creds);
+          attempt--;
+          continue;
+        }
+      }
+      if (res.status >= 500 && attempt < this.#o.attempts) {
+        await sleep(this.#o.backoffMs * 2 ** (attempt - 1));
+        continue;
+      }
+      if (!res.ok) throw await registryError(res, what);
+      return res;
+    }
+  }
+
+  #basicFor(registry: string): string | undefined {
+    const c = this.#o.credentials?.(registry);
+    return c ? basic(c) : undefined;
+  }
+
+  /** The token dance: GET realm?service&scope, with Basic credentials if there are any. */
+  async #token(registry: string, challenge: Challenge, scope: string, what: string, viaProxy: boolean): Promise<string> {
+    const realm = new URL(challenge.params["realm"]!);
+    if (challenge.params["service"]) realm.searchParams.set("service", challenge.params["service"]);
+    realm.searchParams.set("scope", challenge.params["scope"] ?? scope);
+    const creds = this.#o.credentials?.(registry);
+    let res: Response;
+    try {
+      res = await fetch(realm, { headers: creds ? { authorization: basic(creds) } : {} });
+    } catch (e) {
+      throw unreachable(what, realm.href, e, viaProxy);
+    }
+    if (!res.ok) throw await registryError(res, what);
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new BerthError(ErrorCode.registryUnauthorized, `Cannot pull "${what}": the registry's token service gave no token`);
+    return token;
+  }
+
+  /**
+   * fetch that follows redirects itself, so the Authorization header is dropped
+   * when a redirect leaves the registry's origin (Docker Hub sends blobs to a CDN).
+   * Where redirects cannot be seen (a browser's "opaqueredirect"), the browser
+   * follows them and drops the header on a cross-origin hop by itself.
+   */
+  async #fetchFollowing(url: string, headers: Record<string, string>): Promise<Response> {
+    let current = url;
+    let h = headers;
+    for (let hops = 0; hops < 6; hops++) {
+      const res = await fetch(current, { headers: h, redirect: "manual" });
+      if (res.type === "opaqueredirect") return fetch(current, { headers: h, redirect: "follow" });
+      if (res.status < 300 || res.status >= 400 || !res.headers.get("location")) return res;
+      const next = new URL(res.headers.get("location")!, current);
+      if (next.origin !== new URL(current).origin) {
+        const { authorization: _dropped, ...rest } = h;
+        h = rest;
+      }
+      await res.body?.cancel();
+      current = next.href;
+    }
+    throw new TypeError(`too many redirects from ${url}`);
+  }
+}
