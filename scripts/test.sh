@@ -4,7 +4,7 @@
 # print one closing line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-browser || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --for-tests || { echo "0 passed, 1 failed"; exit 1; }
 
 status=0
 node scripts/check-imports.mjs || status=1
