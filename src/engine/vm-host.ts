@@ -1,6 +1,7 @@
 // The one file that imports v86. Everything here uses the documented API in
-// v86.d.ts except two uses, noted where they are: writing to a virtio-console
-// port, and catching an emulator panic.
+// v86.d.ts except three uses, noted where they are: writing to a virtio-console
+// port, catching an emulator panic, and writing image trees into the 9p
+// filesystem with their modes, owners, links and device nodes.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
@@ -30,6 +31,46 @@ const AGENT_PORT = 1; // virtio-console port 0 is left alone; the agent opens po
 
 export const CMDLINE = "console=ttyS0 rdinit=/init quiet loglevel=3 tsc=reliable mitigations=off";
 
+
+/** Metadata of a node written into the 9p share. */
+export interface NodeAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** seconds since the epoch */
+  mtime: number;
+}
+
+/**
+ * The guest's 9p share (mounted at /mnt/host in the guest), for writing
+ * unpacked image trees. Ids are v86's inode numbers; the root is 0.
+ */
+export interface ShareFiles {
+  /** the id of the directory at `path` (made, with its parents, if missing) */
+  dir(path: string): number;
+  mkdir(parent: number, name: string, a: NodeAttrs): number;
+  file(parent: number, name: string, data: Uint8Array, a: NodeAttrs): Promise<number>;
+  symlink(parent: number, name: string, target: string, a: NodeAttrs): number;
+  /** a character or block device, or a fifo */
+  node(parent: number, name: string, kind: "char" | "block" | "fifo", major: number, minor: number, a: NodeAttrs): number;
+  hardlink(parent: number, name: string, target: number): void;
+  /** removes `path` and everything below it; no error if it is not there */
+  remove(path: string): void;
+}
+
+const S_IF = { dir: 0o040000, file: 0o100000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000 } as const;
+
+/** The parts of v86's lib/filesystem.js FS that ShareFiles uses. */
+interface V86Fs {
+  inodes: Array<{ mode: number; uid: number; gid: number; mtime: number; ctime: number; atime: number }>;
+  SearchPath(path: string): { id: number; parentid: number };
+  CreateDirectory(name: string, parentid: number): number;
+  CreateBinaryFile(name: string, parentid: number, data: Uint8Array): Promise<number>;
+  CreateSymlink(name: string, parentid: number, target: string): number;
+  CreateNode(name: string, parentid: number, major: number, minor: number): number;
+  Link(parentid: number, targetid: number, name: string): number;
+  RecursiveDelete(path: string): void;
+}
 
 /** A running guest: its agent channel and its serial console. */
 export class VmHost {
@@ -131,6 +172,46 @@ export class VmHost {
     await channel.setTime(Date.now());
     lap("set-time");
     return host;
+  }
+
+  /**
+   * The 9p share, to write image trees into. Undocumented: v86.d.ts offers only
+   * create_file/read_file (mode 0666, no owners, links or devices); the FS
+   * object behind them (`fs9p`, lib/filesystem.js) has the calls used here.
+   */
+  shareFiles(): ShareFiles {
+    const fs = (this.#emu as unknown as { fs9p?: V86Fs }).fs9p;
+    if (!fs) throw new TypeError("this VM has no 9p filesystem");
+    const set = (id: number, type: keyof typeof S_IF, a: NodeAttrs): number => {
+      const ino = fs.inodes[id]!;
+      ino.mode = S_IF[type] | (a.mode & 0o7777);
+      ino.uid = a.uid;
+      ino.gid = a.gid;
+      ino.mtime = ino.ctime = ino.atime = a.mtime;
+      return id;
+    };
+    return {
+      dir: (path) => {
+        let id = 0;
+        let walked = "";
+        for (const name of path.split("/").filter(Boolean)) {
+          walked += `/${name}`;
+          const found = fs.SearchPath(walked);
+          id = found.id >= 0 ? found.id : fs.CreateDirectory(name, id);
+        }
+        return id;
+      },
+      mkdir: (parent, name, a) => set(fs.CreateDirectory(name, parent), "dir", a),
+      file: async (parent, name, data, a) => set(await fs.CreateBinaryFile(name, parent, data), "file", a),
+      symlink: (parent, name, target, a) => set(fs.CreateSymlink(name, parent, target), "symlink", { ...a, mode: 0o777 }),
+      node: (parent, name, kind, major, minor, a) => set(fs.CreateNode(name, parent, major, minor), kind, a),
+      hardlink: (parent, name, target) => {
+        if (fs.Link(parent, target, name) < 0) throw new TypeError(`cannot hard link ${name}`);
+      },
+      remove: (path) => {
+        if (fs.SearchPath(path).id >= 0) fs.RecursiveDelete(path);
+      },
+    };
   }
 
   /** A byte link over serial port `n` (ttySn), for an agent started there: bench/channel.mjs compares it. */

@@ -1,0 +1,85 @@
+// Pull real images from docker-registry on 127.0.0.1, unpack them in the
+// engine, write the tree into the guest's 9p share and run it with crun.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { BerthError } from "../../src/common/errors.js";
+import { parseReference } from "../../src/common/reference.js";
+import { runContainer } from "../../src/engine/container-runner.js";
+import type { Engine } from "../../src/engine/engine.js";
+import { pullImage, type PulledImage } from "../../src/engine/image-puller.js";
+import { RegistryClient } from "../../src/engine/registry-client.js";
+import { writeRootfs } from "../../src/engine/rootfs-writer.js";
+import { startFront, type FrontServer } from "../helpers/front-server.js";
+import { startEngine } from "../helpers/guest.js";
+import { buildFixtures, pushImage, type TestImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+
+let registry: TestRegistry;
+let front: FrontServer;
+let engine: Engine;
+let images: TestImage[];
+const client = new RegistryClient({ attempts: 2, backoffMs: 10 });
+
+before(async () => {
+  registry = await startRegistry();
+  images = await buildFixtures();
+  for (const i of images) await pushImage(registry.url, i);
+  front = await startFront(registry.url);
+  engine = await startEngine();
+});
+
+after(async () => {
+  await engine?.stop();
+  await front?.stop();
+  await registry?.stop();
+});
+
+async function unpackAndRun(img: PulledImage, script: string): Promise<{ code: number; out: string }> {
+  const dir = `/images/${img.id.slice(7, 19)}/rootfs`;
+  await writeRootfs(engine.vm.shareFiles(), dir, img.tree);
+  let out = "";
+  const code = await runContainer(
+    engine.vm.channel,
+    { name: `t-${img.id.slice(7, 15)}-${Date.now() % 100000}`, layers: [`/mnt/host${dir}`], args: ["sh", "-c", script], env: img.config.config?.Env ?? [] },
+    { onStdout: (b) => (out += new TextDecoder().decode(b)), onStderr: (b) => (out += new TextDecoder().decode(b)) },
+  );
+  return { code, out };
+}
+
+test("busybox pulled from a registry runs under crun", async () => {
+  const img = await pullImage(client, parseReference(`${registry.host}/test/busybox`));
+  assert.equal(img.config.architecture, "386");
+  const r = await unpackAndRun(img, "echo hello from $(uname -m) as $(id -u); cat /etc/passwd | head -n 1");
+  assert.deepEqual(r, { code: 0, out: "hello from i686 as 0\nroot:x:0:0:root:/root:/bin/sh\n" });
+});
+
+test("a two-layer image gives Docker's tree in the guest", async () => {
+  const img = await pullImage(client, parseReference(`${registry.host}/test/layered:v1`));
+  const r = await unpackAndRun(img, [
+    "cat /opt/data/new",
+    "ls -A /opt/data | tr '\\n' ' '; echo",
+    "test -e /etc/motd || echo motd-gone",
+    "readlink /link",
+    "[ $(stat -c %i /opt/data/new) = $(stat -c %i /opt/data/hard) ] && echo same-inode",
+    "stat -c '%a %u:%g' /tmp /bin/busybox",
+    "echo $GREETING",
+  ].join("; "));
+  assert.equal(r.code, 0, r.out);
+  assert.equal(r.out, "from the upper layer\nhard new \nmotd-gone\n/opt/data/new\nsame-inode\n1777 0:0\n755 0:0\nhello\n");
+});
+
+test("an index picks linux/386; one without it names what it has", async () => {
+  const multi = await pullImage(client, parseReference(`${registry.host}/test/multi`));
+  assert.equal(multi.config.architecture, "386");
+  await assert.rejects(
+    pullImage(client, parseReference(`${registry.host}/test/no386`)),
+    (e: BerthError) => e.code === "platform-not-available" && /has no linux\/386 image \(it has linux\/amd64\)/.test(e.message),
+  );
+});
+
+test("a tampered layer fails with digest-mismatch before anything is written", async () => {
+  const bb = images.find((i) => i.repository === "test/busybox")!;
+  front.rules = { tamper: bb.layers[0]!.digest };
+  await assert.rejects(pullImage(client, parseReference(`${front.host}/test/busybox`)), (e: BerthError) => e.code === "digest-mismatch");
+  front.rules = {};
+});
