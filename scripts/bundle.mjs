@@ -1,5 +1,5 @@
 // Bundles the browser side with esbuild: the page bundle, the engine Worker,
-// and the browser tests (transpiled only; they import the bundles by URL).
+// and the browser tests (which import the page bundle by URL).
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 
@@ -10,4 +10,5 @@ await build({ ...common, entryPoints: { berth: "src/ui/index.ts" }, outdir: "dis
 await build({ ...common, entryPoints: { "berth-worker": "src/engine/worker.ts" }, outdir: "dist/web", platform: "browser", external: ["crypto", "node:crypto", "fs", "node:fs/promises", "perf_hooks"] });
 
 const tests = readdirSync("test/browser").filter((f) => f.endsWith(".test.ts")).map((f) => `test/browser/${f}`);
-if (tests.length) await build({ entryPoints: tests, outdir: "dist/test/browser", format: "esm", target: "es2022", bundle: false, logLevel: "warning" });
+// bundled, so a test can import engine sources (the IndexedDB store); the page bundle stays a URL
+if (tests.length) await build({ entryPoints: tests, outdir: "dist/test/browser", format: "esm", target: "es2022", bundle: true, external: ["/dist/web/*"], logLevel: "warning" });
