@@ -167,7 +167,7 @@ export class RegistryClient {
           continue;
         }
       }
-      if (res.status >= 500 && attempt < this.#o.attempts) {
+      if (res.status >= 500 && res.status !== 502 && attempt < this.#o.attempts) {
         await sleep(this.#o.backoffMs * 2 ** (attempt - 1));
         continue;
       }

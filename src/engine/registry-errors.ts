@@ -26,6 +26,7 @@ export async function registryError(res: Response, what: string, action = "pull"
   if (res.status === 403 || code === "DENIED") {
     return new BerthError(ErrorCode.registryUnauthorized, `${cannot}: the registry denied access`);
   }
+  if (code === "DIGEST_INVALID") return new BerthError(ErrorCode.digestMismatch, `${cannot}: a blob does not match its digest (tampered or truncated)`);
   if (code === "MANIFEST_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry has no such tag`);
   if (code === "NAME_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry has no such repository`);
   if (code === "BLOB_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry lost a layer it listed`);

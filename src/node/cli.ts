@@ -10,7 +10,10 @@ import { interactiveShell, runScript } from "./shell.js";
 const USAGE = `Usage:
   berth [OPTIONS]                  an interactive shell in the guest
   berth [OPTIONS] sh -c SCRIPT     run SCRIPT in the guest; exit with its status
-  berth serve [--port N] [--host ADDR]   the demo page (default 127.0.0.1:8080)
+  berth serve [--port N] [--host ADDR] [--registry-allow HOST]...
+                                   the demo page and the registry proxy (default 127.0.0.1:8080);
+                                   --registry-allow lets the proxy reach a registry on a private
+                                   or loopback address (e.g. 127.0.0.1:5000)
 
 Options:
   -m, --memory MB        guest memory (default 256)
@@ -59,6 +62,7 @@ export async function main(argv: string[]): Promise<void> {
         help: { type: "boolean", short: "h" },
         port: { type: "string", short: "p" },
         host: { type: "string" },
+        "registry-allow": { type: "string", multiple: true },
         c: { type: "string", short: "c" },
       },
     });
@@ -77,10 +81,17 @@ export async function main(argv: string[]): Promise<void> {
     const port = o.port === undefined ? 8080 : Number(o.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`Cannot use port "${o.port}": not a port number`);
     const { serve } = await import("../server/serve.js");
-    await serve({ port, host: o.host ?? "127.0.0.1" }).catch(fail);
+    const { DEFAULT_ALLOWED } = await import("../server/registry-proxy.js");
+    const { DirBlobStore } = await import("./dir-blob-store.js");
+    const extra = o["registry-allow"] ?? [];
+    await serve({
+      port,
+      host: o.host ?? "127.0.0.1",
+      proxy: { allow: [...DEFAULT_ALLOWED, ...extra], allowPrivate: extra, cache: new DirBlobStore(join(homedir(), ".cache", "berth", "proxy-blobs")) },
+    }).catch(fail);
     return;
   }
-  if (o.port !== undefined || o.host !== undefined) usage("--port and --host go with \"berth serve\"");
+  if (o.port !== undefined || o.host !== undefined || o["registry-allow"]) usage("--port, --host and --registry-allow go with \"berth serve\"");
   if (command !== undefined && command !== "sh") usage(`Unknown command "${command}"`);
   if (command === "sh" && (o.c === undefined || rest.length > 0)) usage('Use "berth sh -c SCRIPT"');
   if (command === undefined && o.c !== undefined) usage('-c goes with "berth sh -c SCRIPT"');

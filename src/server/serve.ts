@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BerthError, ErrorCode } from "../common/errors.js";
+import { RegistryProxy, type RegistryProxyOptions } from "./registry-proxy.js";
 import { serveStatic, type Mount } from "./static-files.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -12,6 +13,8 @@ export interface ServeOptions {
   /** directory with the guest files (default build/guest) */
   guestDir?: string;
   quiet?: boolean;
+  /** the CORS registry proxy at /registry/ */
+  proxy?: RegistryProxyOptions;
 }
 
 /** The mounts `berth serve` answers from: the demo, the bundles and the guest files. */
@@ -24,15 +27,20 @@ export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] 
   ];
 }
 
-/** `berth serve`: the demo pages with the engine and the guest files. */
+/** `berth serve`: the demo pages with the engine and the guest files, and the registry proxy. */
 export async function serve(o: ServeOptions): Promise<Server> {
   const mounts = defaultMounts(o.guestDir);
+  const proxy = new RegistryProxy(o.proxy);
   const server = createServer((req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    serveStatic(req, res, mounts)
+    proxy.handle(req, res)
+      .then((handled) => {
+        if (handled) return true;
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          res.writeHead(405, { allow: "GET, HEAD" }).end();
+          return true;
+        }
+        return serveStatic(req, res, mounts);
+      })
       .then((served) => {
         if (!served) res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
       })
