@@ -29,6 +29,8 @@ export interface StartOptions {
   memoryMB: number;
   /** the IndexedDB database that keeps the saved VM state */
   snapshotDb: string;
+  /** base URL of the CORS registry proxy: registries are reached at <proxy>/registry/<host>/v2/ */
+  proxyUrl: string;
 }
 
 export interface StartInfo {
@@ -51,6 +53,11 @@ export interface EngineApi {
   saved(): Promise<Result<void>>;
   /** Runs a command in the guest to completion. */
   run(argv: string[]): Promise<Result<RunResult>>;
+  /**
+   * Pulls an image through the page's registry proxy (blobs cached in
+   * IndexedDB) and runs it once; answers the container's exit status.
+   */
+  runImage(o: { image: string; args?: string[] }, onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
   /** A login shell on a guest pty; answers its session number. */
   openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<Result<number>>;
   write(session: number, data: Uint8Array): Promise<void>;

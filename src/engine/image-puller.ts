@@ -6,6 +6,7 @@ import {
 import { familiarName, type Reference } from "../common/reference.js";
 import { gunzip } from "./gunzip.js";
 import { LayerTree } from "./layer-tree.js";
+import type { BlobStore } from "./blob-store.js";
 import type { RegistryClient } from "./registry-client.js";
 import { readTar } from "./tar-reader.js";
 
@@ -52,7 +53,14 @@ const json = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as
  * the platform's manifest -> config and layers, each verified by the client,
  * then the layers applied in order into one tree.
  */
-export async function pullImage(client: RegistryClient, ref: Reference, o: { platform?: Platform; onProgress?: (p: PullProgress) => void } = {}): Promise<PulledImage> {
+export interface PullOptions {
+  platform?: Platform;
+  onProgress?: (p: PullProgress) => void;
+  /** blobs found here are not downloaded; downloaded ones are kept here */
+  store?: BlobStore;
+}
+
+export async function pullImage(client: RegistryClient, ref: Reference, o: PullOptions = {}): Promise<PulledImage> {
   const what = `${familiarName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
   const platform = o.platform ?? DEFAULT_PLATFORM;
   let m = await client.manifest(ref.registry, ref.repository, ref.digest ?? ref.tag ?? "latest", what);
@@ -64,7 +72,18 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: { pla
     throw new BerthError(ErrorCode.unsupportedMediaType, `Cannot pull "${what}": the manifest is of type "${m.mediaType}", not an OCI or Docker v2 image`);
   }
   const manifest = json<ImageManifest>(m.body);
-  const configBytes = await client.blob(ref.registry, ref.repository, manifest.config.digest, { what, size: manifest.config.size });
+  const fetchBlob = async (digest: string, size: number, onProgress?: (n: number) => void): Promise<Uint8Array> => {
+    const cached = await o.store?.get(digest).catch(() => undefined);
+    if (cached) {
+      onProgress?.(cached.length);
+      return cached;
+    }
+    const data = await client.blob(ref.registry, ref.repository, digest, { what, size, ...(onProgress ? { onProgress } : {}) });
+    // storage-full reaches the user; what was stored before stays intact
+    await o.store?.put(digest, data);
+    return data;
+  };
+  const configBytes = await fetchBlob(manifest.config.digest, manifest.config.size);
   const config = json<ImageConfig>(configBytes);
   if (config.architecture && config.architecture !== platform.architecture) {
     throw new BerthError(ErrorCode.platformNotAvailable, `Cannot pull "${what}": it is a ${config.os ?? "linux"}/${config.architecture} image, not ${platform.os}/${platform.architecture}`);
@@ -75,11 +94,7 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: { pla
     if (!LAYER_GZIP.has(layer.mediaType) && layer.mediaType !== MediaType.ociLayer) {
       throw new BerthError(ErrorCode.unsupportedMediaType, `Cannot pull "${what}": layers of type "${layer.mediaType}" are not supported`);
     }
-    const blob = await client.blob(ref.registry, ref.repository, layer.digest, {
-      what,
-      size: layer.size,
-      ...(o.onProgress ? { onProgress: (loaded: number) => o.onProgress!({ layer: layer.digest, loaded, total: layer.size }) } : {}),
-    });
+    const blob = await fetchBlob(layer.digest, layer.size, o.onProgress ? (loaded) => o.onProgress!({ layer: layer.digest, loaded, total: layer.size }) : undefined);
     let tar: Uint8Array;
     try {
       tar = LAYER_GZIP.has(layer.mediaType) ? gunzip(blob) : blob;

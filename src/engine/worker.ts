@@ -5,9 +5,14 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { fetchGuestAssets } from "./browser-assets.js";
 import { Engine } from "./engine.js";
 import type { GuestProcess } from "./guest-channel.js";
+import { IdbBlobStore } from "./idb-blob-store.js";
 import { IdbSnapshotStore } from "./idb-snapshot-store.js";
+import { runImage } from "./image-runner.js";
+import { RegistryClient } from "./registry-client.js";
 
 let starting: Promise<Engine> | undefined;
+let registry: RegistryClient | undefined;
+const blobs = new IdbBlobStore();
 let info: StartInfo | undefined;
 const sessions = new Map<number, GuestProcess>();
 const warnings: string[] = [];
@@ -30,6 +35,8 @@ const api: EngineApi = {
   start(o: StartOptions, onProgress: (p: Progress) => void) {
     return attempt(async () => {
       if (!starting) {
+        const proxy = o.proxyUrl.replace(/\/$/, "");
+        registry = new RegistryClient({ endpoint: (r) => ({ url: `${proxy}/registry/${r}`, viaProxy: true }) });
         starting = (async () => {
           onProgress({ phase: "downloading", loaded: 0, total: 0 });
           const assets = await fetchGuestAssets(o.guestUrl, (loaded, total) => onProgress({ phase: "downloading", loaded, total }));
@@ -55,6 +62,16 @@ const api: EngineApi = {
   },
   run(argv) {
     return attempt(async () => (await engine()).run(argv));
+  },
+  runImage(o, onOutput) {
+    return attempt(async () => {
+      const e = await engine();
+      return runImage(
+        { channel: e.vm.channel, files: e.vm.shareFiles(), client: registry!, store: blobs },
+        { image: o.image, ...(o.args ? { args: o.args } : {}) },
+        { onStdout: (b) => onOutput("stdout", b), onStderr: (b) => onOutput("stderr", b) },
+      );
+    });
   },
   openShell(size, onOutput, onExit) {
     return attempt(async () => {

@@ -9,6 +9,8 @@ export interface EngineClientOptions {
   memoryMB?: number;
   /** IndexedDB database for the saved VM state; default "berth-snapshots" */
   snapshotDb?: string;
+  /** base URL of the CORS registry proxy; default this page's origin (berth serve has one) */
+  proxyUrl?: string;
 }
 
 function unwrap<T>(r: Result<T>): T {
@@ -31,6 +33,7 @@ export class EngineClient {
       guestUrl: options.guestUrl ?? new URL("/guest/", location.href).href,
       memoryMB: options.memoryMB ?? 256,
       snapshotDb: options.snapshotDb ?? "berth-snapshots",
+      proxyUrl: options.proxyUrl ?? location.origin,
     };
   }
 
@@ -64,6 +67,12 @@ export class EngineClient {
   async run(argv: string[]): Promise<RunResult> {
     await this.start();
     return unwrap(await this.#api.run(argv));
+  }
+
+  /** Pulls `image` through the registry proxy and runs it once; resolves with its exit status. */
+  async runImage(o: { image: string; args?: string[] }, onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<number> {
+    await this.start();
+    return unwrap(await this.#api.runImage(o, Comlink.proxy(onOutput)));
   }
 
   async openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<ShellSession> {
