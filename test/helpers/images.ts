@@ -152,3 +152,24 @@ export async function pushImage(registryUrl: string, img: TestImage): Promise<vo
   }
   await putManifest(img.manifest, img.tag);
 }
+
+/**
+ * A Debian bookworm i386 minbase image (one layer, ~30+ MB gzip) built with
+ * mmdebstrap from Debian's mirror, cached by the day's package set. For the
+ * pull benchmark; slow the first time (a few minutes).
+ */
+export async function buildDebianImage(): Promise<TestImage> {
+  const dir = join(cache, "debian-i386");
+  const layerPath = join(dir, "layer.tar.gz");
+  if (!existsSync(layerPath)) {
+    mkdirSync(dir, { recursive: true });
+    const tar = join(dir, "rootfs.tar");
+    execFileSync("mmdebstrap", ["--variant=minbase", "--arch=i386", "--mode=root", "--format=tar", "bookworm", tar], {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH },
+    });
+    execFileSync("sh", ["-c", `gzip -n -6 < "${tar}" > "${layerPath}.tmp" && mv "${layerPath}.tmp" "${layerPath}" && rm -f "${tar}"`]);
+  }
+  const layer = blob(MediaType.ociLayerGzip, await readFile(layerPath));
+  return image("test/debian", "bookworm", [layer], { Cmd: ["bash"] });
+}

@@ -1,0 +1,66 @@
+// bench/pull: cold and warm pulls of the busybox fixture and a Debian i386
+// minbase image from docker-registry on 127.0.0.1 through the registry proxy,
+// in Node: MB/s compressed, time until runnable (written into the guest's 9p
+// share), and what unpacking adds to the download. Usage: node bench/pull.mjs [--runs N]
+import { parseArgs } from "node:util";
+import { gunzipSync } from "fflate";
+import { Engine } from "../dist/src/engine/engine.js";
+import { LayerTree } from "../dist/src/engine/layer-tree.js";
+import { RegistryClient } from "../dist/src/engine/registry-client.js";
+import { writeRootfs } from "../dist/src/engine/rootfs-writer.js";
+import { readTar } from "../dist/src/engine/tar-reader.js";
+import { loadGuestAssets } from "../dist/src/node/guest-files.js";
+import { serve } from "../dist/src/server/serve.js";
+import { buildDebianImage, buildFixtures, pushImage } from "../dist/test/helpers/images.js";
+import { startRegistry } from "../dist/test/helpers/registry.js";
+import { median, report } from "./lib.mjs";
+
+const { values: o } = parseArgs({ options: { runs: { type: "string" } } });
+const RUNS = Number(o.runs ?? 5);
+const registry = await startRegistry();
+const images = [(await buildFixtures())[0], await buildDebianImage()];
+for (const i of images) await pushImage(registry.url, i);
+const server = await serve({ port: 0, host: "127.0.0.1", quiet: true, proxy: { allow: [registry.host], allowPrivate: [registry.host] } });
+const proxy = `http://127.0.0.1:${server.address().port}`;
+const engine = await Engine.start({ assets: await loadGuestAssets() });
+const files = engine.vm.shareFiles();
+console.log(`## Node ${process.version}, through the registry proxy on loopback (${RUNS} runs each)`);
+
+for (const img of images) {
+  const name = `${img.repository}:${img.tag}`;
+  const mb = img.layers.reduce((n, l) => n + l.data.length, 0) / 1e6;
+  const cold = [];
+  const warm = [];
+  const rates = [];
+  const extra = [];
+  for (let i = 0; i < RUNS; i++) {
+    const client = new RegistryClient({ endpoint: (r) => ({ url: `${proxy}/registry/${r}`, viaProxy: true }) });
+    const t0 = performance.now();
+    const m = JSON.parse(new TextDecoder().decode((await client.manifest(registry.host, img.repository, img.tag, name)).body));
+    const layers = [];
+    for (const l of m.layers) layers.push(await client.blob(registry.host, img.repository, l.digest, { what: name, size: l.size }));
+    await client.blob(registry.host, img.repository, m.config.digest, { what: name });
+    const t1 = performance.now();
+    const tree = new LayerTree();
+    for (const l of layers) tree.apply(readTar(gunzipSync(l)));
+    await writeRootfs(files, `/bench/${i}/rootfs`, tree);
+    files.remove(`/bench/${i}`);
+    const t2 = performance.now();
+    cold.push(t2 - t0);
+    rates.push(mb / ((t1 - t0) / 1000));
+    extra.push(((t2 - t1) / (t1 - t0)) * 100);
+    // warm: everything is kept; a pull is the manifest request alone
+    const t3 = performance.now();
+    await client.manifest(registry.host, img.repository, img.tag, name);
+    warm.push(performance.now() - t3);
+  }
+  console.log(`### ${name} (${mb.toFixed(2)} MB compressed, ${img.layers.length} layer${img.layers.length > 1 ? "s" : ""})`);
+  report(`${name}: cold pull until runnable`, cold);
+  console.log(`${`${name}: download rate`.padEnd(44)} median ${median(rates).toFixed(1)} MB/s compressed  target ≥ 30 MB/s: ${median(rates) >= 30 ? "met" : "NOT met"}`);
+  console.log(`${`${name}: unpack + write add`.padEnd(44)} median ${Math.round(median(extra))} % of the download  target ≤ 50 %: ${median(extra) <= 50 ? "met" : "NOT met"}`);
+  report(`${name}: warm pull (manifest only)`, warm, 100);
+}
+await engine.stop();
+server.close();
+await registry.stop();
+process.exit(0);
