@@ -164,7 +164,12 @@ export async function buildDebianImage(): Promise<TestImage> {
   if (!existsSync(layerPath)) {
     mkdirSync(dir, { recursive: true });
     const tar = join(dir, "rootfs.tar");
-    execFileSync("mmdebstrap", ["--variant=minbase", "--arch=i386", "--mode=root", "--format=tar", "bookworm", tar], {
+    // the host's main archive only: the security suite's i386 index is sometimes mid-sync,
+    // which fails mmdebstrap's apt-get update (DESIGN.md); minbase needs nothing from it
+    const sources = execFileSync("sh", ["-c", "cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true"]).toString();
+    const uri = [...sources.matchAll(/^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(\S+)/gm)].map((m) => m[1]!).find((u) => !/security/.test(u));
+    if (!uri) throw new Error("no Debian mirror in the host's apt sources");
+    execFileSync("mmdebstrap", ["--variant=minbase", "--arch=i386", "--mode=root", "--format=tar", "bookworm", tar, `deb ${uri} bookworm main`], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH },
     });
