@@ -95,15 +95,32 @@ async function browserBench() {
   });
   const browserVersion = await browser.version();
   console.log(`## ${browserVersion}, headless (${RUNS} runs each)`);
-  const visit = async (fresh, cacheDisabled) => {
+  const visit = async (fresh, cacheDisabled, inPage) => {
     const page = await browser.newPage();
     await page.setCacheEnabled(!cacheDisabled);
     const response = await page.goto(`${url}${fresh ? "?fresh=1" : ""}`);
     if (!response || (!response.ok() && response.status() !== 304)) throw new Error(`the bench page answered ${response?.status()}`);
     const r = await page.evaluate(() => window.benchResult);
     if (!r) throw new Error("the bench page did not run");
+    if (inPage) r.extra = await page.evaluate(inPage, JSON.stringify(containerSpec({ args: ["true"], readonlyRootfs: true, cgroupsPath: "/bench" })));
     await page.close();
     return r;
+  };
+  // crun run of busybox true, as in Node, timed in the page: page -> Worker -> agent -> crun and back
+  const crunInPage = async (config) => {
+    const e = window.engine;
+    const setup = 'set -e; b=/run/bench/rootfs; mkdir -p $b/bin $b/proc $b/dev $b/sys; cp /bin/busybox $b/bin/; ' +
+      'for a in $(busybox --list); do [ -e $b/bin/$a ] || ln -s busybox $b/bin/$a; done; printf %s "$1" > /run/bench/config.json';
+    await e.run(["sh", "-c", setup, "-", config]);
+    const time = async (argv) => { const t = performance.now(); const r = await e.run(argv); if (r.code !== 0) throw new Error(r.stderr); return performance.now() - t; };
+    const first = await time(["crun", "run", "--bundle", "/run/bench", "first"]);
+    const runs = [];
+    const bare = [];
+    for (let i = 0; i < 20; i++) {
+      runs.push(await time(["crun", "run", "--bundle", "/run/bench", `c${i}`]));
+      bare.push(await time(["true"]));
+    }
+    return { first, runs, bare };
   };
   bytes = 0;
   const firstVisit = await visit(true, true);
@@ -130,6 +147,10 @@ async function browserBench() {
   report("warm start in a Worker (restore -> answers)", warm, 500);
   console.log(breakdown(warmT));
   report("warm page: new Worker -> agent answers", page);
+  const { extra } = await visit(false, false, crunInPage);
+  console.log(`${"first container (crun run busybox true)".padEnd(44)} ${Math.round(extra.first)} ms`);
+  report("crun run busybox true (page -> agent)", extra.runs, 300);
+  report("exec of `true` (page -> agent)", extra.bare);
   console.log(`${"first visit download before a shell".padEnd(44)} ${(firstBytes / 1e6).toFixed(2)} MB compressed  target ≤ 8 MB: ${firstBytes <= 8e6 ? "met" : "NOT met"}`);
   await browser.close();
   server.close();
