@@ -1,5 +1,6 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { isSha256Digest } from "../common/oci-image.js";
+import { sha256Hex } from "./digest.js";
 
 /**
  * Content-addressed storage for image blobs (layers, configs, manifests): one
@@ -26,9 +27,7 @@ export interface BlobStore {
 
 export async function verifyDigest(digest: string, data: Uint8Array): Promise<void> {
   if (!isSha256Digest(digest)) throw new TypeError(`not a sha256 digest: ${JSON.stringify(digest)}`);
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  const hex = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (`sha256:${hex}` !== digest) {
+  if (`sha256:${await sha256Hex(data)}` !== digest) {
     throw new BerthError(ErrorCode.digestMismatch, `Cannot store blob ${digest.slice(0, 19)}: its bytes do not match its digest`);
   }
 }

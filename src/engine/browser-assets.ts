@@ -1,4 +1,5 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
+import { sha256Hex } from "./digest.js";
 import type { GuestAssets } from "./engine.js";
 
 interface Manifest {
@@ -7,11 +8,6 @@ interface Manifest {
 }
 
 const FILES = ["bios.bin", "bzImage", "initramfs.cpio.gz", "v86.wasm"] as const;
-
-async function sha256Hex(data: ArrayBuffer): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function fetchOk(url: string): Promise<Response> {
   let r: Response;

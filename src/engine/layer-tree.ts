@@ -1,4 +1,4 @@
-import type { EntryType, TarEntry } from "./tar-reader.js";
+import type { TarEntry } from "./tar-reader.js";
 
 /**
  * A container root filesystem built by applying image layers in order, with
@@ -7,20 +7,11 @@ import type { EntryType, TarEntry } from "./tar-reader.js";
  * The result is the tree Docker gives, resolved here because v86's 9p has no
  * xattrs to mark an opaque directory for overlayfs.
  */
-export interface TreeNode {
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  /** file contents; hard links share the same array */
-  data: Uint8Array;
-  /** for hard links: the node (path) whose contents this shares */
+/** A tar entry's metadata and contents, without its path (the tree's key). */
+export type TreeNode = Omit<TarEntry, "path"> & {
+  /** for hard links: the path of the node whose contents this shares */
   hardlinkOf?: string;
-}
+};
 
 export interface ApplyReport {
   /** entries dropped because they would escape the root or write through a non-directory */

@@ -1,6 +1,7 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { MANIFEST_ACCEPT } from "../common/oci-image.js";
 import { isInsecureRegistry, registryApiHost } from "../common/reference.js";
+import { sha256Hex } from "./digest.js";
 import { registryError, unreachable } from "./registry-errors.js";
 
 export interface RegistryCredentials {
@@ -40,11 +41,6 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   const params: Record<string, string> = {};
   for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g)) params[p[1]!.toLowerCase()] = p[2] ?? p[3] ?? "";
   return { scheme: m[1]!.toLowerCase(), params };
-}
-
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function basic(c: RegistryCredentials): string {

@@ -1,4 +1,5 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
+import { sha256Hex } from "./digest.js";
 
 /**
  * Where a saved VM state lives between runs: IndexedDB in the browser
@@ -17,11 +18,6 @@ export interface SnapshotStore {
 const MAGIC = "BERTHSNAP1";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function sha256Hex(data: BufferSource): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** What identifies a snapshot's build: any change to these makes a saved state unusable. */
 export async function snapshotKey(parts: { bzimage: ArrayBuffer; initrd: ArrayBuffer; emulator: string; memoryMB: number; cmdline: string }): Promise<string> {
