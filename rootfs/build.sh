@@ -55,12 +55,17 @@ cp "$crun" "$r/usr/bin/crun"
 # with glibc, and the initramfs is unpacked at boot in emulated time. gcc -m32
 # with musl's headers, start files and libc.a instead of glibc's.
 m=$work/x/usr/lib/i386-linux-musl
-gcc -m32 -static -nostdinc -nostdlib -isystem "$work/x/usr/include/i386-linux-musl" \
-  -isystem "$(gcc -m32 -print-file-name=include)" -Os \
-  -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \
-  -o "$r/sbin/berth-agent" "$m/crt1.o" "$m/crti.o" "$here/agent/agent.c" \
-  -L"$m" -lc "$(gcc -m32 -print-libgcc-file-name)" "$m/crtn.o"
-strip "$r/sbin/berth-agent"
+musl_cc() { # OUTPUT SOURCE...
+  local o=$1; shift
+  gcc -m32 -static -nostdinc -nostdlib -isystem "$work/x/usr/include/i386-linux-musl" \
+    -isystem "$(gcc -m32 -print-file-name=include)" -Os \
+    -Wall -Wextra -Werror -Wno-unused-result -Wno-unused-parameter \
+    -o "$o" "$m/crt1.o" "$m/crti.o" "$@" -L"$m" -lc "$(gcc -m32 -print-libgcc-file-name)" "$m/crtn.o"
+  strip "$o"
+}
+musl_cc "$r/sbin/berth-agent" "$here/agent/agent.c" "$here/agent/protocol.c"
+# the guest's docker client: argv and bytes to the engine, which does the work
+musl_cc "$r/usr/bin/docker" "$here/agent/docker.c" "$here/agent/protocol.c"
 
 cp -a "$here/files/." "$r/"
 chmod 1777 "$r/tmp"

@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -47,25 +48,20 @@ struct proc {
 };
 
 static struct proc procs[MAX_PROCS];
+
+/* docker clients connected on BT_DOCKER_SOCK; their frames are relayed to the
+ * engine under a session id, and the engine's answers back to them */
+#define MAX_CLIENTS 32
+#define CLIENT_BUF (256 * 1024)
+struct client { int fd; uint32_t id; size_t len; uint8_t *buf; };
+static struct client clients[MAX_CLIENTS];
+static uint32_t next_client_id = 0x40000000u;
 static int chan = -1;
 static uint8_t rbuf[2 * (BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER)];
 static size_t rlen;
 
-uint32_t bt_crc32(const uint8_t *p, size_t n) {
-  static uint32_t table[256];
-  if (!table[1])
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      table[i] = c;
-    }
-  uint32_t c = 0xffffffffu;
-  while (n--) c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
-}
-
-static void put32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
-static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+#define put32 bt_put32
+#define get32 bt_get32
 
 /* patience: how many 100 ms waits for a full pipe before the rest is dropped
  * (-1: forever, for the channel, which the engine always drains) */
@@ -346,9 +342,35 @@ static void do_ct_simple(uint32_t id, uint8_t type, struct strs *a) {
   if (run_crun(id, argv) == 0) send_frame(BT_OK, id, NULL, 0);
 }
 
+static struct client *find_client(uint32_t id) {
+  for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0 && clients[i].id == id) return &clients[i];
+  return NULL;
+}
+
+static void drop_client(struct client *c, int tell_engine) {
+  if (tell_engine) send_frame(BT_CLI_CLOSE, c->id, NULL, 0);
+  close(c->fd);
+  c->fd = -1;
+  free(c->buf);
+  c->buf = NULL;
+}
+
+static void to_client(struct client *c, uint8_t type, const uint8_t *p, uint32_t n) {
+  static uint8_t out[BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER];
+  size_t len = bt_encode(out, type, 0, c->id, p, n);
+  write_all_wait(c->fd, out, len, 50);
+}
+
 static void handle(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t n) {
   struct strs a;
   switch (type) {
+  case BT_CLI_STDOUT: case BT_CLI_STDERR: case BT_CLI_EXIT: {
+    struct client *c = find_client(id);
+    if (!c) return; /* the client went away: nothing to deliver */
+    to_client(c, type == BT_CLI_STDOUT ? BT_STDOUT : type == BT_CLI_STDERR ? BT_STDERR : BT_EXIT, p, n);
+    if (type == BT_CLI_EXIT) drop_client(c, 0);
+    return;
+  }
   case BT_HELLO:
     send_frame(BT_READY, id, BT_VERSION, strlen(BT_VERSION));
     return;
@@ -516,6 +538,57 @@ static int setup(void) {
   return bad;
 }
 
+static int listen_docker(void) {
+  mkdirs("/run/berth");
+  unlink(BT_DOCKER_SOCK);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  strcpy(sa.sun_path, BT_DOCKER_SOCK);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0) {
+    perror("berth-agent: " BT_DOCKER_SOCK);
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  chmod(BT_DOCKER_SOCK, 0666);
+  return fd;
+}
+
+static void accept_client(int lfd) {
+  int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0) return;
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd < 0) {
+      clients[i] = (struct client){fd, next_client_id++, 0, malloc(CLIENT_BUF)};
+      if (!clients[i].buf) { close(fd); clients[i].fd = -1; }
+      return;
+    }
+  close(fd); /* too many at once */
+}
+
+/* Frames from a docker client go to the engine under the client's session id. */
+static void read_client(struct client *c) {
+  ssize_t r = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
+  if (r <= 0) {
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    drop_client(c, 1);
+    return;
+  }
+  c->len += r;
+  size_t start, flen, skip;
+  while (bt_find(c->buf, c->len, &start, &flen, &skip)) {
+    const uint8_t *f = c->buf + start;
+    uint8_t type = f[2];
+    uint32_t n = bt_get32(f + 8);
+    if (type == BT_CLI_START) send_frame(BT_CLI_START, c->id, f + BT_HEADER, n);
+    else if (type == BT_STDIN) send_frame(BT_CLI_STDIN, c->id, f + BT_HEADER, n);
+    else if (type == BT_RESIZE) send_frame(BT_RESIZE, c->id, f + BT_HEADER, n);
+    memmove(c->buf, c->buf + start + flen, c->len - start - flen);
+    c->len -= start + flen;
+  }
+  if (skip) { memmove(c->buf, c->buf + skip, c->len - skip); c->len -= skip; }
+  if (c->len == CLIENT_BUF) drop_client(c, 1); /* a frame larger than we take */
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--setup")) return setup();
   const char *want = argc > 1 ? argv[1] : "virtio-1";
@@ -531,18 +604,24 @@ int main(int argc, char **argv) {
     if (tries == 50) fprintf(stderr, "berth-agent: waiting for port %s: %s\n", want, strerror(errno));
     usleep(100000);
   }
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
+  int lfd = listen_docker();
   /* tell the engine we are here, unasked: it may be waiting since boot */
   send_frame(BT_READY, 0, BT_VERSION, strlen(BT_VERSION));
-  struct pollfd fds[2 + 2 * MAX_PROCS];
-  struct proc *owner[2 + 2 * MAX_PROCS];
+  struct pollfd fds[3 + 2 * MAX_PROCS + MAX_CLIENTS];
+  struct proc *owner[3 + 2 * MAX_PROCS + MAX_CLIENTS];
+  struct client *cowner[3 + 2 * MAX_PROCS + MAX_CLIENTS];
   for (;;) {
     int n = 0;
     fds[n++] = (struct pollfd){chan, POLLIN, 0};
     fds[n++] = (struct pollfd){sfd, POLLIN, 0};
+    fds[n++] = (struct pollfd){lfd, lfd >= 0 ? POLLIN : 0, 0};
+    for (int i = 0; i < MAX_CLIENTS; i++)
+      if (clients[i].fd >= 0) { cowner[n] = &clients[i]; owner[n] = NULL; fds[n++] = (struct pollfd){clients[i].fd, POLLIN, 0}; }
     for (int i = 0; i < MAX_PROCS; i++) {
       if (!procs[i].used) continue;
-      if (procs[i].out >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].out, POLLIN, 0}; }
-      if (procs[i].err >= 0) { owner[n] = &procs[i]; fds[n++] = (struct pollfd){procs[i].err, POLLIN, 0}; }
+      if (procs[i].out >= 0) { owner[n] = &procs[i]; cowner[n] = NULL; fds[n++] = (struct pollfd){procs[i].out, POLLIN, 0}; }
+      if (procs[i].err >= 0) { owner[n] = &procs[i]; cowner[n] = NULL; fds[n++] = (struct pollfd){procs[i].err, POLLIN, 0}; }
     }
     /* a partial frame that gets no more bytes for STALL_MS was truncated */
     int ready = poll(fds, n, rlen ? STALL_MS : -1);
@@ -553,8 +632,13 @@ int main(int argc, char **argv) {
       while (read(sfd, &si, sizeof si) > 0) {}
       reap();
     }
-    for (int i = 2; i < n; i++) {
+    if (fds[2].revents & POLLIN) accept_client(lfd);
+    for (int i = 3; i < n; i++) {
       if (!fds[i].revents) continue;
+      if (cowner[i]) {
+        if (cowner[i]->fd == fds[i].fd) read_client(cowner[i]);
+        continue;
+      }
       struct proc *p = owner[i];
       if (!p->used) continue;
       if (fds[i].fd == p->out) pump(p, &p->out, BT_STDOUT);

@@ -44,6 +44,22 @@
 #define BT_F_STDIN 0x01    /* keep stdin open for BT_STDIN (else /dev/null) */
 #define BT_F_TTY 0x02      /* run on a pty (stdout carries both streams) */
 
+/* docker client <-> agent (unix socket /run/berth/docker.sock), agent <-> engine */
+#define BT_CLI_START 0x10  /* strings: argc, envc, argv..., env..., cwd, tty (0/1), rows, cols */
+#define BT_CLI_STDIN 0x11  /* agent -> engine: bytes for session <id>; empty = EOF */
+#define BT_CLI_CLOSE 0x12  /* agent -> engine: the client went away */
+#define BT_CLI_STDOUT 0x88 /* engine -> agent: bytes for session <id>'s stdout */
+#define BT_CLI_STDERR 0x89
+#define BT_CLI_EXIT 0x8a   /* i32 status; the agent closes the client */
+#define BT_DOCKER_SOCK "/run/berth/docker.sock"
+
 uint32_t bt_crc32(const uint8_t *p, size_t n);
+void bt_put32(uint8_t *p, uint32_t v);
+uint32_t bt_get32(const uint8_t *p);
+/* Encodes a frame into out (which has room for BT_HEADER + n + BT_TRAILER); returns its length. */
+size_t bt_encode(uint8_t *out, uint8_t type, uint8_t flags, uint32_t id, const void *data, size_t n);
+/* Finds the first whole valid frame in buf[0..len): sets *start and *flen and returns 1, or 0 when
+ * none is complete yet; *skip is how many leading bytes are garbage and may be dropped. */
+int bt_find(const uint8_t *buf, size_t len, size_t *start, size_t *flen, size_t *skip);
 
 #endif

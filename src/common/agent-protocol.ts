@@ -21,6 +21,9 @@ export const Msg = {
   containerKill: 0x0a,
   containerDelete: 0x0b,
   resize: 0x0c,
+  cliStart: 0x10,
+  cliStdin: 0x11,
+  cliClose: 0x12,
   ready: 0x81,
   stdout: 0x82,
   stderr: 0x83,
@@ -28,6 +31,9 @@ export const Msg = {
   error: 0x85,
   ok: 0x86,
   ack: 0x87,
+  cliStdout: 0x88,
+  cliStderr: 0x89,
+  cliExit: 0x8a,
 } as const;
 export type Msg = (typeof Msg)[keyof typeof Msg];
 
@@ -158,6 +164,26 @@ export interface ExecRequest {
 export function encodeExec(r: ExecRequest): Uint8Array {
   const env = r.env ?? [];
   return encodeStrings([String(r.argv.length), String(env.length), ...r.argv, ...env, r.cwd ?? "/"]);
+}
+
+/** What a `docker` command in the guest sends: see BT_CLI_START in protocol.h. */
+export interface CliStart {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  tty: boolean;
+  rows: number;
+  cols: number;
+}
+
+export function decodeCliStart(p: Uint8Array): CliStart | undefined {
+  const s = decodeStrings(p);
+  if (!s || s.length < 6) return undefined;
+  const argc = Number(s[0]);
+  const envc = Number(s[1]);
+  if (!Number.isInteger(argc) || !Number.isInteger(envc) || argc < 0 || envc < 0 || s.length !== argc + envc + 6) return undefined;
+  const rest = s.slice(2 + argc + envc);
+  return { argv: s.slice(2, 2 + argc), env: s.slice(2 + argc, 2 + argc + envc), cwd: rest[0]!, tty: rest[1] === "1", rows: Number(rest[2]), cols: Number(rest[3]) };
 }
 
 export function u32(n: number): Uint8Array {

@@ -1,7 +1,10 @@
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./gunzip.js";
+import type { BlobStore } from "./blob-store.js";
+import { DockerCli } from "./docker-cli.js";
 import type { ExecOptions, GuestProcess } from "./guest-channel.js";
+import type { RegistryClient } from "./registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./snapshot-store.js";
 import { CMDLINE, VmHost } from "./vm-host.js";
 
@@ -36,6 +39,8 @@ export interface EngineOptions {
   /** something went wrong that the engine recovered from (e.g. a bad snapshot) */
   onWarning?: (e: BerthError) => void;
   onConsole?: (bytes: Uint8Array) => void;
+  /** answers the guest's `docker` command: how registries are reached, where blobs are kept */
+  docker?: { client: RegistryClient; store?: BlobStore };
 }
 
 export interface EngineStartInfo {
@@ -59,6 +64,14 @@ export class Engine {
     this.vm = vm;
     this.info = info;
     this.#saving = saving;
+  }
+
+  #withDocker(o: EngineOptions): this {
+    if (o.docker) {
+      const cli = new DockerCli({ channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client, ...(o.docker.store ? { store: o.docker.store } : {}) });
+      this.vm.channel.setCliHandler((s) => cli.handle(s));
+    }
+    return this;
   }
 
   /** Resolves once the snapshot taken after a cold boot is stored (at once if there is none). */
@@ -94,7 +107,7 @@ export class Engine {
           const vm = await VmHost.start(images, { ...vmOptions, state, timings });
           mark = now();
           options.onPhase?.(BootPhase.ready);
-          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings });
+          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options);
         } catch (e) {
           // never half-use a snapshot: drop it and boot afresh
           await store.delete(key).catch(() => {});
@@ -133,7 +146,7 @@ export class Engine {
       })();
     }
     options.onPhase?.(BootPhase.ready);
-    return new Engine(vm, { restored: false, readyMs, timings }, saving);
+    return new Engine(vm, { restored: false, readyMs, timings }, saving).#withDocker(options);
   }
 
   /** Runs a process in the guest (not in a container) with a default PATH and HOME. */

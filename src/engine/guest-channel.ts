@@ -1,7 +1,7 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
 import {
-  AGENT_VERSION, ExecFlag, FrameDecoder, Msg, encodeExec, encodeFrame, encodeStrings,
-  readI32, readU32, text, u32, u64, type ExecRequest, type Frame,
+  AGENT_VERSION, ExecFlag, FrameDecoder, Msg, decodeCliStart, encodeExec, encodeFrame, encodeStrings,
+  readI32, readU32, text, u32, u64, type CliStart, type ExecRequest, type Frame,
 } from "../common/agent-protocol.js";
 
 /** A byte pipe to the guest agent (the VM host provides one per channel). */
@@ -26,6 +26,18 @@ export interface GuestProcess {
   closeStdin(): void;
   kill(signal: number): void;
   resize(rows: number, cols: number): void;
+}
+
+/** A `docker` command run in the guest, answered by the engine. */
+export interface CliSession extends CliStart {
+  readonly id: number;
+  stdout(b: Uint8Array | string): void;
+  stderr(b: Uint8Array | string): void;
+  /** ends the command with this status; later writes are dropped */
+  exit(code: number): void;
+  onStdin(listener: (b: Uint8Array) => void): void;
+  /** the client went away (Ctrl-C, a closed pipe) */
+  onClose(listener: () => void): void;
 }
 
 // virtio-console hands each host write to one guest buffer of a page; v86 drops
@@ -57,6 +69,8 @@ export class GuestChannel {
   #inFlight: number[] = [];
   #readyWaiters: Array<() => void> = [];
   #closed: Error | undefined;
+  #cliHandler: ((s: CliSession) => void) | undefined;
+  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; close: Array<() => void>; done: boolean }>();
   #unlisten: () => void;
   /** Frames that failed their checks and were skipped (for tests and diagnostics). */
   get skippedBytes(): number {
@@ -154,6 +168,46 @@ export class GuestChannel {
     return this.request(Msg.containerDelete, encodeStrings([name]));
   }
 
+  /** Who answers `docker` commands run in the guest. */
+  setCliHandler(handler: (s: CliSession) => void): void {
+    this.#cliHandler = handler;
+  }
+
+  #cliStart(id: number, payload: Uint8Array): void {
+    const start = decodeCliStart(payload);
+    const state = { stdin: [] as Array<(b: Uint8Array) => void>, close: [] as Array<() => void>, done: false };
+    const enc = new TextEncoder();
+    const send = (type: number, b: Uint8Array | string): void => {
+      if (state.done) return;
+      const bytes = typeof b === "string" ? enc.encode(b) : b;
+      for (let off = 0; off < bytes.length || off === 0; off += 65536) {
+        this.#write(encodeFrame({ type, id, payload: bytes.subarray(off, off + 65536) }));
+        if (bytes.length === 0) break;
+      }
+    };
+    const exit = (code: number): void => {
+      if (state.done) return;
+      send(Msg.cliExit, u32(code));
+      state.done = true;
+      this.#cli.delete(id);
+    };
+    if (!start || !this.#cliHandler) {
+      send(Msg.cliStderr, start ? "docker: the engine is not ready for docker commands\n" : "docker: malformed request\n");
+      exit(125);
+      return;
+    }
+    this.#cli.set(id, state);
+    this.#cliHandler({
+      ...start,
+      id,
+      stdout: (b) => send(Msg.cliStdout, b),
+      stderr: (b) => send(Msg.cliStderr, b),
+      exit,
+      onStdin: (l) => void state.stdin.push(l),
+      onClose: (l) => void state.close.push(l),
+    });
+  }
+
   /** Bytes straight to the agent, unframed: for diagnostics and for tests of its resilience. */
   sendRaw(bytes: Uint8Array): void {
     this.#write(bytes);
@@ -244,6 +298,19 @@ export class GuestChannel {
         const waiters = this.#readyWaiters;
         this.#readyWaiters = [];
         for (const w of waiters) w();
+        return;
+      }
+      case Msg.cliStart:
+        this.#cliStart(f.id, f.payload);
+        return;
+      case Msg.cliStdin:
+        for (const l of this.#cli.get(f.id)?.stdin ?? []) l(f.payload);
+        return;
+      case Msg.cliClose: {
+        const s = this.#cli.get(f.id);
+        this.#cli.delete(f.id);
+        if (s) s.done = true;
+        for (const l of s?.close ?? []) l();
         return;
       }
       case Msg.stdout:

@@ -12,6 +12,7 @@ import { readTar } from "./tar-reader.js";
 
 /** The parts of an image config that running it needs. */
 export interface ImageConfig {
+  created?: string;
   architecture?: string;
   os?: string;
   config?: {

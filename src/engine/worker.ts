@@ -46,6 +46,7 @@ const api: EngineApi = {
             snapshots: new IdbSnapshotStore(o.snapshotDb),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
+            docker: { client: registry!, store: blobs },
           });
         })();
         // a failed start may be tried again

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { Engine } from "../engine/engine.js";
+import { RegistryClient } from "../engine/registry-client.js";
+import { DirBlobStore } from "./dir-blob-store.js";
 import { DirSnapshotStore } from "./dir-snapshot-store.js";
 import { loadGuestAssets } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
@@ -82,7 +84,6 @@ export async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`Cannot use port "${o.port}": not a port number`);
     const { serve } = await import("../server/serve.js");
     const { DEFAULT_ALLOWED } = await import("../server/registry-proxy.js");
-    const { DirBlobStore } = await import("./dir-blob-store.js");
     const extra = o["registry-allow"] ?? [];
     await serve({
       port,
@@ -111,6 +112,8 @@ export async function main(argv: string[]): Promise<void> {
       bootTimeoutMs: bootTimeout * 1000,
       ...(o["no-snapshot"] ? {} : { snapshots: new DirSnapshotStore(snapshotDir) }),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
+      // in Node the engine talks to registries itself; blobs are kept by digest
+      docker: { client: new RegistryClient(), store: new DirBlobStore(join(homedir(), ".cache", "berth", "blobs")) },
       ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
     });
   } catch (e) {

@@ -1,0 +1,73 @@
+// The guest's `docker` command, answered by the engine: what a Docker course
+// types first, through `berth sh -c`, against docker-registry on 127.0.0.1.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { humanAgo, humanSize } from "../../src/engine/docker-cli.js";
+import { tempDir } from "../helpers/guest.js";
+import { buildFixtures, pushImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+
+const bin = fileURLToPath(new URL("../../../bin/berth.js", import.meta.url));
+let registry: TestRegistry;
+let snapshots: { dir: string; remove: () => Promise<void> };
+
+function berth(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, "--snapshot-dir", snapshots.dir, "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (b: Buffer) => (stdout += b));
+    p.stderr.on("data", (b: Buffer) => (stderr += b));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  registry = await startRegistry();
+  for (const i of await buildFixtures()) await pushImage(registry.url, i);
+  snapshots = await tempDir("berth-docker-");
+});
+after(async () => {
+  await registry?.stop();
+  await snapshots?.remove();
+});
+
+test("docker pull, images and run, with Docker's output and exit codes", async () => {
+  const r = registry.host;
+  const out = await berth(`docker pull ${r}/test/busybox && docker images && docker run --rm ${r}/test/layered:v1 && docker run ${r}/test/busybox sh -c 'echo $((6 * 7)); exit 4'; echo "status $?"`);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.split("\n");
+  assert.equal(lines[0], "Using default tag: latest");
+  assert.equal(lines[1], "latest: Pulling from test/busybox");
+  assert.match(lines[2]!, /^[0-9a-f]{12}: Pull complete$/);
+  assert.match(lines[3]!, /^Digest: sha256:[0-9a-f]{64}$/);
+  assert.equal(lines[4], `Status: Downloaded newer image for ${r}/test/busybox:latest`);
+  assert.equal(lines[5], `${r}/test/busybox:latest`);
+  assert.match(lines[6]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  assert.match(lines[7]!, new RegExp(`^${r.replace(/\./g, "\\.")}/test/busybox\\s+latest\\s+[0-9a-f]{12}\\s+\\d+ years ago\\s+2\\.\\d+MB$`));
+  assert.deepEqual(lines.slice(8), ["from the upper layer", "42", "status 4", ""]);
+  assert.match(out.stderr, new RegExp(`Unable to find image '${r.replace(/\./g, "\\.")}/test/layered:v1' locally`));
+});
+
+test("wrong input gets Docker's words and codes", async () => {
+  const out = await berth(`docker frob; echo "s=$?"; docker run --bogus x; echo "s=$?"; docker pull; echo "s=$?"; docker pull ${registry.host}/test/nothing:1; echo "s=$?"; docker pull Bad/Name; echo "s=$?"`);
+  assert.deepEqual(out.stdout.split("\n").filter((l) => l.startsWith("s=")), ["s=1", "s=125", "s=125", "s=125", "s=125"]);
+  assert.match(out.stderr, /docker: 'frob' is not a docker command\.\nSee 'docker --help'/);
+  assert.match(out.stderr, /docker: unknown flag: --bogus\nSee 'docker run --help'\./);
+  assert.match(out.stderr, /"docker pull" requires exactly 1 argument\./);
+  assert.match(out.stderr, /Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": the registry has no such tag/);
+  assert.match(out.stderr, /Error \[invalid-reference\]: .*must be lowercase/);
+});
+
+test("sizes and ages in Docker's wording", () => {
+  assert.equal(humanSize(2_064_000), "2.06MB");
+  assert.equal(humanSize(999), "999B");
+  assert.equal(humanSize(4_300_000_000), "4.3GB");
+  const now = new Date("2026-01-01T00:00:00Z");
+  assert.equal(humanAgo(new Date("2025-12-31T23:59:57Z"), now), "3 seconds ago");
+  assert.equal(humanAgo(new Date("2025-12-31T23:00:00Z"), now), "About an hour ago");
+  assert.equal(humanAgo(new Date("2025-12-25T00:00:00Z"), now), "7 days ago");
+  assert.equal(humanAgo(new Date("2023-11-14T00:00:00Z"), now), "2 years ago");
+});
