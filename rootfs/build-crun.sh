@@ -29,18 +29,16 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     dpkg --add-architecture i386
 fi
 # `apt-get source` needs deb-src entries; bookworm images usually ship none.
+# Make them from the host's own binary entries (same mirrors, suites, components).
 if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    cat > /etc/apt/sources.list.d/berth-deb-src.sources <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-EOF
+    tmp=$(mktemp)
+    for f in /etc/apt/sources.list.d/*.sources; do
+        if [ -f "$f" ]; then sed 's/^Types:.*/Types: deb-src/' "$f"; echo; fi
+    done > "$tmp"
+    if [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list; then
+        sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list > /etc/apt/sources.list.d/berth-deb-src.list
+    fi
+    if [ -s "$tmp" ]; then mv "$tmp" /etc/apt/sources.list.d/berth-deb-src.sources; else rm -f "$tmp"; fi
 fi
 # A half-synced mirror index (e.g. bookworm-security i386) makes update exit
 # 100; everything we need is in bookworm main, so don't abort on that.
