@@ -1,5 +1,5 @@
 import { containerSpec, type ContainerSpecOptions } from "../common/oci-spec.js";
-import type { ExecOptions, GuestChannel } from "./guest-channel.js";
+import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
 
 export interface RunContainerOptions extends ContainerSpecOptions {
   name: string;
@@ -14,12 +14,19 @@ const BUNDLES = "/run/berth/bundles";
  * the agent: overlay rootfs (tmpfs upper), create, start, wait, delete, unmount.
  * Resolves with the container's exit status.
  */
-export async function runContainer(channel: GuestChannel, o: RunContainerOptions, io: ExecOptions = {}): Promise<number> {
+export async function runContainer(
+  channel: GuestChannel,
+  o: RunContainerOptions,
+  io: ExecOptions & { onCreated?: (p: GuestProcess) => void } = {},
+): Promise<number> {
   const bundle = `${BUNDLES}/${o.name}`;
   await channel.mountOverlay(`${bundle}/rootfs`, o.layers);
   try {
     const config = JSON.stringify(containerSpec({ cgroupsPath: `/berth/${o.name}`, ...o }));
     const proc = await channel.createContainer({ name: o.name, bundle, config }, io);
+    // the container's stdin is a pipe: whoever runs it feeds it, or it is closed (EOF, as /dev/null)
+    if (io.onCreated) io.onCreated(proc);
+    else proc.closeStdin();
     try {
       await channel.startContainer(o.name);
       return await proc.exit;

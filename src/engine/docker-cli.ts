@@ -199,7 +199,6 @@ export class DockerCli {
   }
 
   async #run(s: CliSession, args: string[]): Promise<number> {
-    // -i (stdin) comes with the containers work; accepted and ignored until then
     const { opts, rest } = flags(args, { rm: "bool", i: "bool", t: "bool", d: "bool", e: "value", env: "value", entrypoint: "value", w: "value", workdir: "value", name: "value", platform: "value", pull: "value" }, "run");
     if (rest.length === 0) throw new Usage(`"docker run" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image`);
     if (opts.has("d") || opts.has("t")) {
@@ -238,7 +237,16 @@ export class DockerCli {
         env,
         cwd: opts.get("w")?.at(-1) ?? opts.get("workdir")?.at(-1) ?? (c.WorkingDir || "/"),
       },
-      { onStdout: (b) => s.stdout(b), onStderr: (b) => s.stderr(b) },
+      {
+        onStdout: (b) => s.stdout(b),
+        onStderr: (b) => s.stderr(b),
+        // -i: the client's stdin goes to the container; without it, the container reads EOF
+        onCreated: (p) => {
+          if (!opts.has("i")) return p.closeStdin();
+          s.onStdin((b) => (b.length ? p.write(b) : p.closeStdin()));
+          s.onClose(() => p.closeStdin());
+        },
+      },
     );
   }
 }

@@ -70,7 +70,7 @@ export class GuestChannel {
   #readyWaiters: Array<() => void> = [];
   #closed: Error | undefined;
   #cliHandler: ((s: CliSession) => void) | undefined;
-  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; close: Array<() => void>; done: boolean }>();
+  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; done: boolean }>();
   #unlisten: () => void;
   /** Frames that failed their checks and were skipped (for tests and diagnostics). */
   get skippedBytes(): number {
@@ -175,7 +175,8 @@ export class GuestChannel {
 
   #cliStart(id: number, payload: Uint8Array): void {
     const start = decodeCliStart(payload);
-    const state = { stdin: [] as Array<(b: Uint8Array) => void>, close: [] as Array<() => void>, done: false };
+    // stdin that comes before the command wants it (e.g. while an image is pulled) waits in `pending`
+    const state = { stdin: [] as Array<(b: Uint8Array) => void>, pending: [] as Uint8Array[], close: [] as Array<() => void>, done: false };
     const enc = new TextEncoder();
     const send = (type: number, b: Uint8Array | string): void => {
       if (state.done) return;
@@ -203,7 +204,10 @@ export class GuestChannel {
       stdout: (b) => send(Msg.cliStdout, b),
       stderr: (b) => send(Msg.cliStderr, b),
       exit,
-      onStdin: (l) => void state.stdin.push(l),
+      onStdin: (l) => {
+        state.stdin.push(l);
+        for (const b of state.pending.splice(0)) l(b);
+      },
       onClose: (l) => void state.close.push(l),
     });
   }
@@ -303,9 +307,12 @@ export class GuestChannel {
       case Msg.cliStart:
         this.#cliStart(f.id, f.payload);
         return;
-      case Msg.cliStdin:
-        for (const l of this.#cli.get(f.id)?.stdin ?? []) l(f.payload);
+      case Msg.cliStdin: {
+        const s = this.#cli.get(f.id);
+        if (s && s.stdin.length === 0) s.pending.push(f.payload);
+        for (const l of s?.stdin ?? []) l(f.payload);
         return;
+      }
       case Msg.cliClose: {
         const s = this.#cli.get(f.id);
         this.#cli.delete(f.id);

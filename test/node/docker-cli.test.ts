@@ -51,6 +51,13 @@ test("docker pull, images and run, with Docker's output and exit codes", async (
   assert.match(out.stderr, new RegExp(`Unable to find image '${r.replace(/\./g, "\\.")}/test/layered:v1' locally`));
 });
 
+test("docker run -i feeds stdin to the container; without -i it reads EOF", async () => {
+  const r = registry.host;
+  // (the fixture's busybox has a few applets: cat, wc, head, ... but no sort)
+  const out = await berth(`printf 'b\\na\\n' | docker run -i ${r}/test/busybox cat; echo x | docker run ${r}/test/busybox cat; echo "done $?"`);
+  assert.equal(out.stdout.split("\n").filter((l) => !/Pull|Digest|Status|latest|tag/.test(l)).join("\n"), "b\na\ndone 0\n");
+});
+
 test("wrong input gets Docker's words and codes", async () => {
   const out = await berth(`docker frob; echo "s=$?"; docker run --bogus x; echo "s=$?"; docker pull; echo "s=$?"; docker pull ${registry.host}/test/nothing:1; echo "s=$?"; docker pull Bad/Name; echo "s=$?"`);
   assert.deepEqual(out.stdout.split("\n").filter((l) => l.startsWith("s=")), ["s=1", "s=125", "s=125", "s=125", "s=125"]);
