@@ -364,10 +364,10 @@ static void to_client(struct client *c, uint8_t type, const uint8_t *p, uint32_t
 static void handle(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t n) {
   struct strs a;
   switch (type) {
-  case BT_CLI_STDOUT: case BT_CLI_STDERR: case BT_CLI_EXIT: {
+  case BT_CLI_STDOUT: case BT_CLI_STDERR: case BT_CLI_EXIT: case BT_CLI_RAW: {
     struct client *c = find_client(id);
     if (!c) return; /* the client went away: nothing to deliver */
-    to_client(c, type == BT_CLI_STDOUT ? BT_STDOUT : type == BT_CLI_STDERR ? BT_STDERR : BT_EXIT, p, n);
+    to_client(c, type == BT_CLI_STDOUT ? BT_STDOUT : type == BT_CLI_STDERR ? BT_STDERR : type == BT_CLI_EXIT ? BT_EXIT : BT_CLI_RAW, p, n);
     if (type == BT_CLI_EXIT) drop_client(c, 0);
     return;
   }

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "protocol.h"
@@ -18,6 +19,13 @@
 extern char **environ;
 
 static uint8_t out[BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER];
+static struct termios saved;
+static int raw;
+
+static void restore(void) {
+  if (raw) tcsetattr(0, TCSANOW, &saved);
+  raw = 0;
+}
 
 static int write_all(int fd, const uint8_t *p, size_t n) {
   while (n) {
@@ -80,7 +88,14 @@ int main(int argc, char **argv) {
         uint32_t pn = bt_get32(f + 8);
         if (f[2] == BT_STDOUT) write_all(1, f + BT_HEADER, pn);
         else if (f[2] == BT_STDERR) write_all(2, f + BT_HEADER, pn);
-        else if (f[2] == BT_EXIT && pn == 4) return (int)bt_get32(f + BT_HEADER);
+        else if (f[2] == BT_EXIT && pn == 4) { restore(); return (int)bt_get32(f + BT_HEADER); }
+        else if (f[2] == BT_CLI_RAW && !raw && isatty(0) && tcgetattr(0, &saved) == 0) {
+          /* docker run -t: keys go to the container as they are (Ctrl-C included) */
+          struct termios t = saved;
+          cfmakeraw(&t);
+          tcsetattr(0, TCSANOW, &t);
+          raw = 1;
+        }
         memmove(buf, buf + start + flen, len - start - flen);
         len -= start + flen;
       }
@@ -100,6 +115,7 @@ big:
   fprintf(stderr, "docker: the command line and environment are too large\n");
   return 125;
 lost:
+  restore();
   fprintf(stderr, "docker: the connection to the engine was lost\n");
   return 125;
 }

@@ -51,6 +51,7 @@
 #define BT_CLI_STDOUT 0x88 /* engine -> agent: bytes for session <id>'s stdout */
 #define BT_CLI_STDERR 0x89
 #define BT_CLI_EXIT 0x8a   /* i32 status; the agent closes the client */
+#define BT_CLI_RAW 0x8b    /* engine -> client: put your terminal in raw mode (docker run -t) */
 #define BT_DOCKER_SOCK "/run/berth/docker.sock"
 
 uint32_t bt_crc32(const uint8_t *p, size_t n);

@@ -34,6 +34,7 @@ export const Msg = {
   cliStdout: 0x88,
   cliStderr: 0x89,
   cliExit: 0x8a,
+  cliRaw: 0x8b,
 } as const;
 export type Msg = (typeof Msg)[keyof typeof Msg];
 

@@ -26,7 +26,7 @@ export async function runContainer(
     const proc = await channel.createContainer({ name: o.name, bundle, config }, io);
     // the container's stdin is a pipe: whoever runs it feeds it, or it is closed (EOF, as /dev/null)
     if (io.onCreated) io.onCreated(proc);
-    else proc.closeStdin();
+    else if (!io.tty) proc.closeStdin();
     try {
       await channel.startContainer(o.name);
       return await proc.exit;

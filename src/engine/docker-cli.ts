@@ -201,8 +201,13 @@ export class DockerCli {
   async #run(s: CliSession, args: string[]): Promise<number> {
     const { opts, rest } = flags(args, { rm: "bool", i: "bool", t: "bool", d: "bool", e: "value", env: "value", entrypoint: "value", w: "value", workdir: "value", name: "value", platform: "value", pull: "value" }, "run");
     if (rest.length === 0) throw new Usage(`"docker run" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image`);
-    if (opts.has("d") || opts.has("t")) {
-      throw new BerthError(ErrorCode.usage, "Cannot run this yet: -d and -t come with the containers work (issue 4)");
+    if (opts.has("d")) {
+      throw new BerthError(ErrorCode.usage, "Cannot run this yet: -d comes with the containers work (issue 4)");
+    }
+    const tty = opts.has("t");
+    if (tty && opts.has("i") && !s.tty) {
+      s.stderr("the input device is not a TTY\n");
+      return 1;
     }
     const [name, ...cmd] = rest as [string, ...string[]];
     const r = this.#ref(name);
@@ -238,11 +243,17 @@ export class DockerCli {
         cwd: opts.get("w")?.at(-1) ?? opts.get("workdir")?.at(-1) ?? (c.WorkingDir || "/"),
       },
       {
+        tty,
         onStdout: (b) => s.stdout(b),
         onStderr: (b) => s.stderr(b),
         // -i: the client's stdin goes to the container; without it, the container reads EOF
+        // (with -t and no -i the pty stays open: closing it would hang the container up)
         onCreated: (p) => {
-          if (!opts.has("i")) return p.closeStdin();
+          if (tty) {
+            p.resize(s.rows || 24, s.cols || 80);
+            if (opts.has("i") && s.tty) s.raw();
+          }
+          if (!opts.has("i")) return tty ? undefined : p.closeStdin();
           s.onStdin((b) => (b.length ? p.write(b) : p.closeStdin()));
           s.onClose(() => p.closeStdin());
         },

@@ -38,6 +38,8 @@ export interface CliSession extends CliStart {
   onStdin(listener: (b: Uint8Array) => void): void;
   /** the client went away (Ctrl-C, a closed pipe) */
   onClose(listener: () => void): void;
+  /** asks the client to put its terminal in raw mode (docker run -t) */
+  raw(): void;
 }
 
 // virtio-console hands each host write to one guest buffer of a page; v86 drops
@@ -209,6 +211,7 @@ export class GuestChannel {
         for (const b of state.pending.splice(0)) l(b);
       },
       onClose: (l) => void state.close.push(l),
+      raw: () => send(Msg.cliRaw, new Uint8Array(0)),
     });
   }
 

@@ -78,3 +78,28 @@ test("sizes and ages in Docker's wording", () => {
   assert.equal(humanAgo(new Date("2025-12-25T00:00:00Z"), now), "7 days ago");
   assert.equal(humanAgo(new Date("2023-11-14T00:00:00Z"), now), "2 years ago");
 });
+
+test("docker run -it: an interactive shell in the container, then back to the guest's", async () => {
+  // script(1) gives berth a pty; in the guest, docker's terminal goes raw and the container gets a pty
+  const p = spawn("script", ["-qfec", `${process.execPath} ${bin} --snapshot-dir ${snapshots.dir}`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  p.stdout.on("data", (b: Buffer) => (out += b));
+  const closed = new Promise((resolve) => p.on("close", resolve));
+  const waitFor = async (re: RegExp): Promise<void> => {
+    const t0 = Date.now();
+    while (!re.test(out)) {
+      if (Date.now() - t0 > 60000) throw new Error(`timed out waiting for ${re} in ${JSON.stringify(out)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await waitFor(/~ # /);
+  p.stdin.write(`docker run -it --rm ${registry.host}/test/busybox sh\r`);
+  await waitFor(/\n\/ # /);
+  p.stdin.write("echo in-$(hostname) $((3 * 4))\r");
+  await waitFor(/in-\w+ 12\r+\n/);
+  p.stdin.write("exit 5\r");
+  await waitFor(/exit 5[^]*~ # /);
+  p.stdin.write("echo rc=$?; exit\r");
+  await waitFor(/rc=5/);
+  await closed;
+});
