@@ -45,6 +45,7 @@ struct proc {
   int exited, status;
   char name[128];     /* container name, or "" for a plain process */
   char bundle[256];
+  int console;        /* a tty container: the socket crun hands the pty master over, else -1 */
 };
 
 static struct proc procs[MAX_PROCS];
@@ -140,7 +141,7 @@ static struct proc *new_proc(uint32_t id) {
   for (int i = 0; i < MAX_PROCS; i++)
     if (!procs[i].used) {
       memset(&procs[i], 0, sizeof procs[i]);
-      procs[i].used = 1; procs[i].id = id; procs[i].in = procs[i].out = procs[i].err = -1;
+      procs[i].used = 1; procs[i].id = id; procs[i].in = procs[i].out = procs[i].err = procs[i].console = -1;
       return &procs[i];
     }
   return NULL;
@@ -308,15 +309,68 @@ static void do_ct_create(uint32_t id, uint8_t flags, struct strs *a) {
   if (mkdirs(p->bundle) < 0 || write_file(path, a->s[2], a->len[2], 0644) < 0) {
     send_text(BT_ERROR, id, "create: cannot write %s: %s", path, strerror(errno)); p->used = 0; return;
   }
-  /* `crun create` returns once the container waits for `start`; its init keeps our pipes. */
-  char *argv[] = {"crun", "create", "--bundle", p->bundle, "--pid-file", pidfile, p->name, NULL};
-  pid_t pid = spawn(p, argv, (char *[]){NULL}, "/", flags | BT_F_STDIN);
+  /* `crun create` returns once the container waits for `start`; its init keeps our
+   * pipes, or, for a tty container (config "terminal": true), a pty crun makes in the
+   * container and hands us the master of over --console-socket (SCM_RIGHTS). */
+  char sock[400];
+  snprintf(sock, sizeof sock, "%s/console.sock", p->bundle);
+  char *argv[10] = {"crun", "create", "--bundle", p->bundle, "--pid-file", pidfile, NULL, NULL, NULL, NULL};
+  int n = 5;
+  if (flags & BT_F_TTY) {
+    unlink(sock);
+    p->console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(sock) >= sizeof sa.sun_path) { send_text(BT_ERROR, id, "create: bundle path too long for a socket"); close_fd(&p->console); p->used = 0; return; }
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    if (p->console < 0 || bind(p->console, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(p->console, 1) < 0) {
+      send_text(BT_ERROR, id, "create: console socket: %s", strerror(errno)); close_fd(&p->console); p->used = 0; return;
+    }
+    argv[++n] = "--console-socket";
+    argv[++n] = sock;
+  }
+  argv[++n] = p->name;
+  pid_t pid = spawn(p, argv, (char *[]){NULL}, "/", (flags & ~BT_F_TTY) | BT_F_STDIN);
   if (pid < 0) { send_text(BT_ERROR, id, "create: %s", strerror(errno)); p->used = 0; return; }
   p->helper = pid;
 }
 
+/* The pty master crun sent over the console socket (it connected before it exited). */
+static int take_console(struct proc *p) {
+  struct pollfd q = {p->console, POLLIN, 0};
+  if (poll(&q, 1, 2000) <= 0) return -1;
+  int c = accept4(p->console, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return -1;
+  char data[256];
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  struct iovec iov = {data, sizeof data};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  int fd = -1;
+  if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) >= 0) {
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(h), sizeof fd);
+  }
+  close(c);
+  return fd;
+}
+
 static void helper_done(struct proc *p, int st) {
   p->helper = 0;
+  if (p->console >= 0) {
+    int master = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? take_console(p) : -1;
+    close_fd(&p->console);
+    if (master >= 0) {
+      /* from now on the container's terminal is all there is to relay */
+      close_fd(&p->in); close_fd(&p->out); close_fd(&p->err);
+      p->in = master;
+      p->out = dup(master);
+      fcntl(p->out, F_SETFD, FD_CLOEXEC);
+      fcntl(p->out, F_SETFL, O_NONBLOCK);
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+      st = 1 << 8; /* created, but no terminal came: treat as a failure below */
+      char *kill9[] = {"crun", "delete", "-f", p->name, NULL};
+      run_crun(p->id, kill9);
+    }
+  }
   char pidfile[400], buf[32] = {0};
   snprintf(pidfile, sizeof pidfile, "%s/pid", p->bundle);
   int fd = open(pidfile, O_RDONLY | O_CLOEXEC);

@@ -22,7 +22,8 @@ export async function runContainer(
   const bundle = `${BUNDLES}/${o.name}`;
   await channel.mountOverlay(`${bundle}/rootfs`, o.layers);
   try {
-    const config = JSON.stringify(containerSpec({ cgroupsPath: `/berth/${o.name}`, ...o }));
+    // a tty container gets its pty from crun ("terminal": true), made inside it: a controlling terminal
+    const config = JSON.stringify(containerSpec({ cgroupsPath: `/berth/${o.name}`, ...o, terminal: o.terminal ?? io.tty ?? false }));
     const proc = await channel.createContainer({ name: o.name, bundle, config }, io);
     // the container's stdin is a pipe: whoever runs it feeds it, or it is closed (EOF, as /dev/null)
     if (io.onCreated) io.onCreated(proc);

@@ -95,8 +95,14 @@ test("docker run -it: an interactive shell in the container, then back to the gu
   await waitFor(/~ # /);
   p.stdin.write(`docker run -it --rm ${registry.host}/test/busybox sh\r`);
   await waitFor(/\n\/ # /);
-  p.stdin.write("echo in-$(hostname) $((3 * 4))\r");
-  await waitFor(/in-\w+ 12\r+\n/);
+  p.stdin.write("echo in-$(hostname) $((3 * 4)) on $(tty)\r");
+  await waitFor(/in-\w+ 12 on \/dev\/pts\/0\r+\n/);
+  assert.doesNotMatch(out, /job control turned off/);
+  // Ctrl-C reaches the container's foreground job: it has a controlling terminal
+  p.stdin.write("sleep 100; echo slept\r");
+  await new Promise((r) => setTimeout(r, 1500));
+  p.stdin.write("\x03");
+  await waitFor(/sleep 100; echo slept\r+\n(\^C)?[^]*\/ # /);
   p.stdin.write("exit 5\r");
   await waitFor(/exit 5[^]*~ # /);
   p.stdin.write("echo rc=$?; exit\r");
