@@ -28,6 +28,17 @@ describe("berth-terminal", () => {
     await waitFor("the container's output", () => /Hello from a container: I am PID 1/.test(el.screenText()), 60000);
   });
 
+  it("docker run -it --rm busybox sh in the terminal, then back to the prompt", async () => {
+    const el = document.querySelector("berth-terminal") as Term;
+    const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
+    el.type(`clear; docker run -it --rm ${host}/test/busybox sh\r`);
+    await waitFor("the container's prompt", () => /\n\/ # $/m.test(el.screenText()), 60000);
+    el.type("hostname; tty\r");
+    await waitFor("the container's answer", () => /\/dev\/pts\/0/.test(el.screenText()), 30000);
+    el.type("exit\r");
+    await waitFor("the guest's prompt again", () => /~ # $/m.test(el.screenText().trimEnd() + " "), 30000);
+  });
+
   it("a second engine restores the saved state from IndexedDB", async () => {
     // the terminal's engine (the page's shared one) stores its snapshot in the background
     await sharedEngine().saved();
