@@ -21,6 +21,9 @@ extern char **environ;
 static uint8_t out[BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER];
 static struct termios saved;
 static int raw;
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig) { (void)sig; winch = 1; }
 
 static void restore(void) {
   if (raw) tcsetattr(0, TCSANOW, &saved);
@@ -75,7 +78,21 @@ int main(int argc, char **argv) {
   static uint8_t buf[2 * (BT_HEADER + 65536 + BT_TRAILER)];
   size_t len = 0;
   int in_open = 1;
+  if (tty) {
+    struct sigaction sa = {.sa_handler = on_winch};
+    sigaction(SIGWINCH, &sa, NULL);
+  }
   for (;;) {
+    if (winch) {
+      /* the terminal was resized: the container's pty follows */
+      winch = 0;
+      struct winsize w;
+      uint8_t sz[4];
+      if (ioctl(1, TIOCGWINSZ, &w) == 0) {
+        sz[0] = w.ws_row; sz[1] = w.ws_row >> 8; sz[2] = w.ws_col; sz[3] = w.ws_col >> 8;
+        if (write_all(s, out, bt_encode(out, BT_RESIZE, 0, 0, sz, 4)) < 0) in_open = 0;
+      }
+    }
     struct pollfd fds[2] = {{s, POLLIN, 0}, {0, in_open ? POLLIN : 0, 0}};
     if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; goto lost; }
     if (fds[0].revents) {

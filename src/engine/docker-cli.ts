@@ -251,6 +251,7 @@ export class DockerCli {
         onCreated: (p) => {
           if (tty) {
             p.resize(s.rows || 24, s.cols || 80);
+            s.onResize((rows, cols) => p.resize(rows, cols));
             if (opts.has("i") && s.tty) s.raw();
           }
           if (!opts.has("i")) return tty ? undefined : p.closeStdin();

@@ -40,6 +40,8 @@ export interface CliSession extends CliStart {
   onClose(listener: () => void): void;
   /** asks the client to put its terminal in raw mode (docker run -t) */
   raw(): void;
+  /** the client's terminal changed size */
+  onResize(listener: (rows: number, cols: number) => void): void;
 }
 
 // virtio-console hands each host write to one guest buffer of a page; v86 drops
@@ -72,7 +74,7 @@ export class GuestChannel {
   #readyWaiters: Array<() => void> = [];
   #closed: Error | undefined;
   #cliHandler: ((s: CliSession) => void) | undefined;
-  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; done: boolean }>();
+  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; resize: Array<(rows: number, cols: number) => void>; done: boolean }>();
   #unlisten: () => void;
   /** Frames that failed their checks and were skipped (for tests and diagnostics). */
   get skippedBytes(): number {
@@ -178,7 +180,13 @@ export class GuestChannel {
   #cliStart(id: number, payload: Uint8Array): void {
     const start = decodeCliStart(payload);
     // stdin that comes before the command wants it (e.g. while an image is pulled) waits in `pending`
-    const state = { stdin: [] as Array<(b: Uint8Array) => void>, pending: [] as Uint8Array[], close: [] as Array<() => void>, done: false };
+    const state = {
+      stdin: [] as Array<(b: Uint8Array) => void>,
+      pending: [] as Uint8Array[],
+      close: [] as Array<() => void>,
+      resize: [] as Array<(rows: number, cols: number) => void>,
+      done: false,
+    };
     const enc = new TextEncoder();
     const send = (type: number, b: Uint8Array | string): void => {
       if (state.done) return;
@@ -212,6 +220,7 @@ export class GuestChannel {
       },
       onClose: (l) => void state.close.push(l),
       raw: () => send(Msg.cliRaw, new Uint8Array(0)),
+      onResize: (l) => void state.resize.push(l),
     });
   }
 
@@ -314,6 +323,14 @@ export class GuestChannel {
         const s = this.#cli.get(f.id);
         if (s && s.stdin.length === 0) s.pending.push(f.payload);
         for (const l of s?.stdin ?? []) l(f.payload);
+        return;
+      }
+      case Msg.resize: {
+        const s = this.#cli.get(f.id);
+        if (s && f.payload.length === 4) {
+          const v = new DataView(f.payload.buffer, f.payload.byteOffset, 4);
+          for (const l of s.resize) l(v.getUint16(0, true), v.getUint16(2, true));
+        }
         return;
       }
       case Msg.cliClose: {

@@ -35,6 +35,11 @@ describe("berth-terminal", () => {
     await waitFor("the container's prompt", () => /\n\/ # $/m.test(el.screenText()), 60000);
     el.type("hostname; tty\r");
     await waitFor("the container's answer", () => /\/dev\/pts\/0/.test(el.screenText()), 30000);
+    // a smaller terminal: the guest's pty, the docker client and the container's pty follow
+    el.style.height = "240px";
+    await new Promise((r) => setTimeout(r, 1000));
+    el.type("clear; stty size\r");
+    await waitFor("the container's new size", () => /^(1\d|[2-9]) \d+$/m.test(el.screenText()), 30000);
     el.type("exit\r");
     await waitFor("the guest's prompt again", () => /~ # $/m.test(el.screenText().trimEnd() + " "), 30000);
   });
