@@ -157,7 +157,7 @@ export class VmHost {
     await emu.run();
     try {
       await Promise.race([
-        channel.handshake({ timeoutMs: options.readyTimeoutMs ?? (restoring ? 5000 : 60000), ask: restoring, retryMs: restoring ? 50 : 100 }),
+        channel.handshake({ timeoutMs: options.readyTimeoutMs ?? (restoring ? 5000 : 60000), ask: restoring, retryMs: restoring ? 15 : 100 }),
         (async () => {
           while (!panic && !host.#stopped) await sleep(100);
           if (panic) throw new BerthError(ErrorCode.vmBootFailed, `Cannot boot the guest: ${panic.replace(/^\[[ .0-9]*\] /, "")}`);
@@ -168,9 +168,10 @@ export class VmHost {
       throw e;
     }
     lap(restoring ? "handshake" : "vm-boot");
-    // after a restore the guest clock is the saved one; after a boot it is the RTC's
-    await channel.setTime(Date.now());
-    lap("set-time");
+    // After a restore the guest clock is the saved one; after a boot it is the RTC's.
+    // Not awaited: the agent handles requests in order, so it is set before anything
+    // asked after it runs; a failure (the guest went away) shows on that request.
+    channel.setTime(Date.now()).catch(() => {});
     return host;
   }
 
