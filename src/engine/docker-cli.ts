@@ -131,10 +131,6 @@ export class DockerCli {
     return 1;
   }
 
-  #ref(name: string): Reference {
-    return parseReference(name);
-  }
-
   #shortName(r: Reference): string {
     return `${familiarName(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
   }
@@ -172,14 +168,13 @@ export class DockerCli {
   async #pull(s: CliSession, args: string[]): Promise<number> {
     const { opts, rest } = flags(args, { q: "bool", quiet: "bool", platform: "value", a: "bool", "all-tags": "bool" }, "pull");
     if (rest.length !== 1) throw new Usage(`"docker pull" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry`);
-    const platform = opts.get("platform") ? parsePlatform(opts.get("platform")!.at(-1)!) : DEFAULT_PLATFORM;
-    await this.#fetch(s, this.#ref(rest[0]!), platform, opts.has("q") || opts.has("quiet"), rest[0]!);
+    await this.#fetch(s, parseReference(rest[0]!), platformOf(opts), opts.has("q") || opts.has("quiet"), rest[0]!);
     return 0;
   }
 
   async #imagesCmd(s: CliSession, args: string[]): Promise<number> {
     const { opts, rest } = flags(args, { q: "bool", quiet: "bool", a: "bool", all: "bool", "no-trunc": "bool", digests: "bool" }, "images");
-    const filter = rest[0] ? this.#ref(rest[0]) : undefined;
+    const filter = rest[0] ? parseReference(rest[0]) : undefined;
     const rows = [...this.#images.entries()]
       .map(([, v]) => v)
       .filter((v) => !filter || familiarName(v.image.reference) === familiarName(filter))
@@ -210,8 +205,8 @@ export class DockerCli {
       return 1;
     }
     const [name, ...cmd] = rest as [string, ...string[]];
-    const r = this.#ref(name);
-    const platform = opts.get("platform") ? parsePlatform(opts.get("platform")!.at(-1)!) : DEFAULT_PLATFORM;
+    const r = parseReference(name);
+    const platform = platformOf(opts);
     let stored = this.#images.get(formatReference(r));
     const pull = opts.get("pull")?.at(-1) ?? "missing";
     if (!["missing", "always", "never"].includes(pull)) throw new Usage(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
@@ -261,6 +256,12 @@ export class DockerCli {
       },
     );
   }
+}
+
+/** `--platform` (the last one given), or linux/386. */
+function platformOf(opts: Map<string, string[]>): Platform {
+  const p = opts.get("platform")?.at(-1);
+  return p ? parsePlatform(p) : DEFAULT_PLATFORM;
 }
 
 function columns(rows: string[][]): string {

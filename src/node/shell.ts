@@ -12,9 +12,8 @@ export async function runScript(engine: Engine, script: string): Promise<number>
     process.stdin.on("end", () => p.closeStdin());
     process.stdin.on("error", () => p.closeStdin());
   }
-  const forward = (sig: NodeJS.Signals, n: number) => () => p.kill(n);
-  const onInt = forward("SIGINT", 2);
-  const onTerm = forward("SIGTERM", 15);
+  const onInt = (): void => p.kill(2);
+  const onTerm = (): void => p.kill(15);
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   try {
