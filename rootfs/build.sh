@@ -66,6 +66,8 @@ musl_cc() { # OUTPUT SOURCE...
 musl_cc "$r/sbin/berth-agent" "$here/agent/agent.c" "$here/agent/protocol.c"
 # the guest's docker client: argv and bytes to the engine, which does the work
 musl_cc "$r/usr/bin/docker" "$here/agent/docker.c" "$here/agent/protocol.c"
+# docker run --init: bind-mounted into the container as /sbin/docker-init
+musl_cc "$r/sbin/berth-init" "$here/agent/init.c"
 
 cp -a "$here/files/." "$r/"
 chmod 1777 "$r/tmp"

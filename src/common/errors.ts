@@ -7,6 +7,7 @@
 export const ErrorCode = {
   agentProtocol: "agent-protocol",
   containerNotFound: "container-not-found",
+  containerStartFailed: "container-start-failed",
   containerWrongState: "container-wrong-state",
   digestMismatch: "digest-mismatch",
   guestCrashed: "guest-crashed",

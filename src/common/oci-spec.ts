@@ -1,3 +1,5 @@
+import { BerthError, ErrorCode } from "./errors.js";
+
 /**
  * OCI runtime config.json for crun, shaped like `crun spec` on cgroup v2:
  * the namespaces, mounts and masked paths Docker gives a container.
@@ -16,6 +18,20 @@ export interface ContainerSpecOptions {
   /** cgroup path below the cgroup2 root */
   cgroupsPath?: string;
   user?: { uid: number; gid: number };
+  /** memory + swap in bytes (-1: unlimited swap) */
+  memorySwap?: number;
+  /** --cpus as nano CPUs: a CFS quota over a 100 ms period */
+  nanoCpus?: number;
+  /** --cpu-shares (cgroup v1 units; crun converts them to cpu.weight) */
+  cpuShares?: number;
+  capAdd?: readonly string[];
+  capDrop?: readonly string[];
+  privileged?: boolean;
+  noNewPrivileges?: boolean;
+  /** --tmpfs: mount point -> options */
+  tmpfs?: Readonly<Record<string, string>>;
+  /** --init: this guest binary is bind-mounted as /sbin/docker-init */
+  initBinary?: string;
 }
 
 const DEFAULT_CAPS = [
@@ -23,10 +39,37 @@ const DEFAULT_CAPS = [
   "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 ];
 
+const ALL_CAPS = [
+  ...DEFAULT_CAPS, "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+  "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_AUDIT_CONTROL",
+  "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+  "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+/** Docker's capability arithmetic: defaults, minus --cap-drop, plus --cap-add ("ALL" works in both). */
+export function capabilities(o: Pick<ContainerSpecOptions, "capAdd" | "capDrop" | "privileged">): string[] {
+  if (o.privileged) return [...ALL_CAPS];
+  const norm = (c: string): string => (c.toUpperCase() === "ALL" ? "ALL" : `CAP_${c.toUpperCase().replace(/^CAP_/, "")}`);
+  const drop = new Set((o.capDrop ?? []).map(norm));
+  const add = new Set((o.capAdd ?? []).map(norm));
+  for (const c of [...drop, ...add]) if (c !== "ALL" && !ALL_CAPS.includes(c)) throw new BerthError(ErrorCode.usage, `Cannot use capability "${c}": unknown capability`);
+  const base = add.has("ALL") ? ALL_CAPS : drop.has("ALL") ? [] : DEFAULT_CAPS.filter((c) => !drop.has(c));
+  return [...new Set([...base, ...[...add].filter((c) => c !== "ALL")])];
+}
+
 export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
-  if (o.memoryMax !== undefined) resources["memory"] = { limit: o.memoryMax };
+  if (o.memoryMax !== undefined) resources["memory"] = { limit: o.memoryMax, ...(o.memorySwap !== undefined ? { swap: o.memorySwap } : {}) };
   if (o.pidsMax !== undefined) resources["pids"] = { limit: o.pidsMax };
+  if (o.nanoCpus || o.cpuShares) {
+    resources["cpu"] = { ...(o.cpuShares ? { shares: o.cpuShares } : {}), ...(o.nanoCpus ? { quota: Math.round(o.nanoCpus / 1e4), period: 100000 } : {}) };
+  }
+  const caps = capabilities(o);
+  const mounts: Array<Record<string, unknown>> = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
+    destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...(opts ? opts.split(",") : [])],
+  }));
+  if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });
   return {
     ociVersion: "1.0.0",
     process: {
@@ -35,9 +78,9 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
       args: [...o.args],
       env: [...(o.env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])],
       cwd: o.cwd ?? "/",
-      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }],
-      noNewPrivileges: false,
+      noNewPrivileges: o.noNewPrivileges ?? false,
     },
     root: { path: "rootfs", readonly: o.readonlyRootfs ?? false },
     hostname: o.hostname ?? "container",
@@ -48,14 +91,15 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
       { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-      { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+      { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", o.privileged ? "rw" : "ro"] },
+      ...mounts,
     ],
     linux: {
       cgroupsPath: o.cgroupsPath ?? "/berth",
       resources,
       namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
-      maskedPaths: ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+      maskedPaths: o.privileged ? [] : ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+      readonlyPaths: o.privileged ? [] : ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
   };
 }

@@ -1,10 +1,16 @@
+import { columns, humanAgo, humanSize, ellipsis } from "../common/docker-format.js";
+import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
-import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
+import { renderTemplate } from "../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-image.js";
+import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
 import type { BlobStore } from "./blob-store.js";
-import { runContainer } from "./container-runner.js";
+import { ContainerService } from "./containers.js";
+import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
+import { imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel } from "./guest-channel.js";
-import { pullImage, type PulledImage } from "./image-puller.js";
+import { pullImage } from "./image-puller.js";
+import { ImageStore, type LocalImage } from "./images.js";
 import type { RegistryClient } from "./registry-client.js";
 import { writeRootfs } from "./rootfs-writer.js";
 import type { ShareFiles } from "./vm-host.js";
@@ -16,89 +22,35 @@ export interface DockerCliDeps {
   store?: BlobStore;
 }
 
-interface StoredImage {
-  image: PulledImage;
-  /** uncompressed size of the tree's files */
-  size: number;
-  written?: string;
-}
-
-/** Docker's go-units HumanSize: 1000-based, 3 significant digits ("4.26MB"). */
-export function humanSize(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
-}
-
-/** "2 years ago", "About an hour ago": the CREATED column's wording (go-units HumanDuration). */
-export function humanAgo(from: Date, now = new Date()): string {
-  const s = Math.max(0, (now.getTime() - from.getTime()) / 1000);
-  const m = s / 60;
-  const h = m / 60;
-  const d = h / 24;
-  const text =
-    s < 1 ? "Less than a second" : s < 60 ? `${Math.floor(s)} seconds` : m < 2 ? "About a minute" : m < 60 ? `${Math.floor(m)} minutes`
-    : h < 2 ? "About an hour" : h < 48 ? `${Math.floor(h)} hours` : d < 14 ? `${Math.floor(d)} days` : d < 60 ? `${Math.floor(d / 7)} weeks`
-    : d < 730 ? `${Math.floor(d / 30)} months` : `${Math.floor(d / 365)} years`;
-  return `${text} ago`;
-}
-
-class Usage extends Error {}
-
-/** Options first, then positionals (Docker stops at the first positional for `run`). */
-function flags(args: string[], spec: Record<string, "bool" | "value">, cmd: string): { opts: Map<string, string[]>; rest: string[] } {
-  const opts = new Map<string, string[]>();
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") { i++; break; }
-    if (!a.startsWith("-") || a === "-") break;
-    const [name, inline] = a.startsWith("--") ? [a.slice(2).split("=")[0]!, a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined] : [a.slice(1, 2), a.length > 2 ? a.slice(2) : undefined];
-    const kind = spec[name];
-    if (!kind) throw new Usage(`${a.startsWith("--") ? `unknown flag: --${name}` : `unknown shorthand flag: '${name}' in ${a}`}\nSee 'docker ${cmd} --help'.`);
-    if (kind === "bool") {
-      opts.set(name, ["true"]);
-      // clustered short flags: -it
-      if (!a.startsWith("--") && inline) for (const c of inline) {
-        if (spec[c] !== "bool") throw new Usage(`unknown shorthand flag: '${c}' in ${a}\nSee 'docker ${cmd} --help'.`);
-        opts.set(c, ["true"]);
-      }
-      continue;
-    }
-    const v = inline ?? args[++i];
-    if (v === undefined) throw new Usage(`flag needs an argument: ${a}\nSee 'docker ${cmd} --help'.`);
-    opts.set(name, [...(opts.get(name) ?? []), v]);
-  }
-  return { opts, rest: args.slice(i) };
-}
+/** Commands whose engine errors exit 125, like Docker's; the others exit 1. */
+const EXIT_125 = new Set(["run", "create"]);
 
 /**
  * The engine's side of the guest's `docker` command: parses Docker's flags and
- * prints Docker's output. So far: version, pull, images, run (one-shot).
+ * prints Docker's output. Images here; containers in docker-container-cli.ts.
  */
 export class DockerCli {
   readonly #d: DockerCliDeps;
-  readonly #images = new Map<string, StoredImage>();
-  #runs = 0;
+  readonly images = new ImageStore();
+  readonly containers: ContainerService;
 
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
+    this.containers = new ContainerService(deps.channel);
   }
 
   handle(s: CliSession): void {
+    const [cmd, sub] = s.argv;
+    const code125 = EXIT_125.has(cmd ?? "") || (cmd === "container" && EXIT_125.has(sub ?? ""));
     this.#dispatch(s).then(
       (code) => s.exit(code),
       (e: unknown) => {
-        if (e instanceof Usage) {
+        if (e instanceof UsageError) {
           s.stderr(`docker: ${e.message}\n`);
           s.exit(125);
         } else if (isBerthError(e)) {
           s.stderr(`${e.toLine()}\n`);
-          s.exit(125);
+          s.exit(e.code === ErrorCode.usage || code125 ? 125 : 1);
         } else {
           s.stderr(`Error [internal]: ${e instanceof Error ? e.message : String(e)}\n`);
           s.exit(125);
@@ -107,164 +59,243 @@ export class DockerCli {
     );
   }
 
+  #context(s: CliSession): CliContext {
+    return {
+      s,
+      images: this.images,
+      containers: this.containers,
+      ensureImage: (name, o) => this.#ensure(s, name, o),
+      layers: (local) => this.#layers(local),
+      pull: (out, name, o) => this.#fetch(out, name, o),
+    };
+  }
+
   async #dispatch(s: CliSession): Promise<number> {
-    const [cmd, ...args] = s.argv;
+    let [cmd, ...args] = s.argv;
+    // the long forms: docker container ls, docker image rm, …
+    if (cmd === "container" || cmd === "image" || cmd === "system") {
+      const sub = args.shift();
+      const long: Record<string, string> = {
+        "container ls": "ps", "container list": "ps", "container ps": "ps", "container rm": "rm", "container remove": "rm",
+        "image ls": "images", "image list": "images", "image rm": "rmi", "image remove": "rmi", "image pull": "pull",
+        "image inspect": "image-inspect", "image prune": "image-prune", "container inspect": "container-inspect",
+        "container prune": "container-prune", "system df": "system-df", "system prune": "system-prune", "system info": "info",
+        "image history": "history", "image tag": "tag",
+      };
+      cmd = long[`${cmd} ${sub}`] ?? (cmd === "container" ? sub : `${cmd}-${sub}`);
+    }
+    const ctx = this.#context(s);
+    const own: Record<string, Handler> = {
+      pull: (c, a) => this.#pull(c, a),
+      images: (c, a) => this.#imagesCmd(c, a),
+      tag: (c, a) => this.#tag(c, a),
+      rmi: (c, a) => this.#rmi(c, a),
+      history: (c, a) => this.#history(c, a),
+      "image-inspect": (c, a) => this.#imageInspect(c, a),
+      "image-prune": (c, a) => this.#imagePrune(c, a),
+    };
     switch (cmd) {
       case undefined:
       case "--help":
-        s.stdout("Usage:  docker [OPTIONS] COMMAND\n\nCommands run in Berth so far: pull, images, run, version\n");
+      case "help":
+        s.stdout(`Usage:  docker [OPTIONS] COMMAND\n\nCommands: ${[...Object.keys(own), ...Object.keys(CONTAINER_COMMANDS)].filter((k) => !k.includes("-")).sort().join(", ")}\n`);
         return 0;
-      case "version":
-        s.stdout("Client:\n Version:           berth\n OS/Arch:           linux/386\n\nServer: Berth Engine\n Engine:\n  OS/Arch:          linux/386\n");
-        return 0;
-      case "pull":
-        return this.#pull(s, args);
-      case "images":
-        return this.#imagesCmd(s, args);
-      case "image":
-        if (args[0] === "ls" || args[0] === "list") return this.#imagesCmd(s, args.slice(1));
-        break;
-      case "run":
-        return this.#run(s, args);
     }
-    s.stderr(`docker: '${cmd}' is not a docker command.\nSee 'docker --help'\n`);
+    const h = own[cmd] ?? CONTAINER_COMMANDS[cmd];
+    if (h) return h(ctx, args);
+    s.stderr(`docker: '${s.argv.slice(0, s.argv[0] === cmd ? 1 : 2).join(" ")}' is not a docker command.\nSee 'docker --help'\n`);
     return 1;
   }
 
-  #shortName(r: Reference): string {
-    return `${familiarName(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
-  }
-
-  async #fetch(s: CliSession, r: Reference, platform: Platform, quiet: boolean, given: string): Promise<StoredImage> {
-    const name = this.#shortName(r);
-    if (!quiet) {
-      if (!given.includes(":") || (given.lastIndexOf(":") < given.lastIndexOf("/") && !given.includes("@"))) s.stdout("Using default tag: latest\n");
-      s.stdout(`${r.tag ?? r.digest}: Pulling from ${r.repository}\n`);
+  async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage> {
+    const r = parseReference(given);
+    const name = shortName(r);
+    if (!o.quiet) {
+      if (!r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
+      out(`${r.tag ?? r.digest}: Pulling from ${r.repository}\n`);
     }
     const seen = new Set<string>();
-    const had = this.#images.get(formatReference(r));
+    const had = this.images.find(formatReference(r));
     const image = await pullImage(this.#d.client, r, {
-      platform,
+      platform: o.platform,
       ...(this.#d.store ? { store: this.#d.store } : {}),
       onProgress: (p) => {
         if (p.loaded === p.total && !seen.has(p.layer)) {
           seen.add(p.layer);
-          if (!quiet) s.stdout(`${p.layer.slice(7, 19)}: Pull complete\n`);
+          if (!o.quiet) out(`${p.layer.slice(7, 19)}: Pull complete\n`);
         }
       },
     });
-    let size = 0;
-    for (const n of image.tree.nodes.values()) if (n.type === "file" && n.hardlinkOf === undefined) size += n.data.length;
-    const stored: StoredImage = { image, size };
-    this.#images.set(formatReference(r), stored);
-    if (!quiet) {
-      s.stdout(`Digest: ${image.manifestDigest}\n`);
-      s.stdout(had?.image.manifestDigest === image.manifestDigest ? `Status: Image is up to date for ${name}\n` : `Status: Downloaded newer image for ${name}\n`);
+    const { local } = this.images.add(r, image);
+    if (!o.quiet) {
+      out(`Digest: ${image.manifestDigest}\n`);
+      out(had?.id === image.id ? `Status: Image is up to date for ${name}\n` : `Status: Downloaded newer image for ${name}\n`);
     }
-    s.stdout(`${formatReference(r)}\n`);
-    return stored;
+    out(`${formatReference(r)}\n`);
+    return local;
   }
 
-  async #pull(s: CliSession, args: string[]): Promise<number> {
-    const { opts, rest } = flags(args, { q: "bool", quiet: "bool", platform: "value", a: "bool", "all-tags": "bool" }, "pull");
-    if (rest.length !== 1) throw new Usage(`"docker pull" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry`);
-    await this.#fetch(s, parseReference(rest[0]!), platformOf(opts), opts.has("q") || opts.has("quiet"), rest[0]!);
+  async #ensure(s: CliSession, name: string, o: { platform: Platform; pull: string }): Promise<LocalImage> {
+    if (!["missing", "always", "never"].includes(o.pull)) throw new UsageError(`invalid pull option: '${o.pull}': must be one of "always", "missing" or "never"`);
+    let local = this.images.find(name);
+    if (!local || o.pull === "always") {
+      const r = parseReference(name);
+      if (o.pull === "never" && !local) throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${shortName(r)}": No such image, and --pull=never`);
+      if (!local) s.stderr(`Unable to find image '${shortName(r)}' locally\n`);
+      // the pull's progress goes to stderr, like Docker's when run pulls
+      local = await this.#fetch((b) => s.stderr(b), name, { platform: o.platform, quiet: false });
+    }
+    return local;
+  }
+
+  async #layers(local: LocalImage): Promise<string[]> {
+    const dir = `/images/${local.id.slice(7, 19)}/rootfs`;
+    if (local.written !== dir) {
+      await writeRootfs(this.#d.files, dir, local.image.tree);
+      local.written = dir;
+    }
+    return [`/mnt/host${dir}`];
+  }
+
+  async #pull(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", platform: "value", "a,all-tags": "bool", "disable-content-trust": "bool" }, "pull", { interspersed: true });
+    requireArgs(rest, { exact: 1 }, "pull", "[OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
+    if (opts.has("all-tags")) throw new BerthError(ErrorCode.usage, "Cannot pull all tags: docker pull -a is not supported by Berth yet");
+    await this.#fetch((b) => ctx.s.stdout(b), rest[0]!, { platform: platformOf(opts), quiet: opts.has("quiet") });
     return 0;
   }
 
-  async #imagesCmd(s: CliSession, args: string[]): Promise<number> {
-    const { opts, rest } = flags(args, { q: "bool", quiet: "bool", a: "bool", all: "bool", "no-trunc": "bool", digests: "bool" }, "images");
-    const filter = rest[0] ? parseReference(rest[0]) : undefined;
-    const rows = [...this.#images.entries()]
-      .map(([, v]) => v)
-      .filter((v) => !filter || familiarName(v.image.reference) === familiarName(filter))
-      .sort((a, b) => (b.image.config.created ?? "").localeCompare(a.image.config.created ?? ""));
-    const id = (v: StoredImage): string => (opts.has("no-trunc") ? v.image.id : v.image.id.slice(7, 19));
-    if (opts.has("q") || opts.has("quiet")) {
-      s.stdout([...new Set(rows.map(id))].map((x) => `${x}\n`).join(""));
+  async #imagesCmd(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "a,all": "bool", "no-trunc": "bool", digests: "bool", "f,filter": "value", format: "value" }, "images", { interspersed: true });
+    requireArgs(rest, { max: 1 }, "images", "[OPTIONS] [REPOSITORY[:TAG]]\n\nList images");
+    let rows = this.images.rows();
+    const match = (ref: Reference | undefined, pattern: string): boolean => {
+      if (!ref) return false;
+      const p = parseReference(pattern.includes(":") ? pattern : `${pattern}:*`.replace(/:\*$/, ""));
+      const glob = (g: string, v: string): boolean => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`).test(v);
+      return glob(familiarName(p), familiarName(ref)) && (!pattern.includes(":") || glob(p.tag ?? "latest", ref.tag ?? ""));
+    };
+    if (rest[0]) rows = rows.filter((r) => match(r.ref, rest[0]!));
+    for (const f of opts.get("filter") ?? []) {
+      const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
+      if (k === "dangling") rows = rows.filter((r) => (r.ref === undefined) === (v === "true"));
+      else if (k === "reference") rows = rows.filter((r) => match(r.ref, v));
+      else if (k === "label") rows = rows.filter((r) => labelMatch(r.local.image.config.config?.Labels, v));
+      else throw new UsageError(`invalid filter '${k}'`);
+    }
+    rows.sort((a, b) => (b.local.image.config.created ?? "").localeCompare(a.local.image.config.created ?? ""));
+    const id = (l: LocalImage): string => (opts.has("no-trunc") ? l.id : l.id.slice(7, 19));
+    if (opts.has("quiet")) {
+      ctx.s.stdout([...new Set(rows.map((r) => id(r.local)))].map((x) => `${x}\n`).join(""));
       return 0;
     }
-    const table = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]];
-    for (const v of rows) {
-      const created = v.image.config.created;
-      table.push([familiarName(v.image.reference), v.image.reference.tag ?? "<none>", id(v), created ? humanAgo(new Date(created)) : "N/A", humanSize(v.size)]);
-    }
-    s.stdout(columns(table));
+    const data = rows.map(({ local, ref }) => {
+      const created = local.image.config.created;
+      const digest = ref ? [...local.repoDigests].find((d) => d.startsWith(`${familiarName(ref)}@`))?.split("@")[1] : undefined;
+      return {
+        Repository: ref ? familiarName(ref) : "<none>", Tag: ref?.tag ?? "<none>", Digest: digest ?? "<none>", ID: id(local),
+        CreatedSince: created ? humanAgo(new Date(created)) : "N/A", CreatedAt: created ?? "", Size: humanSize(local.size),
+      };
+    });
+    const format = last(opts, "format");
+    if (format) return printFormat(ctx, format, data, { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE" });
+    const head = ["REPOSITORY", "TAG", ...(opts.has("digests") ? ["DIGEST"] : []), "IMAGE ID", "CREATED", "SIZE"];
+    ctx.s.stdout(columns([head, ...data.map((d) => [d.Repository, d.Tag, ...(opts.has("digests") ? [d.Digest] : []), d.ID, d.CreatedSince, d.Size])]));
     return 0;
   }
 
-  async #run(s: CliSession, args: string[]): Promise<number> {
-    const { opts, rest } = flags(args, { rm: "bool", i: "bool", t: "bool", d: "bool", e: "value", env: "value", entrypoint: "value", w: "value", workdir: "value", name: "value", platform: "value", pull: "value" }, "run");
-    if (rest.length === 0) throw new Usage(`"docker run" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image`);
-    if (opts.has("d")) {
-      throw new BerthError(ErrorCode.usage, "Cannot run this yet: -d comes with the containers work (issue 4)");
+  async #tag(ctx: CliContext, args: string[]): Promise<number> {
+    const { rest } = parseFlags(args, {}, "tag", { interspersed: true });
+    requireArgs(rest, { exact: 2 }, "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
+    const local = this.images.require(rest[0]!, `tag "${rest[0]}"`);
+    const target = parseReference(rest[1]!);
+    if (target.digest) throw new BerthError(ErrorCode.invalidReference, `Cannot tag "${rest[1]}": refusing to create a tag with a digest reference`);
+    this.images.tag(local, target);
+    return 0;
+  }
+
+  async #rmi(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "f,force": "bool", "no-prune": "bool" }, "rmi", { interspersed: true });
+    requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
+    let failed = 0;
+    for (const name of rest) {
+      try {
+        ctx.s.stdout(this.#removeImage(name, opts.has("force")));
+      } catch (e) {
+        if (!isBerthError(e)) throw e;
+        ctx.s.stderr(`${e.toLine()}\n`);
+        failed++;
+      }
     }
-    const tty = opts.has("t");
-    if (tty && opts.has("i") && !s.tty) {
-      s.stderr("the input device is not a TTY\n");
-      return 1;
+    return failed ? 1 : 0;
+  }
+
+  /** Docker's rmi: a name untags (deleting only with its last tag); an ID deletes, with -f even when tagged twice. */
+  #removeImage(name: string, force: boolean): string {
+    const local = this.images.require(name, `remove image "${name}"`);
+    const users = this.containers.list().filter((c) => c.config.imageId === local.id);
+    const tags = this.images.tagsOf(local);
+    const byName = tags.some((t) => { try { return formatReference(t) === formatReference(parseReference(name)); } catch { return false; } });
+    let out = "";
+    if (byName && tags.length > 1) {
+      this.images.untag(parseReference(name));
+      return `Untagged: ${shortName(parseReference(name))}\n`;
     }
-    const [name, ...cmd] = rest as [string, ...string[]];
-    const r = parseReference(name);
-    const platform = platformOf(opts);
-    let stored = this.#images.get(formatReference(r));
-    const pull = opts.get("pull")?.at(-1) ?? "missing";
-    if (!["missing", "always", "never"].includes(pull)) throw new Usage(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
-    if (!stored || pull === "always") {
-      if (pull === "never" && !stored) throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${this.#shortName(r)}": no such image here, and --pull=never`);
-      if (!stored) s.stderr(`Unable to find image '${this.#shortName(r)}' locally\n`);
-      // the pull's progress goes to stderr, like Docker's when run pulls
-      const err: CliSession = { ...s, stdout: (b) => s.stderr(b) };
-      stored = await this.#fetch(err, r, platform, false, name);
+    if (!byName && tags.length > 1 && !force) {
+      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to delete ${local.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
     }
-    const img = stored.image;
-    const c = img.config.config ?? {};
-    const dir = `/images/${img.id.slice(7, 19)}/rootfs`;
-    if (stored.written !== dir) {
-      await writeRootfs(this.#d.files, dir, img.tree);
-      stored.written = dir;
+    const running = users.find((c) => c.state.status === "running" || c.state.status === "paused");
+    if (users.length && (!force || running)) {
+      const c = running ?? users[0]!;
+      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to ${byName ? `remove repository reference "${name}"` : `delete ${local.id.slice(7, 19)}`} (${running ? "cannot be forced" : "must be forced"}) - container ${c.shortId} is using its referenced image ${local.id.slice(7, 19)}`);
     }
-    const entrypoint = opts.has("entrypoint") ? [opts.get("entrypoint")!.at(-1)!].filter(Boolean) : c.Entrypoint ?? [];
-    const argv = [...entrypoint, ...(cmd.length ? cmd : opts.has("entrypoint") ? [] : c.Cmd ?? [])];
-    if (argv.length === 0) throw new BerthError(ErrorCode.usage, "Cannot run the container: no command given and the image has none");
-    const env = [...(c.Env ?? []), ...(opts.get("e") ?? []), ...(opts.get("env") ?? [])];
-    return runContainer(
-      this.#d.channel,
-      {
-        name: opts.get("name")?.at(-1) ?? `berth-${++this.#runs}-${Date.now() % 100000}`,
-        layers: [`/mnt/host${dir}`],
-        args: argv,
-        env,
-        cwd: opts.get("w")?.at(-1) ?? opts.get("workdir")?.at(-1) ?? (c.WorkingDir || "/"),
-      },
-      {
-        tty,
-        onStdout: (b) => s.stdout(b),
-        onStderr: (b) => s.stderr(b),
-        // -i: the client's stdin goes to the container; without it, the container reads EOF
-        // (with -t and no -i the pty stays open: closing it would hang the container up)
-        onCreated: (p) => {
-          if (tty) {
-            p.resize(s.rows || 24, s.cols || 80);
-            s.onResize((rows, cols) => p.resize(rows, cols));
-            if (opts.has("i") && s.tty) s.raw();
-          }
-          if (!opts.has("i")) return tty ? undefined : p.closeStdin();
-          s.onStdin((b) => (b.length ? p.write(b) : p.closeStdin()));
-          s.onClose(() => p.closeStdin());
-        },
-      },
-    );
+    for (const t of tags) {
+      this.images.untag(t);
+      out += `Untagged: ${shortName(t)}\n`;
+    }
+    for (const d of local.repoDigests) out += `Untagged: ${d}\n`;
+    this.images.delete(local);
+    return `${out}Deleted: ${local.id}\n`;
+  }
+
+  async #history(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, "history", { interspersed: true });
+    requireArgs(rest, { exact: 1 }, "history", "[OPTIONS] IMAGE\n\nShow the history of an image");
+    const local = this.images.require(rest[0]!, `show the history of "${rest[0]}"`);
+    const history = [...(local.image.config.history ?? [])].reverse();
+    const sizes = [...local.image.layerSizes].reverse();
+    const table = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]];
+    let layer = 0;
+    history.forEach((h, i) => {
+      const size = h.empty_layer ? 0 : sizes[layer++] ?? 0;
+      const by = (h.created_by ?? "").replace(/\s+/g, " ");
+      table.push([i === 0 ? local.id.slice(7, 19) : "<missing>", h.created ? humanAgo(new Date(h.created)) : "N/A", opts.has("no-trunc") ? by : ellipsis(by, 45), humanSize(size), h.comment ?? ""]);
+    });
+    if (opts.has("quiet")) ctx.s.stdout(`${local.id.slice(7, 19)}\n`);
+    else ctx.s.stdout(columns(table));
+    return 0;
+  }
+
+  async #imageInspect(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "f,format": "value" }, "image inspect", { interspersed: true });
+    requireArgs(rest, { min: 1 }, "image inspect", "[OPTIONS] IMAGE [IMAGE...]\n\nDisplay detailed information on one or more images");
+    return printInspect(ctx, rest.map((n) => () => imageJson(this.images, this.images.require(n, `inspect "${n}"`))), last(opts, "format"));
+  }
+
+  async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
+    const used = new Set(this.containers.list().map((c) => c.config.imageId));
+    let out = "";
+    let reclaimed = 0;
+    for (const local of this.images.all()) {
+      if (used.has(local.id)) continue;
+      const tags = this.images.tagsOf(local);
+      if (tags.length && !opts.has("all")) continue;
+      out += this.#removeImage(local.id, true);
+      reclaimed += local.size;
+    }
+    ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    return 0;
   }
 }
 
-/** `--platform` (the last one given), or linux/386. */
-function platformOf(opts: Map<string, string[]>): Platform {
-  const p = opts.get("platform")?.at(-1);
-  return p ? parsePlatform(p) : DEFAULT_PLATFORM;
-}
-
-function columns(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd() + "\n").join("");
-}

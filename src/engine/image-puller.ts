@@ -24,8 +24,11 @@ export interface ImageConfig {
     ExposedPorts?: Record<string, unknown>;
     Volumes?: Record<string, unknown>;
     Labels?: Record<string, string>;
+    StopSignal?: string;
   };
-  rootfs?: { diff_ids?: string[] };
+  rootfs?: { type?: string; diff_ids?: string[] };
+  author?: string;
+  history?: Array<{ created?: string; created_by?: string; comment?: string; author?: string; empty_layer?: boolean }>;
 }
 
 export interface PulledImage {
@@ -38,6 +41,8 @@ export interface PulledImage {
   tree: LayerTree;
   /** entries dropped from layers because they tried to escape the root */
   neutralised: string[];
+  /** each layer's uncompressed (tar) size, bottom first */
+  layerSizes: number[];
 }
 
 export interface PullProgress {
@@ -91,6 +96,7 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
   }
   const tree = new LayerTree();
   const neutralised: string[] = [];
+  const layerSizes: number[] = [];
   for (const layer of manifest.layers) {
     if (!LAYER_GZIP.has(layer.mediaType) && layer.mediaType !== MediaType.ociLayer) {
       throw new BerthError(ErrorCode.unsupportedMediaType, `Cannot pull "${what}": layers of type "${layer.mediaType}" are not supported`);
@@ -102,8 +108,9 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     } catch (e) {
       throw new BerthError(ErrorCode.digestMismatch, `Cannot unpack "${what}": layer ${layer.digest.slice(0, 19)} is not valid gzip`, { cause: e });
     }
+    layerSizes.push(tar.length);
     neutralised.push(...tree.apply(readTar(tar, `layer ${layer.digest.slice(0, 19)} of "${what}"`)).neutralised);
   }
-  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, tree, neutralised };
+  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, tree, neutralised, layerSizes };
 }
 

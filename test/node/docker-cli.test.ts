@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { humanAgo, humanSize } from "../../src/engine/docker-cli.js";
+import { humanAgo, humanSize } from "../../src/common/docker-format.js";
 import { tempDir } from "../helpers/guest.js";
 import { buildFixtures, pushImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";

@@ -1,0 +1,468 @@
+import {
+  Status, canPause, canRemove, canStart, canUnpause, isRunning, newState, shouldRestart, wrongState,
+  type ContainerState, type RestartPolicy,
+} from "../common/container-state.js";
+import { BerthError, ErrorCode } from "../common/errors.js";
+import { generateName } from "../common/names.js";
+import { containerSpec } from "../common/oci-spec.js";
+import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
+
+/** What `docker create` fixed about a container (Docker's Config). */
+export interface ContainerConfig {
+  /** the image as the user named it */
+  image: string;
+  imageId: string;
+  /** guest directories of the image's layers, top first */
+  layers: string[];
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  /** as given (-u or the image's User) and as resolved */
+  user: string;
+  uid: number;
+  gid: number;
+  hostname: string;
+  labels: Record<string, string>;
+  tty: boolean;
+  openStdin: boolean;
+  stopSignal: string;
+  stopTimeout: number | undefined;
+}
+
+/** Docker's HostConfig: limits and privileges. */
+export interface HostConfig {
+  memory: number;
+  memorySwap: number;
+  nanoCpus: number;
+  cpuShares: number;
+  pidsLimit: number;
+  readonlyRootfs: boolean;
+  restartPolicy: RestartPolicy;
+  autoRemove: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  securityOpt: string[];
+  init: boolean;
+  tmpfs: Record<string, string>;
+}
+
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  /** ms since the epoch */
+  time: number;
+  bytes: Uint8Array;
+}
+
+export interface Attachment {
+  stdout(b: Uint8Array): void;
+  stderr(b: Uint8Array): void;
+}
+
+export class Container {
+  name: string;
+  readonly state: ContainerState = newState();
+  restartCount = 0;
+  readonly logs: LogLine[] = [];
+  logBytes = 0;
+  proc: GuestProcess | undefined;
+  mounted = false;
+  /** output goes to attached sessions (not while crun is still creating it) */
+  forwarding = false;
+  /** stop/kill by the user: the restart policy does not apply */
+  manualStop = false;
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly attached = new Set<Attachment>();
+  readonly logWaiters = new Set<(l: LogLine | undefined) => void>();
+  exitWaiters: Array<(code: number) => void> = [];
+  partial: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
+
+  constructor(
+    readonly id: string,
+    name: string,
+    readonly created: number,
+    readonly config: ContainerConfig,
+    readonly hostConfig: HostConfig,
+  ) {
+    this.name = name;
+  }
+
+  get shortId(): string {
+    return this.id.slice(0, 12);
+  }
+  get bundle(): string {
+    return `${BUNDLES}/${this.id}`;
+  }
+  /** the container's writable layer, as the guest sees it */
+  get upperDir(): string {
+    return `${this.bundle}/rootfs.rw/upper`;
+  }
+  get rootfs(): string {
+    return `${this.bundle}/rootfs`;
+  }
+  get cgroup(): string {
+    return `/sys/fs/cgroup/berth/${this.id}`;
+  }
+}
+
+const BUNDLES = "/run/berth/bundles";
+/** json-file keeps everything; we keep the newest 4 MB of a container's output in memory */
+const LOG_LIMIT = 4 * 1024 * 1024;
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
+  PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23,
+  XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
+};
+
+/** "SIGTERM", "TERM", "15" → 15 */
+export function signalNumber(s: string): number {
+  const n = /^\d+$/.test(s) ? Number(s) : SIGNALS[s.toUpperCase().replace(/^SIG/, "")];
+  if (n === undefined || n < 1 || n > 64) throw new BerthError(ErrorCode.usage, `Cannot send signal "${s}": invalid signal`);
+  return n;
+}
+
+const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * Containers in the guest: create, start, stop, restart policies, removal,
+ * logs and exec, with Docker's identities (64-hex IDs, unique prefixes,
+ * generated names). They live as long as the VM does.
+ */
+export class ContainerService {
+  readonly #channel: GuestChannel;
+  readonly #containers = new Map<string, Container>();
+
+  constructor(channel: GuestChannel) {
+    this.#channel = channel;
+  }
+
+  list(): Container[] {
+    return [...this.#containers.values()].sort((a, b) => b.created - a.created);
+  }
+
+  /** By full ID, name, or a unique ID prefix (Docker's order). */
+  find(ref: string): Container {
+    const name = ref.replace(/^\//, "");
+    const exact = this.#containers.get(ref) ?? this.list().find((c) => c.name === name);
+    if (exact) return exact;
+    const byPrefix = ref.length > 0 ? this.list().filter((c) => c.id.startsWith(ref)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw new BerthError(ErrorCode.containerNotFound, `Cannot find container "${ref}": multiple IDs found with provided prefix`);
+    throw new BerthError(ErrorCode.containerNotFound, `Cannot find container "${ref}": No such container: ${ref}`);
+  }
+
+  tryFind(ref: string): Container | undefined {
+    try {
+      return this.find(ref);
+    } catch {
+      return undefined;
+    }
+  }
+
+  create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Container {
+    const random = new Uint8Array(32);
+    crypto.getRandomValues(random);
+    const id = hex(random);
+    if (name !== undefined) this.#checkName(name);
+    let chosen = name;
+    while (chosen === undefined || this.list().some((c) => c.name === chosen)) chosen = generateName();
+    const c = new Container(id, chosen, Date.now(), config, hostConfig);
+    this.#containers.set(id, c);
+    return c;
+  }
+
+  rename(c: Container, name: string): void {
+    if (name === c.name) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
+    this.#checkName(name);
+    c.name = name;
+  }
+
+  #checkName(name: string): void {
+    const other = this.list().find((c) => c.name === name);
+    if (other) {
+      throw new BerthError(ErrorCode.containerWrongState, `Cannot create container "${name}": Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name`);
+    }
+  }
+
+  /** Mounts the container's root filesystem (image layers + a tmpfs writable layer) in the guest. */
+  async mount(c: Container): Promise<void> {
+    if (c.mounted) return;
+    await this.#channel.mountOverlay(c.rootfs, c.config.layers);
+    c.mounted = true;
+  }
+
+  /** Creates the container in crun and starts it; output goes to its log and to whoever is attached. */
+  async start(c: Container, io: { onCreated?: (p: GuestProcess) => void } = {}): Promise<void> {
+    if (!canStart(c.state)) {
+      if (isRunning(c.state)) return;
+      throw wrongState("start", c.name, c.state);
+    }
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    await this.mount(c);
+    const h = c.hostConfig;
+    const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
+    const spec = containerSpec({
+      args,
+      env: c.config.env,
+      cwd: c.config.workingDir || "/",
+      hostname: c.config.hostname,
+      terminal: c.config.tty,
+      readonlyRootfs: h.readonlyRootfs,
+      cgroupsPath: `/berth/${c.id}`,
+      user: { uid: c.config.uid, gid: c.config.gid },
+      ...(h.memory ? { memoryMax: h.memory } : {}),
+      ...(h.memorySwap ? { memorySwap: h.memorySwap } : {}),
+      ...(h.pidsLimit > 0 ? { pidsMax: h.pidsLimit } : {}),
+      ...(h.nanoCpus ? { nanoCpus: h.nanoCpus } : {}),
+      ...(h.cpuShares ? { cpuShares: h.cpuShares } : {}),
+      capAdd: h.capAdd,
+      capDrop: h.capDrop,
+      privileged: h.privileged,
+      noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      tmpfs: h.tmpfs,
+      ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
+    });
+    const options: ExecOptions = {
+      tty: c.config.tty,
+      onStdout: (b) => this.#output(c, "stdout", b),
+      onStderr: (b) => this.#output(c, "stderr", b),
+    };
+    c.manualStop = false;
+    c.state.error = "";
+    // until crun has created it, what the container prints is crun's complaint: it becomes the error
+    c.forwarding = false;
+    const mark = c.logs.length;
+    let proc: GuestProcess;
+    try {
+      proc = await this.#channel.createContainer({ name: c.id, bundle: c.bundle, config: JSON.stringify(spec) }, options);
+    } catch (e) {
+      throw this.#failed(c, e, mark);
+    }
+    c.forwarding = true;
+    c.proc = proc;
+    if (io.onCreated) io.onCreated(proc);
+    else if (!c.config.openStdin && !c.config.tty) proc.closeStdin();
+    try {
+      await this.#channel.startContainer(c.id);
+    } catch (e) {
+      await this.#channel.deleteContainer(c.id).catch(() => {});
+      throw this.#failed(c, e, mark);
+    }
+    Object.assign(c.state, { status: Status.running, startedAt: Date.now(), oomKilled: false });
+    proc.exit.then(
+      (code) => void this.#exited(c, code),
+      (e: unknown) => void this.#exited(c, 255, e),
+    );
+  }
+
+  /** crun could not create or start the container: Docker's 127 (no such command) or 126, with crun's words. */
+  #failed(c: Container, e: unknown, mark: number): BerthError {
+    this.#flush(c);
+    const said = c.logs.slice(mark).map((l) => new TextDecoder().decode(l.bytes)).join("").trim().split("\n").at(-1) ?? "";
+    const why = said.replace(/^(crun: )?(Error: )?/, "") || (e instanceof Error ? e.message : String(e));
+    Object.assign(c.state, { status: Status.exited, exitCode: /not found|No such file/.test(why) ? 127 : 126, finishedAt: Date.now(), error: why });
+    const waiters = c.exitWaiters;
+    c.exitWaiters = [];
+    for (const w of waiters) w(c.state.exitCode);
+    return new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": ${why}`);
+  }
+
+  async #exited(c: Container, code: number, error?: unknown): Promise<void> {
+    c.proc = undefined;
+    await this.#channel.deleteContainer(c.id).catch(() => {});
+    this.#flush(c);
+    const h = c.hostConfig;
+    Object.assign(c.state, {
+      status: Status.exited,
+      exitCode: code,
+      finishedAt: Date.now(),
+      // the kernel's OOM killer sends SIGKILL: with a memory limit, 137 not asked for is an OOM kill
+      oomKilled: code === 137 && h.memory > 0 && !c.manualStop,
+      error: error instanceof Error ? error.message : "",
+    });
+    for (const l of c.logWaiters) l(undefined);
+    const waiters = c.exitWaiters;
+    c.exitWaiters = [];
+    for (const w of waiters) w(code);
+    if (!c.manualStop && !error && shouldRestart(h.restartPolicy, code, c.restartCount)) {
+      c.state.status = Status.restarting;
+      // Docker's back-off: 100 ms, doubling, at most a minute
+      const delay = Math.min(60_000, 100 * 2 ** Math.min(c.restartCount, 10));
+      c.restartTimer = setTimeout(() => {
+        c.restartTimer = undefined;
+        if (c.state.status !== Status.restarting) return;
+        c.state.status = Status.exited;
+        c.restartCount++;
+        this.start(c).catch(() => {});
+      }, delay);
+    } else if (h.autoRemove) {
+      await this.remove(c, { force: true }).catch(() => {});
+    }
+  }
+
+  /** Resolves with the exit status at the container's next exit (now, if it has stopped; a created one waits for its run). */
+  wait(c: Container): Promise<number> {
+    if (c.state.status === Status.exited || c.state.status === Status.dead) return Promise.resolve(c.state.exitCode);
+    return this.nextExit(c);
+  }
+
+  nextExit(c: Container): Promise<number> {
+    return new Promise((resolve) => c.exitWaiters.push(resolve));
+  }
+
+  async kill(c: Container, signal = "KILL"): Promise<void> {
+    const n = signalNumber(signal);
+    if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot kill container: ${c.name}: container ${c.id} is not running`);
+    c.manualStop = true;
+    await this.#channel.killContainer(c.id, n);
+    if (c.state.status === Status.paused && (n === 9 || n === 15)) await this.unpause(c).catch(() => {});
+  }
+
+  /** The stop signal, then SIGKILL after `timeout` seconds (the container's, or 10). */
+  async stop(c: Container, timeout?: number): Promise<void> {
+    if (c.state.status === Status.restarting) {
+      c.manualStop = true;
+      if (c.restartTimer) clearTimeout(c.restartTimer);
+      c.restartTimer = undefined;
+      c.state.status = Status.exited;
+      return;
+    }
+    if (!isRunning(c.state)) return;
+    c.manualStop = true;
+    const exited = this.wait(c);
+    const t = timeout ?? c.config.stopTimeout ?? 10;
+    if (c.state.status === Status.paused) await this.unpause(c).catch(() => {});
+    await this.#channel.killContainer(c.id, signalNumber(c.config.stopSignal)).catch(() => {});
+    const done = await Promise.race([exited.then(() => true), sleep(t < 0 ? 2 ** 31 - 1 : t * 1000).then(() => false)]);
+    if (!done) {
+      await this.#channel.killContainer(c.id, 9).catch(() => {});
+      await exited;
+    }
+  }
+
+  async restart(c: Container, timeout?: number): Promise<void> {
+    await this.stop(c, timeout);
+    await this.start(c);
+  }
+
+  async pause(c: Container): Promise<void> {
+    if (!canPause(c.state)) throw c.state.status === Status.paused ? new BerthError(ErrorCode.containerWrongState, `Cannot pause "${c.name}": container ${c.id} is already paused`) : wrongState("pause", c.name, c.state);
+    await this.#crun(["pause", c.id]);
+    c.state.status = Status.paused;
+  }
+
+  async unpause(c: Container): Promise<void> {
+    if (!canUnpause(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot unpause "${c.name}": container ${c.id} is not paused`);
+    await this.#crun(["resume", c.id]);
+    c.state.status = Status.running;
+  }
+
+  /** Removes the container, its writable layer and its logs; `force` kills a running one first. */
+  async remove(c: Container, o: { force?: boolean } = {}): Promise<void> {
+    if (!this.#containers.has(c.id)) return;
+    if (!canRemove(c.state)) {
+      if (!o.force) {
+        const what = c.state.status === Status.paused ? "paused" : c.state.status === Status.restarting ? "restarting" : "running";
+        throw new BerthError(ErrorCode.containerWrongState, `Cannot remove container "${c.name}": container is ${what}: stop the container before removing or force remove`);
+      }
+      if (c.state.status === Status.restarting) await this.stop(c);
+      else {
+        const exited = this.wait(c);
+        c.manualStop = true;
+        if (c.state.status === Status.paused) await this.unpause(c).catch(() => {});
+        await this.#channel.killContainer(c.id, 9).catch(() => {});
+        await exited;
+      }
+    }
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    this.#containers.delete(c.id);
+    c.state.status = Status.removing;
+    if (c.mounted) {
+      const p = this.#channel.exec({ argv: ["/bin/sh", "-c", 'umount "$1/rootfs"; umount "$1/rootfs.rw"; rm -rf "$1"', "rm", c.bundle] });
+      await p.exit.catch(() => {});
+      c.mounted = false;
+    }
+  }
+
+  /** A process in the running container (`crun exec`), on a pty for -t. */
+  exec(c: Container, argv: string[], o: ExecOptions & { env?: string[]; user?: string; workdir?: string }): GuestProcess {
+    if (c.state.status !== Status.running) {
+      throw c.state.status === Status.paused
+        ? new BerthError(ErrorCode.containerWrongState, `Cannot exec in "${c.name}": container ${c.id} is paused, unpause the container before exec`)
+        : new BerthError(ErrorCode.containerWrongState, `Cannot exec in "${c.name}": container ${c.id} is not running`);
+    }
+    const flags = [...[...c.config.env, ...(o.env ?? [])].flatMap((e) => ["--env", e]), "--cwd", o.workdir || c.config.workingDir || "/"];
+    if (o.user) flags.push("--user", o.user);
+    return this.#channel.exec({ argv: ["/usr/bin/crun", "exec", ...flags, c.id, ...argv], env: [], cwd: "/" }, o);
+  }
+
+  /** Runs a guest command to completion, collecting its output; fails with its stderr. */
+  async guest(argv: string[], o: { stdin?: Uint8Array; cwd?: string } = {}): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    const p = this.#channel.exec({ argv, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: o.cwd ?? "/" }, { stdin: o.stdin !== undefined, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
+    if (o.stdin) {
+      p.write(o.stdin);
+      p.closeStdin();
+    }
+    const code = await p.exit;
+    return { code, stdout: concat(out), stderr: new TextDecoder().decode(concat(err)) };
+  }
+
+  async #crun(args: string[]): Promise<void> {
+    const r = await this.guest(["/usr/bin/crun", ...args]);
+    if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot ${args[0]} container: ${r.stderr.trim() || `crun exited with ${r.code}`}`);
+  }
+
+  /** Follows a container's log: each new line, then undefined when it stops. */
+  onLog(c: Container, listener: (l: LogLine | undefined) => void): () => void {
+    c.logWaiters.add(listener);
+    return () => c.logWaiters.delete(listener);
+  }
+
+  #output(c: Container, stream: "stdout" | "stderr", b: Uint8Array): void {
+    if (c.forwarding) for (const a of c.attached) a[stream](b);
+    // json-file stores a line per entry; a partial line waits for its end
+    let start = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] !== 10) continue;
+      c.partial[stream].push(b.subarray(start, i + 1));
+      this.#log(c, stream, concat(c.partial[stream]));
+      c.partial[stream] = [];
+      start = i + 1;
+    }
+    if (start < b.length) c.partial[stream].push(b.slice(start));
+  }
+
+  #flush(c: Container): void {
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (c.partial[stream].length) this.#log(c, stream, concat(c.partial[stream]));
+      c.partial[stream] = [];
+    }
+  }
+
+  #log(c: Container, stream: "stdout" | "stderr", bytes: Uint8Array): void {
+    const line: LogLine = { stream, time: Date.now(), bytes };
+    c.logs.push(line);
+    c.logBytes += bytes.length;
+    while (c.logBytes > LOG_LIMIT && c.logs.length > 1) c.logBytes -= c.logs.shift()!.bytes.length;
+    for (const l of c.logWaiters) l(line);
+  }
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

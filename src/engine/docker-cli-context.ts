@@ -1,0 +1,104 @@
+import { columns } from "../common/docker-format.js";
+import { last } from "../common/docker-flags.js";
+import { isBerthError } from "../common/errors.js";
+import { renderTemplate } from "../common/go-template.js";
+import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-image.js";
+import { familiarName, type Reference } from "../common/reference.js";
+import type { ContainerService } from "./containers.js";
+import type { CliSession } from "./guest-channel.js";
+import type { ImageStore, LocalImage } from "./images.js";
+
+/**
+ * What the docker command handlers share: the session, the engine's services,
+ * and Docker's ways of printing (inspect documents, --format, tables).
+ */
+/** What a command handler gets: the session and the engine's services. */
+export interface CliContext {
+  s: CliSession;
+  images: ImageStore;
+  containers: ContainerService;
+  /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
+  ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
+  /** guest directories of an image's layers, top first (written on first use) */
+  layers(local: LocalImage): Promise<string[]>;
+  /** pull progress and status lines, to `out` */
+  pull(out: (b: string) => void, name: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage>;
+}
+
+export type Handler = (ctx: CliContext, args: string[]) => Promise<number>;
+
+export function shortName(r: Reference): string {
+  return `${familiarName(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
+}
+
+/** `--platform` (the last one given), or linux/386. */
+export function platformOf(opts: Map<string, string[]>): Platform {
+  const p = last(opts, "platform");
+  return p ? parsePlatform(p) : DEFAULT_PLATFORM;
+}
+
+export function labelMatch(labels: Record<string, string> | undefined, spec: string): boolean {
+  const [k, v] = spec.split(/=(.*)/s) as [string, string?];
+  return labels !== undefined && k in labels && (v === undefined || labels[k] === v);
+}
+
+/** Docker's image inspect document. */
+export function imageJson(images: ImageStore, l: LocalImage): Record<string, unknown> {
+  const c = l.image.config;
+  return {
+    Id: l.id,
+    RepoTags: images.tagsOf(l).map(shortName),
+    RepoDigests: [...l.repoDigests],
+    Parent: "",
+    Comment: "",
+    Created: c.created ?? "",
+    DockerVersion: "",
+    Author: c.author ?? "",
+    Config: { Hostname: "", Domainname: "", User: "", AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: "", Volumes: null, WorkingDir: "", Entrypoint: null, OnBuild: null, Labels: null, ...c.config },
+    Architecture: c.architecture ?? "386",
+    Os: c.os ?? "linux",
+    Size: l.size,
+    GraphDriver: { Data: null, Name: "overlay2" },
+    RootFS: { Type: "layers", Layers: c.rootfs?.diff_ids ?? [] },
+    Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
+  };
+}
+
+/** `inspect`: a JSON array indented like Docker's, or each object through `--format`. */
+export function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined): number {
+  const found: Array<Record<string, unknown>> = [];
+  let failed = 0;
+  for (const get of objects) {
+    try {
+      found.push(get());
+    } catch (e) {
+      if (!isBerthError(e)) throw e;
+      ctx.s.stderr(`${e.toLine()}\n`);
+      failed++;
+    }
+  }
+  if (format !== undefined) {
+    for (const o of found) ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, o)}\n`);
+  } else {
+    ctx.s.stdout(`${JSON.stringify(found, null, 4)}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
+/** `--format`: `table …` (a header from `headers`), `json`, or a template per row. */
+export function printFormat(ctx: CliContext, format: string, rows: Array<Record<string, unknown>>, headers: Record<string, string>): number {
+  if (format === "json") {
+    ctx.s.stdout(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    return 0;
+  }
+  const table = format.startsWith("table");
+  const template = (table ? format.slice(5).trimStart() : format).replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+  const lines = rows.map((r) => renderTemplate(template, r));
+  if (!table) {
+    ctx.s.stdout(lines.map((l) => `${l}\n`).join(""));
+    return 0;
+  }
+  const head = renderTemplate(template, Object.fromEntries(Object.entries(headers)));
+  ctx.s.stdout(columns([head, ...lines].map((l) => l.split("\t"))));
+  return 0;
+}

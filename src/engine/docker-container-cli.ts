@@ -1,0 +1,600 @@
+import { Status, isRunning, parseRestartPolicy, statusText } from "../common/container-state.js";
+import { columns, ellipsis, humanDuration, rfc3339Nano } from "../common/docker-format.js";
+import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../common/docker-flags.js";
+import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import { VALID_NAME } from "../common/names.js";
+import type { Container, ContainerConfig, HostConfig } from "./containers.js";
+import { imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { EXTRA_COMMANDS } from "./docker-container-extra.js";
+import type { GuestProcess } from "./guest-channel.js";
+import type { LocalImage } from "./images.js";
+
+const RUN_FLAGS: FlagSpec = {
+  "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", rm: "bool", name: "value", "e,env": "value", "env-file": "value",
+  "w,workdir": "value", "u,user": "value", entrypoint: "value", "h,hostname": "value", "read-only": "bool", "l,label": "value",
+  restart: "value", "m,memory": "value", "memory-swap": "value", cpus: "value", "c,cpu-shares": "value", "pids-limit": "value",
+  "cap-add": "value", "cap-drop": "value", privileged: "bool", "security-opt": "value", "stop-signal": "value",
+  "stop-timeout": "value", init: "bool", pull: "value", platform: "value", "a,attach": "value", "sig-proxy": "bool",
+  tmpfs: "value", network: "value", net: "value", "p,publish": "value", "P,publish-all": "bool", "v,volume": "value",
+  mount: "value", "detach-keys": "value", "q,quiet": "bool",
+};
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** /etc/passwd and /etc/group lookups in the image, for `-u name[:group]`. */
+function resolveUser(image: LocalImage, spec: string): { uid: number; gid: number } {
+  if (!spec) return { uid: 0, gid: 0 };
+  const [user, group] = spec.split(":") as [string, string?];
+  const file = (p: string): string[][] => {
+    const n = image.image.tree.nodes.get(p);
+    return n ? dec.decode(n.data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
+  };
+  const pw = /^\d+$/.test(user) ? file("etc/passwd").find((f) => f[2] === user) : file("etc/passwd").find((f) => f[0] === user);
+  if (!pw && !/^\d+$/.test(user)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find user ${user}: no matching entries in passwd file`);
+  const uid = pw ? Number(pw[2]) : Number(user);
+  let gid = pw ? Number(pw[3]) : 0;
+  if (group !== undefined) {
+    const gr = /^\d+$/.test(group) ? undefined : file("etc/group").find((f) => f[0] === group);
+    if (!gr && !/^\d+$/.test(group)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find group ${group}: no matching entries in group file`);
+    gid = gr ? Number(gr[2]) : Number(group);
+  }
+  return { uid, gid };
+}
+
+/** `-e NAME` takes NAME from the client's environment (and is dropped when unset there). */
+function envValues(values: string[], clientEnv: readonly string[]): string[] {
+  return values.flatMap((v) => {
+    if (v.includes("=")) return [v];
+    const found = clientEnv.find((e) => e.startsWith(`${v}=`));
+    return found ? [found] : [];
+  });
+}
+
+async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const r = await ctx.containers.guest(["/bin/cat", "--", f], { cwd: ctx.s.cwd });
+    if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot read env file "${f}": ${r.stderr.trim().replace(/^cat: /, "")}`);
+    for (const line of dec.decode(r.stdout).split("\n")) {
+      const t = line.replace(/^\s+/, "");
+      if (t && !t.startsWith("#")) out.push(t);
+    }
+  }
+  return envValues(out, ctx.s.env);
+}
+
+async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
+  const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
+  requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
+  for (const f of ["publish", "publish-all", "volume", "mount"]) {
+    if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
+  }
+  const network = last(opts, "network") ?? last(opts, "net");
+  if (network !== undefined && network !== "none" && network !== "default" && network !== "bridge") {
+    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network ${network} is not supported by Berth yet`);
+  }
+  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
+  const name = last(opts, "name");
+  if (name !== undefined && !VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // limits are checked before anything is pulled
+  const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : 0;
+  if (memory && memory < 6 * 1024 * 1024) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Minimum memory limit allowed is 6MB`);
+  const swapSpec = last(opts, "memory-swap");
+  const memorySwap = swapSpec === undefined ? 0 : swapSpec === "-1" ? -1 : parseBytes(swapSpec, "--memory-swap");
+  if (memorySwap > 0 && memorySwap < memory) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Minimum memoryswap limit should be larger than memory limit, see usage`);
+  const pids = last(opts, "pids-limit");
+  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
+  const shares = last(opts, "cpu-shares");
+  if (shares !== undefined && !/^\d+$/.test(shares)) throw new UsageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
+  const stopTimeout = last(opts, "stop-timeout");
+  if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw new UsageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
+  const restartPolicy = parseRestartPolicy(last(opts, "restart") ?? "no");
+  const tmpfs: Record<string, string> = {};
+  for (const t of opts.get("tmpfs") ?? []) {
+    const [dest, o = ""] = t.split(/:(.*)/s) as [string, string?];
+    if (!dest.startsWith("/")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
+    tmpfs[dest] = o;
+  }
+  for (const o of opts.get("security-opt") ?? []) {
+    if (!/^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) {
+      throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: invalid --security-opt: "${o}"`);
+    }
+  }
+  const tty = opts.has("tty");
+  if (cmd === "run" && tty && opts.has("interactive") && !ctx.s.tty && !opts.has("detach")) {
+    throw new BerthError(ErrorCode.usage, "Cannot attach to the container: the input device is not a TTY");
+  }
+  const [imageName, ...command] = rest as [string, ...string[]];
+  const local = await ctx.ensureImage(imageName, { platform: platformOf(opts), pull: last(opts, "pull") ?? "missing" });
+  const ic = local.image.config.config ?? {};
+  const entry = last(opts, "entrypoint");
+  const userSpec = last(opts, "user") ?? ic.User ?? "";
+  const labels: Record<string, string> = { ...(ic.Labels ?? {}) };
+  for (const l of opts.get("label") ?? []) {
+    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
+    labels[k] = v;
+  }
+  const config: ContainerConfig = {
+    image: imageName,
+    imageId: local.id,
+    layers: await ctx.layers(local),
+    entrypoint: entry !== undefined ? (entry ? [entry] : []) : ic.Entrypoint ?? [],
+    cmd: command.length ? command : entry !== undefined ? [] : ic.Cmd ?? [],
+    env: mergeEnv(ic.Env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], ctx.s.env)]),
+    workingDir: last(opts, "workdir") ?? (ic.WorkingDir || ""),
+    user: userSpec,
+    ...resolveUser(local, userSpec),
+    hostname: "",
+    labels,
+    tty,
+    openStdin: opts.has("interactive"),
+    stopSignal: last(opts, "stop-signal") ?? ic.StopSignal ?? "SIGTERM",
+    stopTimeout: stopTimeout === undefined ? undefined : Number(stopTimeout),
+  };
+  if (config.entrypoint.length + config.cmd.length === 0) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: no command specified`);
+  if (config.workingDir && !config.workingDir.startsWith("/")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`);
+  const host: HostConfig = {
+    memory,
+    memorySwap,
+    nanoCpus: opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : 0,
+    cpuShares: shares === undefined ? 0 : Number(shares),
+    pidsLimit: pids === undefined ? 0 : Number(pids),
+    readonlyRootfs: opts.has("read-only"),
+    restartPolicy,
+    autoRemove: opts.has("rm"),
+    capAdd: opts.get("cap-add") ?? [],
+    capDrop: opts.get("cap-drop") ?? [],
+    privileged: opts.has("privileged"),
+    securityOpt: opts.get("security-opt") ?? [],
+    init: opts.has("init"),
+    tmpfs,
+  };
+  const c = ctx.containers.create(config, host, name);
+  // Docker's default hostname is the short ID
+  config.hostname = last(opts, "hostname") ?? c.shortId;
+  return { c, opts };
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) out.set(e.split("=")[0]!, e);
+  return [...out.values()];
+}
+
+/**
+ * Relays a container to the session until it exits: output, and stdin when
+ * `stdin` (raw mode on a tty); Ctrl-P Ctrl-Q detaches. Resolves with the exit
+ * status, or undefined when the user detached.
+ */
+function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Set<string> }): { attached: Promise<number | undefined>; wire: (p: GuestProcess) => void } {
+  const s = ctx.s;
+  const streams = o.streams ?? new Set(["stdout", "stderr"]);
+  const link = {
+    stdout: (b: Uint8Array) => streams.has("stdout") && s.stdout(b),
+    stderr: (b: Uint8Array) => streams.has("stderr") && s.stderr(b),
+  };
+  c.attached.add(link);
+  let detach!: () => void;
+  const detached = new Promise<undefined>((r) => (detach = () => r(undefined)));
+  const wire = (p: GuestProcess): void => {
+    if (c.config.tty) {
+      p.resize(s.rows || 24, s.cols || 80);
+      s.onResize((rows, cols) => p.resize(rows, cols));
+      if (o.stdin && s.tty) s.raw();
+    }
+    if (!o.stdin) {
+      if (!c.config.tty && !c.config.openStdin) p.closeStdin();
+      return;
+    }
+    let escape = false;
+    s.onStdin((b) => {
+      if (!b.length) return c.config.openStdin && !c.config.tty ? p.closeStdin() : undefined;
+      if (c.config.tty) {
+        // Docker's detach keys: Ctrl-P then Ctrl-Q
+        for (let i = 0; i < b.length; i++) {
+          if (escape && b[i] === 0x11) {
+            s.stderr("\r\nread escape sequence\r\n");
+            detach();
+            return;
+          }
+          escape = b[i] === 0x10;
+        }
+      }
+      p.write(b);
+    });
+    s.onClose(() => {
+      if (!c.config.tty) p.closeStdin();
+    });
+  };
+  const attached = Promise.race([ctx.containers.nextExit(c), detached]).finally(() => c.attached.delete(link));
+  return { attached, wire };
+}
+
+const run: Handler = async (ctx, args) => {
+  const { c, opts } = await createFrom(ctx, "run", args);
+  if (opts.has("detach")) {
+    await ctx.containers.start(c);
+    ctx.s.stdout(`${c.id}\n`);
+    return 0;
+  }
+  const streams = opts.has("attach") ? new Set(opts.get("attach")!.map((a) => a.toLowerCase())) : undefined;
+  const a = attach(ctx, c, { stdin: opts.has("interactive") && (!streams || streams.has("stdin")), ...(streams ? { streams } : {}) });
+  try {
+    await ctx.containers.start(c, { onCreated: a.wire });
+  } catch (e) {
+    if (c.hostConfig.autoRemove) await ctx.containers.remove(c, { force: true });
+    if (isBerthError(e) && e.code === ErrorCode.containerStartFailed) {
+      // Docker's 126 (cannot execute) or 127 (no such command)
+      ctx.s.stderr(`${e.toLine()}\n`);
+      return c.state.exitCode;
+    }
+    throw e;
+  }
+  const code = await a.attached;
+  if (code === undefined) return 0;
+  if (c.hostConfig.autoRemove) await ctx.containers.remove(c, { force: true });
+  return code;
+};
+
+const create: Handler = async (ctx, args) => {
+  const { c } = await createFrom(ctx, "create", args);
+  ctx.s.stdout(`${c.id}\n`);
+  return 0;
+};
+
+/** A command applied to each named container: prints the name as given, or the error. */
+function each(cmd: string, flags: FlagSpec, usage: string, act: (ctx: CliContext, c: Container, opts: Map<string, string[]>) => Promise<string | void>): Handler {
+  return async (ctx, args) => {
+    const { opts, rest } = parseFlags(args, flags, cmd, { interspersed: true });
+    requireArgs(rest, { min: 1 }, cmd, usage);
+    let failed = 0;
+    for (const ref of rest) {
+      try {
+        const out = await act(ctx, ctx.containers.find(ref), opts);
+        ctx.s.stdout(`${out ?? ref}\n`);
+      } catch (e) {
+        if (!isBerthError(e)) throw e;
+        ctx.s.stderr(`${e.toLine()}\n`);
+        failed++;
+      }
+    }
+    return failed ? 1 : 0;
+  };
+}
+
+const timeoutOf = (opts: Map<string, string[]>): number | undefined => {
+  const t = last(opts, "time");
+  if (t !== undefined && !/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  return t === undefined ? undefined : Number(t);
+};
+
+const start: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "a,attach": "bool", "i,interactive": "bool", "detach-keys": "value" }, "start", { interspersed: true });
+  requireArgs(rest, { min: 1 }, "start", "[OPTIONS] CONTAINER [CONTAINER...]\n\nStart one or more stopped containers");
+  if (opts.has("attach") || opts.has("interactive")) {
+    if (rest.length > 1) throw new BerthError(ErrorCode.usage, "Cannot start: you cannot start and attach multiple containers at once");
+    const c = ctx.containers.find(rest[0]!);
+    const a = attach(ctx, c, { stdin: opts.has("interactive") });
+    await ctx.containers.start(c, { onCreated: a.wire });
+    return (await a.attached) ?? 0;
+  }
+  return each("start", {}, "", async (ctx2, c) => ctx2.containers.start(c))(ctx, rest);
+};
+
+const stop = each("stop", { "t,time": "value", "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nStop one or more running containers", async (ctx, c, opts) => {
+  if (opts.has("signal")) c.config.stopSignal = last(opts, "signal")!;
+  await ctx.containers.stop(c, timeoutOf(opts));
+});
+
+const restart = each("restart", { "t,time": "value", "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nRestart one or more containers", async (ctx, c, opts) => {
+  await ctx.containers.restart(c, timeoutOf(opts));
+});
+
+const kill = each("kill", { "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers", async (ctx, c, opts) => {
+  await ctx.containers.kill(c, last(opts, "signal") ?? "KILL");
+});
+
+const rm = each("rm", { "f,force": "bool", "v,volumes": "bool", "l,link": "bool" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers", async (ctx, c, opts) => {
+  await ctx.containers.remove(c, { force: opts.has("force") });
+});
+
+const pause = each("pause", {}, "CONTAINER [CONTAINER...]\n\nPause all processes within one or more containers", (ctx, c) => ctx.containers.pause(c));
+const unpause = each("unpause", {}, "CONTAINER [CONTAINER...]\n\nUnpause all processes within one or more containers", (ctx, c) => ctx.containers.unpause(c));
+
+const wait: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, {}, "wait", { interspersed: true });
+  requireArgs(rest, { min: 1 }, "wait", "CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes");
+  let failed = 0;
+  for (const ref of rest) {
+    try {
+      const c = ctx.containers.find(ref);
+      ctx.s.stdout(`${await ctx.containers.wait(c)}\n`);
+    } catch (e) {
+      if (!isBerthError(e)) throw e;
+      ctx.s.stderr(`${e.toLine()}\n`);
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+};
+
+const rename: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, {}, "rename", { interspersed: true });
+  requireArgs(rest, { exact: 2 }, "rename", "CONTAINER NEW_NAME\n\nRename a container");
+  if (!VALID_NAME.test(rest[1]!)) throw new BerthError(ErrorCode.usage, `Cannot rename "${rest[0]}": Invalid container name (${rest[1]}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  ctx.containers.rename(ctx.containers.find(rest[0]!), rest[1]!);
+  return 0;
+};
+
+function commandLine(c: Container): string {
+  return [...(c.hostConfig.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd].join(" ");
+}
+
+export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
+  const cmd = commandLine(c);
+  return {
+    ID: noTrunc ? c.id : c.shortId,
+    Image: c.config.image,
+    Command: noTrunc ? `"${cmd}"` : `"${ellipsis(cmd, 20)}"`,
+    CreatedAt: new Date(c.created).toISOString().replace("T", " ").replace(/\.\d+Z$/, " +0000 UTC"),
+    RunningFor: `${humanDuration(Date.now() - c.created)} ago`,
+    Ports: "",
+    State: c.state.status,
+    Status: statusText(c.state),
+    Size: "0B",
+    Names: c.name,
+    Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
+    Mounts: "",
+    Networks: "",
+  };
+}
+
+const ps: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "a,all": "bool", "q,quiet": "bool", "n,last": "value", "l,latest": "bool", "s,size": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, "ps", { interspersed: true });
+  requireArgs(rest, { exact: 0 }, "ps", "[OPTIONS]\n\nList containers");
+  let list = ctx.containers.list();
+  const n = opts.has("latest") ? 1 : opts.has("last") ? Number(last(opts, "last")) : -1;
+  if (!opts.has("all") && n < 0) list = list.filter((c) => isRunning(c.state) || c.state.status === Status.restarting);
+  for (const f of opts.get("filter") ?? []) {
+    const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
+    const test: Record<string, (c: Container) => boolean> = {
+      status: (c) => c.state.status === v,
+      name: (c) => new RegExp(v).test(c.name),
+      id: (c) => c.id.startsWith(v),
+      label: (c) => labelMatch(c.config.labels, v),
+      ancestor: (c) => c.config.image === v || c.config.imageId === v || c.config.imageId.slice(7).startsWith(v) || ctx.images.find(v)?.id === c.config.imageId,
+      exited: (c) => c.state.status === Status.exited && c.state.exitCode === Number(v),
+    };
+    if (!test[k]) throw new BerthError(ErrorCode.usage, `Cannot list containers: invalid filter '${k}'`);
+    if (k === "status" && !Object.values(Status).includes(v as Status)) throw new BerthError(ErrorCode.usage, `Cannot list containers: invalid filter 'status=${v}'`);
+    list = list.filter(test[k]);
+  }
+  if (n >= 0) list = list.slice(0, n);
+  if (opts.has("quiet")) {
+    ctx.s.stdout(list.map((c) => `${opts.has("no-trunc") ? c.id : c.shortId}\n`).join(""));
+    return 0;
+  }
+  const rows = list.map((c) => psRow(c, opts.has("no-trunc")));
+  const headers = { ID: "CONTAINER ID", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED", Ports: "PORTS", State: "STATE", Status: "STATUS", Size: "SIZE", Names: "NAMES", Labels: "LABELS", Mounts: "MOUNTS", Networks: "NETWORKS" };
+  const format = last(opts, "format") ?? `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${opts.has("size") ? "\t{{.Size}}" : ""}`;
+  return printFormat(ctx, format, rows, headers);
+};
+
+/** "2026-11-23T01:00:00Z", "1700000000", or a Go duration before now ("10m", "1h30m"). */
+function parseTime(s: string, flag: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const d = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(s);
+  if (d && s) return Date.now() - ((Number(d[1] ?? 0) * 60 + Number(d[2] ?? 0)) * 60 + Number(d[3] ?? 0)) * 1000 - Number(d[4] ?? 0);
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new UsageError(`invalid value for "${flag}": failed to parse value as time or duration: "${s}"`);
+  return t;
+}
+
+const logs: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "f,follow": "bool", "n,tail": "value", since: "value", until: "value", "t,timestamps": "bool", details: "bool" }, "logs", { interspersed: true });
+  requireArgs(rest, { exact: 1 }, "logs", "[OPTIONS] CONTAINER\n\nFetch the logs of a container");
+  const c = ctx.containers.find(rest[0]!);
+  const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : 0;
+  const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : Infinity;
+  const tail = last(opts, "tail") ?? "all";
+  if (tail !== "all" && !/^-?\d+$/.test(tail)) throw new UsageError(`invalid argument "${tail}" for "-n, --tail" flag`);
+  const print = (l: { stream: "stdout" | "stderr"; time: number; bytes: Uint8Array }): void => {
+    if (l.time < since || l.time > until) return;
+    const bytes = opts.has("timestamps") ? concatText(`${rfc3339Nano(l.time)} `, l.bytes) : l.bytes;
+    if (l.stream === "stdout") ctx.s.stdout(bytes);
+    else ctx.s.stderr(bytes);
+  };
+  let lines = c.logs.filter((l) => l.time >= since && l.time <= until);
+  if (tail !== "all" && Number(tail) >= 0) lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail));
+  for (const l of lines) print(l);
+  if (!opts.has("follow") || !(isRunning(c.state) || c.state.status === Status.restarting) || until !== Infinity) return 0;
+  await new Promise<void>((resolve) => {
+    const off = ctx.containers.onLog(c, (l) => {
+      if (l) print(l);
+      else if (c.state.status !== Status.restarting) {
+        off();
+        resolve();
+      }
+    });
+    ctx.s.onClose(() => {
+      off();
+      resolve();
+    });
+  });
+  return 0;
+};
+
+function concatText(prefix: string, b: Uint8Array): Uint8Array {
+  const p = enc.encode(prefix);
+  const out = new Uint8Array(p.length + b.length);
+  out.set(p);
+  out.set(b, p.length);
+  return out;
+}
+
+const exec: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", "e,env": "value", "env-file": "value", "u,user": "value", "w,workdir": "value", privileged: "bool", "detach-keys": "value" }, "exec");
+  requireArgs(rest, { min: 2 }, "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container");
+  const s = ctx.s;
+  const c = ctx.containers.find(rest[0]!);
+  const tty = opts.has("tty");
+  const stdin = opts.has("interactive");
+  if (tty && stdin && !s.tty && !opts.has("detach")) throw new BerthError(ErrorCode.usage, "Cannot attach to the exec session: the input device is not a TTY");
+  const local = ctx.images.find(c.config.imageId);
+  const userSpec = last(opts, "user");
+  const user = userSpec && local ? resolveUser(local, userSpec) : undefined;
+  const detach = opts.has("detach");
+  const env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], s.env)];
+  const wd = last(opts, "workdir");
+  const p = ctx.containers.exec(c, rest.slice(1), {
+    tty,
+    stdin: stdin && !detach,
+    ...(detach ? {} : { onStdout: (b: Uint8Array) => s.stdout(b), onStderr: (b: Uint8Array) => s.stderr(b) }),
+    env,
+    ...(user ? { user: `${user.uid}:${user.gid}` } : userSpec ? { user: userSpec } : {}),
+    ...(wd ? { workdir: wd } : {}),
+  });
+  if (detach) {
+    p.exit.catch(() => {});
+    return 0;
+  }
+  if (tty) {
+    p.resize(s.rows || 24, s.cols || 80);
+    s.onResize((rows, cols) => p.resize(rows, cols));
+    if (stdin && s.tty) s.raw();
+  }
+  if (stdin) {
+    s.onStdin((b) => (b.length ? p.write(b) : tty ? undefined : p.closeStdin()));
+    s.onClose(() => {
+      if (!tty) p.closeStdin();
+      else p.kill(1);
+    });
+  }
+  return p.exit;
+};
+
+const attachCmd: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "no-stdin": "bool", "sig-proxy": "bool", "detach-keys": "value" }, "attach", { interspersed: true });
+  requireArgs(rest, { exact: 1 }, "attach", "[OPTIONS] CONTAINER\n\nAttach local standard input, output, and error streams to a running container");
+  const c = ctx.containers.find(rest[0]!);
+  if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a stopped container, start it first`);
+  if (c.state.status === Status.paused) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a paused container, unpause it first`);
+  const a = attach(ctx, c, { stdin: !opts.has("no-stdin") && c.config.openStdin });
+  if (c.proc) a.wire(c.proc);
+  return (await a.attached) ?? 0;
+};
+
+/** Docker's container inspect document. */
+export function containerJson(ctx: CliContext, c: Container): Record<string, unknown> {
+  const t = (ms: number): string => (ms ? new Date(ms).toISOString().replace("Z", "000000Z") : "0001-01-01T00:00:00Z");
+  const h = c.hostConfig;
+  const args = [...(h.init ? ["--", ...c.config.entrypoint] : c.config.entrypoint.slice(1)), ...c.config.cmd];
+  return {
+    Id: c.id,
+    Created: t(c.created),
+    Path: h.init ? "/sbin/docker-init" : c.config.entrypoint[0] ?? c.config.cmd[0] ?? "",
+    Args: h.init || c.config.entrypoint.length ? args : c.config.cmd.slice(1),
+    State: {
+      Status: c.state.status,
+      Running: isRunning(c.state),
+      Paused: c.state.status === Status.paused,
+      Restarting: c.state.status === Status.restarting,
+      OOMKilled: c.state.oomKilled,
+      Dead: c.state.status === Status.dead,
+      Pid: c.proc ? 1 : 0,
+      ExitCode: c.state.exitCode,
+      Error: c.state.error,
+      StartedAt: t(c.state.startedAt),
+      FinishedAt: t(c.state.finishedAt),
+    },
+    Image: c.config.imageId,
+    ResolvConfPath: "",
+    HostnamePath: "",
+    HostsPath: "",
+    LogPath: "",
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: "overlay2",
+    Platform: "linux",
+    HostConfig: {
+      Memory: h.memory,
+      MemorySwap: h.memorySwap,
+      NanoCpus: h.nanoCpus,
+      CpuShares: h.cpuShares,
+      PidsLimit: h.pidsLimit || null,
+      ReadonlyRootfs: h.readonlyRootfs,
+      RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+      AutoRemove: h.autoRemove,
+      CapAdd: h.capAdd.length ? h.capAdd : null,
+      CapDrop: h.capDrop.length ? h.capDrop : null,
+      Privileged: h.privileged,
+      SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
+      Init: h.init || null,
+      Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
+      NetworkMode: "none",
+      LogConfig: { Type: "json-file", Config: {} },
+    },
+    Mounts: [],
+    Config: {
+      Hostname: c.config.hostname,
+      Domainname: "",
+      User: c.config.user,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: c.config.tty,
+      OpenStdin: c.config.openStdin,
+      StdinOnce: false,
+      Env: c.config.env,
+      Cmd: c.config.cmd.length ? c.config.cmd : null,
+      Image: c.config.image,
+      Volumes: null,
+      WorkingDir: c.config.workingDir,
+      Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
+      OnBuild: null,
+      Labels: c.config.labels,
+      StopSignal: c.config.stopSignal,
+      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
+    },
+    NetworkSettings: { Networks: {} },
+  };
+}
+
+const inspect: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "f,format": "value", type: "value", "s,size": "bool" }, "inspect", { interspersed: true });
+  requireArgs(rest, { min: 1 }, "inspect", "[OPTIONS] NAME|ID [NAME|ID...]\n\nReturn low-level information on Docker objects");
+  const type = last(opts, "type");
+  if (type !== undefined && type !== "container" && type !== "image") throw new BerthError(ErrorCode.usage, `Cannot inspect: "${type}" is not a valid value for --type`);
+  return printInspect(ctx, rest.map((n) => () => {
+    const c = type !== "image" ? ctx.containers.tryFind(n) : undefined;
+    if (c) return containerJson(ctx, c);
+    const i = type !== "container" ? ctx.images.find(n) : undefined;
+    if (i) return imageJson(ctx.images, i);
+    throw new BerthError(type === "image" ? ErrorCode.imageNotFound : ErrorCode.containerNotFound, `Cannot inspect "${n}": No such object: ${n}`);
+  }), last(opts, "format"));
+};
+
+const containerInspect: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "f,format": "value", "s,size": "bool" }, "container inspect", { interspersed: true });
+  requireArgs(rest, { min: 1 }, "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]\n\nDisplay detailed information on one or more containers");
+  return printInspect(ctx, rest.map((n) => () => containerJson(ctx, ctx.containers.find(n))), last(opts, "format"));
+};
+
+const port: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, {}, "port", { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, "port", "CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container");
+  const c = ctx.containers.find(rest[0]!);
+  if (rest[1]) throw new BerthError(ErrorCode.usage, `Cannot show port "${rest[1]}": Error: No public port '${rest[1].includes("/") ? rest[1] : `${rest[1]}/tcp`}' published for ${c.name}`);
+  return 0;
+};
+
+const version: Handler = async (ctx) => {
+  ctx.s.stdout("Client:\n Version:           berth\n API version:       1.43\n OS/Arch:           linux/386\n\nServer: Berth Engine\n Engine:\n  Version:          berth\n  OS/Arch:          linux/386\n crun:\n  Version:          1.8.1\n");
+  return 0;
+};
+
+export const CONTAINER_COMMANDS: Record<string, Handler> = {
+  run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port, version,
+  "container-inspect": containerInspect, ...EXTRA_COMMANDS,
+};

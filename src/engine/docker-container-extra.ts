@@ -1,0 +1,410 @@
+import { Status, isRunning, parseRestartPolicy } from "../common/container-state.js";
+import { bytesSize, columns, humanSize } from "../common/docker-format.js";
+import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../common/docker-flags.js";
+import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import { parseReference } from "../common/reference.js";
+import type { Container } from "./containers.js";
+import { shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import type { PulledImage } from "./image-puller.js";
+import { LayerTree } from "./layer-tree.js";
+import { sha256Hex } from "./digest.js";
+import { readTar, type TarEntry } from "./tar-reader.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Docker's "Are you sure?" before pruning; `-f` skips it, EOF answers no. */
+async function confirm(ctx: CliContext, warning: string, force: boolean): Promise<boolean> {
+  if (force) return true;
+  ctx.s.stdout(`${warning}\nAre you sure you want to continue? [y/N] `);
+  const answer = await new Promise<string>((resolve) => {
+    let line = "";
+    ctx.s.onStdin((b) => {
+      if (!b.length) return resolve(line);
+      line += dec.decode(b);
+      if (line.includes("\n")) resolve(line);
+    });
+    ctx.s.onClose(() => resolve(line));
+  });
+  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]!);
+}
+
+/** `CONTAINER:PATH` or a guest path (relative to the client's cwd), or "-". */
+function cpArg(ctx: CliContext, a: string): { c?: Container; path: string } {
+  const m = /^([^/:][^:]*):(.*)$/.exec(a);
+  if (!m) return { path: a };
+  return { c: ctx.containers.find(m[1]!), path: m[2]!.startsWith("/") ? m[2]! : `/${m[2]}` };
+}
+
+const cp: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, { "a,archive": "bool", "L,follow-link": "bool", "q,quiet": "bool" }, "cp", { interspersed: true });
+  requireArgs(rest, { exact: 2 }, "cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\nCopy files/folders between a container and the local filesystem");
+  const src = cpArg(ctx, rest[0]!);
+  const dest = cpArg(ctx, rest[1]!);
+  if (!!src.c === !!dest.c) throw new BerthError(ErrorCode.usage, `Cannot copy: ${src.c ? "copying between containers is not supported" : "must specify at least one container source"}`);
+  const c = (src.c ?? dest.c)!;
+  await ctx.containers.mount(c);
+  const inside = (p: string): string => `${c.rootfs}${p}`;
+  let r: { code: number; stdout: Uint8Array; stderr: string };
+  if (dest.path === "-") {
+    const p = inside(src.path).replace(/\/+$/, "") || "/";
+    const base = p.slice(p.lastIndexOf("/") + 1);
+    const parent = p.slice(0, p.lastIndexOf("/")) || "/";
+    r = await ctx.containers.guest(["/bin/tar", "-C", parent, "-cf", "-", base]);
+    if (r.code === 0) ctx.s.stdout(r.stdout);
+  } else if (src.path === "-") {
+    const input = await readAllStdin(ctx);
+    r = await ctx.containers.guest(["/bin/tar", "-C", inside(dest.path), "-xf", "-"], { stdin: input });
+  } else {
+    const from = src.c ? inside(src.path) : src.path;
+    const to = dest.c ? inside(dest.path) : dest.path;
+    if (src.c) {
+      const probe = await ctx.containers.guest(["/bin/sh", "-c", 'test -e "$1" || test -L "$1"', "probe", from]);
+      if (probe.code !== 0) throw new BerthError(ErrorCode.containerNotFound, `Cannot copy from "${rest[0]}": Could not find the file ${src.path} in container ${c.name}`);
+    }
+    r = await ctx.containers.guest(["/bin/cp", "-a", from.replace(/\/\.$/, "/."), to], { cwd: ctx.s.cwd });
+  }
+  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot copy: ${r.stderr.trim().replaceAll(c.rootfs, "") || `exit ${r.code}`}`);
+  return 0;
+};
+
+function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    const parts: Uint8Array[] = [];
+    const done = (): void => resolve(join(parts));
+    ctx.s.onStdin((b) => (b.length ? parts.push(b) : done()));
+    ctx.s.onClose(done);
+  });
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** The writable layer as tar entries (overlayfs whiteouts, char 0:0, become `.wh.` names). */
+async function upperEntries(ctx: CliContext, c: Container): Promise<{ entries: TarEntry[]; tar: Uint8Array }> {
+  await ctx.containers.mount(c);
+  const r = await ctx.containers.guest(["/bin/tar", "-C", c.upperDir, "-cf", "-", "."]);
+  if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot read the changes of "${c.name}": ${r.stderr.trim()}`);
+  const entries: TarEntry[] = [];
+  for (const e of readTar(r.stdout, `the changes of "${c.name}"`)) {
+    if (e.path === "") continue;
+    if (e.type === "char" && e.devmajor === 0 && e.devminor === 0) {
+      const slash = e.path.lastIndexOf("/");
+      entries.push({ ...e, type: "file", path: `${e.path.slice(0, slash + 1)}.wh.${e.path.slice(slash + 1)}`, data: new Uint8Array(0) });
+    } else entries.push(e);
+  }
+  return { entries, tar: r.stdout };
+}
+
+const diff: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, {}, "diff", { interspersed: true });
+  requireArgs(rest, { exact: 1 }, "diff", "CONTAINER\n\nInspect changes to files or directories on a container's filesystem");
+  const c = ctx.containers.find(rest[0]!);
+  const base = ctx.images.find(c.config.imageId)?.image.tree;
+  const { entries } = await upperEntries(ctx, c);
+  const lines: string[] = [];
+  for (const e of entries) {
+    const name = e.path.slice(e.path.lastIndexOf("/") + 1);
+    if (name.startsWith(".wh.")) lines.push(`D /${e.path.slice(0, e.path.length - name.length)}${name.slice(4)}`);
+    else lines.push(`${base?.nodes.has(e.path) ? "C" : "A"} /${e.path}`);
+  }
+  ctx.s.stdout(lines.sort((a, b) => a.slice(2).localeCompare(b.slice(2))).map((l) => `${l}\n`).join(""));
+  return 0;
+};
+
+/** `--change` instructions commit and import accept. */
+function applyChanges(config: NonNullable<PulledImage["config"]["config"]>, changes: string[]): void {
+  const list = (v: string): string[] => (v.trim().startsWith("[") ? (JSON.parse(v) as string[]) : ["/bin/sh", "-c", v.trim()]);
+  for (const ch of changes) {
+    const m = /^\s*(\w+)\s+(.*)$/s.exec(ch);
+    if (!m) throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": dockerfile parse error`);
+    const [, op, v] = m as unknown as [string, string, string];
+    switch (op.toUpperCase()) {
+      case "CMD": config.Cmd = list(v); break;
+      case "ENTRYPOINT": config.Entrypoint = list(v); break;
+      case "WORKDIR": config.WorkingDir = v.trim(); break;
+      case "USER": config.User = v.trim(); break;
+      case "ENV": {
+        const [k, val] = v.includes("=") ? v.trim().split(/=(.*)/s) as [string, string] : v.trim().split(/\s+(.*)/s) as [string, string];
+        config.Env = [...(config.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${val ?? ""}`];
+        break;
+      }
+      case "LABEL": {
+        const [k, val = ""] = v.trim().split(/=(.*)/s) as [string, string?];
+        config.Labels = { ...(config.Labels ?? {}), [k.replace(/^"|"$/g, "")]: val.replace(/^"|"$/g, "") };
+        break;
+      }
+      case "EXPOSE": config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [v.includes("/") ? v.trim() : `${v.trim()}/tcp`]: {} }; break;
+      case "VOLUME": config.Volumes = { ...(config.Volumes ?? {}), [v.trim()]: {} }; break;
+      case "STOPSIGNAL": config.StopSignal = v.trim(); break;
+      default: throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": ${op} is not a valid change command`);
+    }
+  }
+}
+
+async function addImage(ctx: CliContext, image: Omit<PulledImage, "id" | "reference">, repo: string | undefined): Promise<string> {
+  const id = `sha256:${await sha256Hex(enc.encode(JSON.stringify(image.config)))}`;
+  const ref = repo ? parseReference(repo) : undefined;
+  const full: PulledImage = { ...image, id, reference: ref ?? parseReference("none") };
+  const { local } = ctx.images.add(ref && !ref.tag ? { ...ref, tag: "latest" } : ref, full);
+  void local;
+  return id;
+}
+
+const commit: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "a,author": "value", "c,change": "value", "m,message": "value", "p,pause": "bool" }, "commit", { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, "commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n\nCreate a new image from a container's changes");
+  const c = ctx.containers.find(rest[0]!);
+  if (rest[1]) parseReference(rest[1]);
+  const base = ctx.images.require(c.config.imageId, `commit "${c.name}"`);
+  const { entries, tar } = await upperEntries(ctx, c);
+  const tree = new LayerTree();
+  tree.nodes.clear();
+  for (const [k, v] of base.image.tree.nodes) tree.nodes.set(k, v);
+  tree.apply(entries);
+  const cfg = { ...(base.image.config.config ?? {}), Env: c.config.env, Cmd: c.config.cmd, Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : undefined, WorkingDir: c.config.workingDir, User: c.config.user, Labels: c.config.labels };
+  applyChanges(cfg, opts.get("change") ?? []);
+  const now = new Date().toISOString();
+  const config = {
+    ...base.image.config,
+    created: now,
+    author: last(opts, "author") ?? "",
+    config: cfg,
+    rootfs: { type: "layers", diff_ids: [...(base.image.config.rootfs?.diff_ids ?? []), `sha256:${await sha256Hex(tar)}`] },
+    history: [...(base.image.config.history ?? []), { created: now, created_by: [...c.config.entrypoint, ...c.config.cmd].join(" "), ...(opts.has("message") ? { comment: last(opts, "message")! } : {}), ...(opts.has("author") ? { author: last(opts, "author")! } : {}) }],
+  };
+  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length] }, rest[1]);
+  ctx.s.stdout(`${id}\n`);
+  return 0;
+};
+
+const exportCmd: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "o,output": "value" }, "export", { interspersed: true });
+  requireArgs(rest, { exact: 1 }, "export", "[OPTIONS] CONTAINER\n\nExport a container's filesystem as a tar archive");
+  const c = ctx.containers.find(rest[0]!);
+  await ctx.containers.mount(c);
+  const out = last(opts, "output");
+  if (!out && ctx.s.tty) throw new BerthError(ErrorCode.usage, "Cannot export: cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  const r = await ctx.containers.guest(["/bin/tar", "-C", c.rootfs, "-cf", out ?? "-", "."], { cwd: ctx.s.cwd });
+  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot export "${c.name}": ${r.stderr.trim()}`);
+  if (!out) ctx.s.stdout(r.stdout);
+  return 0;
+};
+
+const importCmd: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "c,change": "value", "m,message": "value", platform: "value" }, "import", { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nImport the contents from a tarball to create a filesystem image");
+  let tar: Uint8Array;
+  if (rest[0] === "-") tar = await readStdin(ctx);
+  else {
+    const r = await ctx.containers.guest(["/bin/cat", "--", rest[0]!], { cwd: ctx.s.cwd });
+    if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot import "${rest[0]}": ${r.stderr.trim().replace(/^cat: /, "")}`);
+    tar = r.stdout;
+  }
+  const tree = new LayerTree();
+  const { neutralised } = tree.apply(readTar(tar, `"${rest[0]}"`));
+  const cfg: NonNullable<PulledImage["config"]["config"]> = {};
+  applyChanges(cfg, opts.get("change") ?? []);
+  const now = new Date().toISOString();
+  const config = {
+    architecture: "386", os: "linux", created: now, config: cfg,
+    rootfs: { type: "layers", diff_ids: [`sha256:${await sha256Hex(tar)}`] },
+    history: [{ created: now, created_by: "", comment: last(opts, "message") ?? "Imported from -" }],
+  };
+  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised, layerSizes: [tar.length] }, rest[1]);
+  ctx.s.stdout(`${id}\n`);
+  return 0;
+};
+
+function readStdin(ctx: CliContext): Promise<Uint8Array> {
+  return readAllStdin(ctx);
+}
+
+const top: Handler = async (ctx, args) => {
+  const { rest } = parseFlags(args, {}, "top");
+  requireArgs(rest, { min: 1 }, "top", "CONTAINER [ps OPTIONS]\n\nDisplay the running processes of a container");
+  const c = ctx.containers.find(rest[0]!);
+  if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot show the processes of "${c.name}": container ${c.id} is not running`);
+  // the cgroup's processes, as ps -ef shows them: UID PID PPID C STIME TTY TIME CMD
+  const script = `for p in $(cat "$1/cgroup.procs"); do
+    [ -r /proc/$p/stat ] || continue
+    u=$(awk '/^Uid:/{print $2}' /proc/$p/status); set -- "$1" $(cat /proc/$p/stat | sed 's/.*) //')
+    printf '%s\\t%s\\t%s\\t%s\\n' "$u" "$p" "$3" "$(tr '\\0' ' ' < /proc/$p/cmdline)"
+  done`;
+  const r = await ctx.containers.guest(["/bin/sh", "-c", script, "top", c.cgroup]);
+  const started = new Date(c.state.startedAt).toISOString().slice(11, 16);
+  const rows = [["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]];
+  for (const line of dec.decode(r.stdout).split("\n").filter(Boolean)) {
+    const [uid, pid, ppid, cmd] = line.split("\t") as [string, string, string, string];
+    rows.push([uid === "0" ? "root" : uid, pid, ppid, "0", started, c.config.tty ? "pts/0" : "?", "00:00:00", cmd.trim()]);
+  }
+  ctx.s.stdout(columns(rows));
+  return 0;
+};
+
+interface Sample {
+  cpu: number;
+  mem: number;
+  limit: number;
+  pids: number;
+  at: number;
+}
+
+async function sample(ctx: CliContext, c: Container): Promise<Sample> {
+  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cd "$1" 2>/dev/null && awk \'/usage_usec/{print $2}\' cpu.stat && cat memory.current memory.max pids.current; awk \'/MemTotal/{print $2 * 1024}\' /proc/meminfo', "stats", c.cgroup]);
+  const [cpu, mem, max, pids, total] = dec.decode(r.stdout).trim().split("\n");
+  return { cpu: Number(cpu ?? 0), mem: Number(mem ?? 0), limit: max === "max" || max === undefined ? Number(total ?? 0) : Number(max), pids: Number(pids ?? 0), at: Date.now() };
+}
+
+const stats: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "a,all": "bool", "no-stream": "bool", "no-trunc": "bool", format: "value" }, "stats", { interspersed: true });
+  const pick = (): Container[] => (rest.length ? rest.map((r) => ctx.containers.find(r)) : ctx.containers.list().filter((c) => opts.has("all") || isRunning(c.state)));
+  let closed = false;
+  ctx.s.onClose(() => (closed = true));
+  let before = new Map<string, Sample>();
+  for (const c of pick()) if (isRunning(c.state)) before.set(c.id, await sample(ctx, c));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, opts.has("no-stream") ? 500 : 1000));
+    const rows = [["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]];
+    const now = new Map<string, Sample>();
+    for (const c of pick()) {
+      if (!isRunning(c.state)) {
+        rows.push([c.shortId, c.name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0B / 0B", "0"]);
+        continue;
+      }
+      const s = await sample(ctx, c);
+      now.set(c.id, s);
+      const b = before.get(c.id);
+      const cpu = b && s.at > b.at ? ((s.cpu - b.cpu) / 1000 / (s.at - b.at)) * 100 : 0;
+      rows.push([c.shortId, c.name, `${cpu.toFixed(2)}%`, `${bytesSize(s.mem)} / ${bytesSize(s.limit)}`, `${s.limit ? ((s.mem / s.limit) * 100).toFixed(2) : "0.00"}%`, "0B / 0B", "0B / 0B", String(s.pids)]);
+    }
+    before = now;
+    ctx.s.stdout(`${opts.has("no-stream") ? "" : "\x1b[2J\x1b[H"}${columns(rows)}`);
+    if (opts.has("no-stream") || closed) return 0;
+  }
+};
+
+const update: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "m,memory": "value", "memory-swap": "value", cpus: "value", "c,cpu-shares": "value", "pids-limit": "value", restart: "value" }, "update", { interspersed: true });
+  requireArgs(rest, { min: 1 }, "update", "[OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers");
+  const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : undefined;
+  const cpus = opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : undefined;
+  const pids = last(opts, "pids-limit");
+  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag`);
+  const shares = last(opts, "cpu-shares");
+  const restart = opts.has("restart") ? parseRestartPolicy(last(opts, "restart")!) : undefined;
+  let failed = 0;
+  for (const ref of rest) {
+    try {
+      const c = ctx.containers.find(ref);
+      if (restart && c.hostConfig.autoRemove && restart.name !== "no") throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+      const flags: string[] = [];
+      if (memory !== undefined) flags.push("--memory", String(memory));
+      if (cpus !== undefined) flags.push("--cpu-quota", String(Math.round(cpus / 1e4)), "--cpu-period", "100000");
+      if (pids !== undefined) flags.push("--pids-limit", pids);
+      if (shares !== undefined) flags.push("--cpu-share", shares);
+      if (flags.length && isRunning(c.state)) {
+        const r = await ctx.containers.guest(["/usr/bin/crun", "update", ...flags, c.id]);
+        if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot update container ${c.id}: ${r.stderr.trim()}`);
+      }
+      if (memory !== undefined) c.hostConfig.memory = memory;
+      if (cpus !== undefined) c.hostConfig.nanoCpus = cpus;
+      if (pids !== undefined) c.hostConfig.pidsLimit = Number(pids);
+      if (shares !== undefined) c.hostConfig.cpuShares = Number(shares);
+      if (restart) c.hostConfig.restartPolicy = restart;
+      ctx.s.stdout(`${ref}\n`);
+    } catch (e) {
+      if (!isBerthError(e)) throw e;
+      ctx.s.stderr(`${e.toLine()}\n`);
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+};
+
+const info: Handler = async (ctx) => {
+  const list = ctx.containers.list();
+  const count = (s: string): number => list.filter((c) => c.state.status === s).length;
+  const r = await ctx.containers.guest(["/bin/sh", "-c", "uname -r; awk '/MemTotal/{print $2 * 1024}' /proc/meminfo; grep -c ^processor /proc/cpuinfo"]);
+  const [kernel = "", mem = "0", cpus = "1"] = dec.decode(r.stdout).trim().split("\n");
+  ctx.s.stdout([
+    "Client:", " Version:    berth", " Context:    default", "",
+    "Server:",
+    ` Containers: ${list.length}`, `  Running: ${count(Status.running)}`, `  Paused: ${count(Status.paused)}`, `  Stopped: ${list.length - count(Status.running) - count(Status.paused)}`,
+    ` Images: ${ctx.images.all().length}`,
+    " Server Version: berth",
+    " Storage Driver: overlay2", " Logging Driver: json-file", " Cgroup Driver: cgroupfs", " Cgroup Version: 2",
+    " Runtimes: crun", " Default Runtime: crun",
+    ` Kernel Version: ${kernel}`, " Operating System: Berth (v86)", " OSType: linux", " Architecture: i686",
+    ` CPUs: ${cpus}`, ` Total Memory: ${bytesSize(Number(mem))}`, " Name: berth", "",
+  ].join("\n") + "\n");
+  return 0;
+};
+
+const systemDf: Handler = async (ctx) => {
+  const list = ctx.containers.list();
+  const used = new Set(list.map((c) => c.config.imageId));
+  const images = ctx.images.all();
+  const size = images.reduce((n, i) => n + i.size, 0);
+  const reclaim = images.filter((i) => !used.has(i.id)).reduce((n, i) => n + i.size, 0);
+  ctx.s.stdout(columns([
+    ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
+    ["Images", String(images.length), String(images.filter((i) => used.has(i.id)).length), humanSize(size), `${humanSize(reclaim)} (${size ? Math.round((reclaim / size) * 100) : 0}%)`],
+    ["Containers", String(list.length), String(list.filter((c) => isRunning(c.state)).length), "0B", "0B"],
+    ["Local Volumes", "0", "0", "0B", "0B"],
+    ["Build Cache", "0", "0", "0B", "0B"],
+  ]));
+  return 0;
+};
+
+const containerPrune: Handler = async (ctx, args) => {
+  const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "container prune", { interspersed: true });
+  if (!(await confirm(ctx, "WARNING! This will remove all stopped containers.", opts.has("force")))) return 0;
+  const gone = await pruneContainers(ctx);
+  ctx.s.stdout(`${gone.length ? `Deleted Containers:\n${gone.join("\n")}\n\n` : ""}Total reclaimed space: 0B\n`);
+  return 0;
+};
+
+async function pruneContainers(ctx: CliContext): Promise<string[]> {
+  const gone: string[] = [];
+  for (const c of ctx.containers.list()) {
+    if (c.state.status !== Status.exited && c.state.status !== Status.created && c.state.status !== Status.dead) continue;
+    await ctx.containers.remove(c);
+    gone.push(c.id);
+  }
+  return gone;
+}
+
+const systemPrune: Handler = async (ctx, args) => {
+  const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, "system prune", { interspersed: true });
+  const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
+  if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
+  const gone = await pruneContainers(ctx);
+  if (gone.length) ctx.s.stdout(`Deleted Containers:\n${gone.join("\n")}\n\n`);
+  const used = new Set(ctx.containers.list().map((c) => c.config.imageId));
+  let out = "";
+  let reclaimed = 0;
+  for (const local of ctx.images.all()) {
+    if (used.has(local.id)) continue;
+    const tags = ctx.images.tagsOf(local);
+    if (tags.length && !opts.has("all")) continue;
+    for (const t of tags) out += `untagged: ${shortName(t)}\n`;
+    ctx.images.delete(local);
+    out += `deleted: ${local.id}\n`;
+    reclaimed += local.size;
+  }
+  ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  return 0;
+};
+
+export const EXTRA_COMMANDS: Record<string, Handler> = {
+  cp, diff, commit, export: exportCmd, import: importCmd, top, stats, update, info, "system-df": systemDf, "system-prune": systemPrune,
+  "container-prune": containerPrune, "image-import": importCmd, "container-export": exportCmd,
+};

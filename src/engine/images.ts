@@ -1,0 +1,106 @@
+import { BerthError, ErrorCode } from "../common/errors.js";
+import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
+import type { PulledImage } from "./image-puller.js";
+
+/** An image the engine holds: its tree and config, and what it is called. */
+export interface LocalImage {
+  readonly id: string;
+  image: PulledImage;
+  /** uncompressed size of the tree's files */
+  size: number;
+  /** `repo@sha256:…` of the manifests it was pulled as */
+  repoDigests: Set<string>;
+  /** the guest directory its tree was written to, once written */
+  written?: string;
+}
+
+/**
+ * Images by ID and by tag, with Docker's rules: a tag names one image; an
+ * image whose last tag moves away is "dangling" (<none>:<none>) until pruned.
+ */
+export class ImageStore {
+  readonly #byId = new Map<string, LocalImage>();
+  readonly #tags = new Map<string, string>();
+
+  /** Records a pulled (or committed) image under `ref`; returns the image this tag named before. */
+  add(ref: Reference | undefined, image: PulledImage): { local: LocalImage; previous: LocalImage | undefined } {
+    let local = this.#byId.get(image.id);
+    if (!local) {
+      let size = 0;
+      for (const n of image.tree.nodes.values()) if (n.type === "file" && n.hardlinkOf === undefined) size += n.data.length;
+      local = { id: image.id, image, size, repoDigests: new Set() };
+      this.#byId.set(image.id, local);
+    }
+    if (ref && image.manifestDigest) local.repoDigests.add(`${familiarName(ref)}@${image.manifestDigest}`);
+    if (!ref || !ref.tag) return { local, previous: undefined };
+    const key = formatReference({ ...ref, digest: undefined });
+    const previous = this.#byId.get(this.#tags.get(key) ?? "");
+    this.#tags.set(key, image.id);
+    return { local, previous: previous === local ? undefined : previous };
+  }
+
+  tag(local: LocalImage, ref: Reference): void {
+    if (!ref.tag) ref = { ...ref, tag: "latest" };
+    this.#tags.set(formatReference({ ...ref, digest: undefined }), local.id);
+  }
+
+  /** Removes a tag; true when it existed. */
+  untag(ref: Reference): boolean {
+    return this.#tags.delete(formatReference({ ...ref, digest: undefined }));
+  }
+
+  delete(local: LocalImage): void {
+    this.#byId.delete(local.id);
+    for (const [k, id] of this.#tags) if (id === local.id) this.#tags.delete(k);
+  }
+
+  tagsOf(local: LocalImage): Reference[] {
+    return [...this.#tags].filter(([, id]) => id === local.id).map(([k]) => parseReference(k));
+  }
+
+  all(): LocalImage[] {
+    return [...this.#byId.values()];
+  }
+
+  /** Tag rows for `docker images`: one per tag, one for an untagged image. */
+  rows(): Array<{ local: LocalImage; ref: Reference | undefined }> {
+    const rows: Array<{ local: LocalImage; ref: Reference | undefined }> = [];
+    for (const local of this.#byId.values()) {
+      const tags = this.tagsOf(local);
+      if (tags.length === 0) rows.push({ local, ref: undefined });
+      for (const ref of tags) rows.push({ local, ref });
+    }
+    return rows;
+  }
+
+  /** By name[:tag], name@digest, full ID (with or without sha256:) or a unique ID prefix. */
+  find(name: string): LocalImage | undefined {
+    const bare = name.replace(/^sha256:/, "");
+    if (/^[0-9a-f]{4,64}$/.test(bare)) {
+      const hits = this.all().filter((l) => l.id.slice(7).startsWith(bare));
+      if (hits.length === 1 && (bare.length === 64 || !this.#isTagName(name))) return hits[0];
+    }
+    let ref: Reference;
+    try {
+      ref = parseReference(name);
+    } catch {
+      return undefined;
+    }
+    if (ref.digest) return this.all().find((l) => l.repoDigests.has(`${familiarName(ref)}@${ref.digest}`) || l.image.manifestDigest === ref.digest);
+    return this.#byId.get(this.#tags.get(formatReference(ref)) ?? "");
+  }
+
+  #isTagName(name: string): boolean {
+    try {
+      return this.#tags.has(formatReference(parseReference(name)));
+    } catch {
+      return false;
+    }
+  }
+
+  require(name: string, action = "find image"): LocalImage {
+    const l = this.find(name);
+    if (!l) throw new BerthError(ErrorCode.imageNotFound, `Cannot ${action}: No such image: ${name}`);
+    return l;
+  }
+}
