@@ -68,6 +68,8 @@ export class Container {
   logBytes = 0;
   proc: GuestProcess | undefined;
   mounted = false;
+  /** crun's deletion of the last run, while it is under way */
+  deleting: Promise<void> = Promise.resolve();
   /** output goes to attached sessions (not while crun is still creating it) */
   forwarding = false;
   /** stop/kill by the user: the restart policy does not apply */
@@ -193,13 +195,15 @@ export class ContainerService {
   }
 
   /** Creates the container in crun and starts it; output goes to its log and to whoever is attached. */
-  async start(c: Container, io: { onCreated?: (p: GuestProcess) => void } = {}): Promise<void> {
-    if (!canStart(c.state)) {
+  async start(c: Container, io: { onCreated?: (p: GuestProcess) => void; policy?: boolean } = {}): Promise<void> {
+    // a restart by the policy starts from "restarting", and stays so until it runs
+    if (!(io.policy && c.state.status === Status.restarting) && !canStart(c.state)) {
       if (isRunning(c.state)) return;
       throw wrongState("start", c.name, c.state);
     }
     if (c.restartTimer) clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
+    await c.deleting;
     await this.mount(c);
     const h = c.hostConfig;
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
@@ -271,7 +275,6 @@ export class ContainerService {
 
   async #exited(c: Container, code: number, error?: unknown): Promise<void> {
     c.proc = undefined;
-    await this.#channel.deleteContainer(c.id).catch(() => {});
     this.#flush(c);
     const h = c.hostConfig;
     Object.assign(c.state, {
@@ -282,6 +285,9 @@ export class ContainerService {
       oomKilled: code === 137 && h.memory > 0 && !c.manualStop,
       error: error instanceof Error ? error.message : "",
     });
+    // crun's record of it goes in the background: whoever waits hears of the exit at once,
+    // and the next start or the removal waits for the deletion
+    c.deleting = this.#channel.deleteContainer(c.id).then(() => {}, () => {});
     for (const l of c.logWaiters) l(undefined);
     const waiters = c.exitWaiters;
     c.exitWaiters = [];
@@ -293,9 +299,8 @@ export class ContainerService {
       c.restartTimer = setTimeout(() => {
         c.restartTimer = undefined;
         if (c.state.status !== Status.restarting) return;
-        c.state.status = Status.exited;
         c.restartCount++;
-        this.start(c).catch(() => {});
+        this.start(c, { policy: true }).catch(() => {});
       }, delay);
     } else if (h.autoRemove) {
       await this.remove(c, { force: true }).catch(() => {});
@@ -379,10 +384,11 @@ export class ContainerService {
     if (c.restartTimer) clearTimeout(c.restartTimer);
     this.#containers.delete(c.id);
     c.state.status = Status.removing;
+    // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background
     if (c.mounted) {
-      const p = this.#channel.exec({ argv: ["/bin/sh", "-c", 'umount "$1/rootfs"; umount "$1/rootfs.rw"; rm -rf "$1"', "rm", c.bundle] });
-      await p.exit.catch(() => {});
       c.mounted = false;
+      const deleting = c.deleting;
+      void deleting.then(() => this.#channel.exec({ argv: ["/bin/sh", "-c", 'umount "$1/rootfs"; umount "$1/rootfs.rw"; rm -rf "$1"', "rm", c.bundle] }).exit).catch(() => {});
     }
   }
 

@@ -3,26 +3,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { humanAgo, humanSize } from "../../src/common/docker-format.js";
+import { berthBin as bin, berthSh, type BerthResult } from "../helpers/berth.js";
 import { tempDir } from "../helpers/guest.js";
 import { buildFixtures, pushImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
-const bin = fileURLToPath(new URL("../../../bin/berth.js", import.meta.url));
 let registry: TestRegistry;
 let snapshots: { dir: string; remove: () => Promise<void> };
 
-function berth(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, "--snapshot-dir", snapshots.dir, "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (b: Buffer) => (stdout += b));
-    p.stderr.on("data", (b: Buffer) => (stderr += b));
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const berth = (script: string): Promise<BerthResult> => berthSh(snapshots.dir, script);
 
 before(async () => {
   registry = await startRegistry();
