@@ -217,7 +217,6 @@ export class ContainerService {
       cgroupsPath: `/berth/${c.id}`,
       user: { uid: c.config.uid, gid: c.config.gid },
       ...(h.memory ? { memoryMax: h.memory } : {}),
-      ...(h.memorySwap ? { memorySwap: h.memorySwap } : {}),
       ...(h.pidsLimit > 0 ? { pidsMax: h.pidsLimit } : {}),
       ...(h.nanoCpus ? { nanoCpus: h.nanoCpus } : {}),
       ...(h.cpuShares ? { cpuShares: h.cpuShares } : {}),

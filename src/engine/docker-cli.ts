@@ -33,10 +33,39 @@ export class DockerCli {
   readonly #d: DockerCliDeps;
   readonly images = new ImageStore();
   readonly containers: ContainerService;
+  /** image ID -> its tree's directory in the 9p share. The guest caches the share
+   * (cache=loose), so a directory is written once and never rewritten, even after rmi */
+  readonly #written = new Map<string, string>();
 
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
     this.containers = new ContainerService(deps.channel);
+  }
+
+  /**
+   * A docker command run by the engine's own API (the page's components), not
+   * typed in the guest: `command(["run", "--rm", "busybox", "echo", "hi"], …)`.
+   * Stdin is empty; resolves with the exit status.
+   */
+  command(argv: string[], io: { stdout: (b: Uint8Array) => void; stderr: (b: Uint8Array) => void }): Promise<number> {
+    const enc = new TextEncoder();
+    const bytes = (b: Uint8Array | string): Uint8Array => (typeof b === "string" ? enc.encode(b) : b);
+    return new Promise((resolve) => {
+      let done = false;
+      this.handle({
+        id: 0, argv, env: [], cwd: "/", tty: false, rows: 24, cols: 80,
+        stdout: (b) => done || io.stdout(bytes(b)),
+        stderr: (b) => done || io.stderr(bytes(b)),
+        exit: (code) => {
+          done = true;
+          resolve(code);
+        },
+        onStdin: (l) => queueMicrotask(() => l(new Uint8Array(0))),
+        onClose: () => {},
+        raw: () => {},
+        onResize: () => {},
+      });
+    });
   }
 
   handle(s: CliSession): void {
@@ -149,10 +178,11 @@ export class DockerCli {
   }
 
   async #layers(local: LocalImage): Promise<string[]> {
-    const dir = `/images/${local.id.slice(7, 19)}/rootfs`;
-    if (local.written !== dir) {
+    let dir = this.#written.get(local.id);
+    if (!dir) {
+      dir = `/images/${local.id.slice(7, 19)}/rootfs`;
       await writeRootfs(this.#d.files, dir, local.image.tree);
-      local.written = dir;
+      this.#written.set(local.id, dir);
     }
     return [`/mnt/host${dir}`];
   }

@@ -150,6 +150,8 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     init: opts.has("init"),
     tmpfs,
   };
+  // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
+  if (swapSpec !== undefined) ctx.s.stderr("WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\n");
   const c = ctx.containers.create(config, host, name);
   // Docker's default hostname is the short ID
   config.hostname = last(opts, "hostname") ?? c.shortId;

@@ -4,7 +4,7 @@ import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
-import { shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { printFormat, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { PulledImage } from "./image-puller.js";
 import { LayerTree } from "./layer-tree.js";
 import { sha256Hex } from "./digest.js";
@@ -272,21 +272,24 @@ const stats: Handler = async (ctx, args) => {
   for (const c of pick()) if (isRunning(c.state)) before.set(c.id, await sample(ctx, c));
   for (;;) {
     await new Promise((r) => setTimeout(r, opts.has("no-stream") ? 500 : 1000));
-    const rows = [["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]];
+    const rows: Array<Record<string, string>> = [];
     const now = new Map<string, Sample>();
     for (const c of pick()) {
-      if (!isRunning(c.state)) {
-        rows.push([c.shortId, c.name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0B / 0B", "0"]);
-        continue;
+      const row = { ID: c.shortId, Container: c.shortId, Name: c.name, CPUPerc: "0.00%", MemUsage: "0B / 0B", MemPerc: "0.00%", NetIO: "0B / 0B", BlockIO: "0B / 0B", PIDs: "0" };
+      if (isRunning(c.state)) {
+        const s = await sample(ctx, c);
+        now.set(c.id, s);
+        const b = before.get(c.id);
+        const cpu = b && s.at > b.at ? ((s.cpu - b.cpu) / 1000 / (s.at - b.at)) * 100 : 0;
+        Object.assign(row, { CPUPerc: `${cpu.toFixed(2)}%`, MemUsage: `${bytesSize(s.mem)} / ${bytesSize(s.limit)}`, MemPerc: `${s.limit ? ((s.mem / s.limit) * 100).toFixed(2) : "0.00"}%`, PIDs: String(s.pids) });
       }
-      const s = await sample(ctx, c);
-      now.set(c.id, s);
-      const b = before.get(c.id);
-      const cpu = b && s.at > b.at ? ((s.cpu - b.cpu) / 1000 / (s.at - b.at)) * 100 : 0;
-      rows.push([c.shortId, c.name, `${cpu.toFixed(2)}%`, `${bytesSize(s.mem)} / ${bytesSize(s.limit)}`, `${s.limit ? ((s.mem / s.limit) * 100).toFixed(2) : "0.00"}%`, "0B / 0B", "0B / 0B", String(s.pids)]);
+      rows.push(row);
     }
     before = now;
-    ctx.s.stdout(`${opts.has("no-stream") ? "" : "\x1b[2J\x1b[H"}${columns(rows)}`);
+    if (!opts.has("no-stream")) ctx.s.stdout("\x1b[2J\x1b[H");
+    printFormat(ctx, last(opts, "format") ?? "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}", rows, {
+      ID: "CONTAINER ID", Container: "CONTAINER", Name: "NAME", CPUPerc: "CPU %", MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", NetIO: "NET I/O", BlockIO: "BLOCK I/O", PIDs: "PIDS",
+    });
     if (opts.has("no-stream") || closed) return 0;
   }
 };

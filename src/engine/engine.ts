@@ -57,6 +57,8 @@ const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 export class Engine {
   readonly vm: VmHost;
   readonly info: EngineStartInfo;
+  /** the docker CLI layer, when started with `docker` */
+  docker: DockerCli | undefined;
 
   #saving: Promise<void> | undefined;
 
@@ -70,6 +72,7 @@ export class Engine {
     if (o.docker) {
       const cli = new DockerCli({ channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client, ...(o.docker.store ? { store: o.docker.store } : {}) });
       this.vm.channel.setCliHandler((s) => cli.handle(s));
+      this.docker = cli;
     }
     return this;
   }

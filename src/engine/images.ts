@@ -10,8 +10,6 @@ export interface LocalImage {
   size: number;
   /** `repo@sha256:…` of the manifests it was pulled as */
   repoDigests: Set<string>;
-  /** the guest directory its tree was written to, once written */
-  written?: string;
 }
 
 /**

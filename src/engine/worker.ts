@@ -7,7 +7,6 @@ import { Engine } from "./engine.js";
 import type { GuestProcess } from "./guest-channel.js";
 import { IdbBlobStore } from "./idb-blob-store.js";
 import { IdbSnapshotStore } from "./idb-snapshot-store.js";
-import { runImage } from "./image-runner.js";
 import { RegistryClient } from "./registry-client.js";
 
 let starting: Promise<Engine> | undefined;
@@ -67,11 +66,8 @@ const api: EngineApi = {
   runImage(o, onOutput) {
     return attempt(async () => {
       const e = await engine();
-      return runImage(
-        { channel: e.vm.channel, files: e.vm.shareFiles(), client: registry!, store: blobs },
-        { image: o.image, ...(o.args ? { args: o.args } : {}) },
-        { onStdout: (b) => onOutput("stdout", b), onStderr: (b) => onOutput("stderr", b) },
-      );
+      // `docker run --rm`: the same path as the guest's docker command
+      return e.docker!.command(["run", "--rm", o.image, ...(o.args ?? [])], { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) });
     });
   },
   openShell(size, onOutput, onExit) {

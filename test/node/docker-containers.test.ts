@@ -168,3 +168,62 @@ docker logs; echo "s: logs no arg $?"`);
   assert.match(e, /Error \[container-wrong-state\]: Cannot kill container: taken: container [0-9a-f]{64} is not running/);
   assert.match(e, /"docker logs" requires exactly 1 argument\./);
 });
+
+test("the rest of the course: create/start -a, attach, wait, rename, pause, top, stats, update, ps filters, logs options, export/import, cp with tar streams, system df", async () => {
+  const out = await berth(`docker pull -q ${img} >/dev/null
+docker create --name job ${img} sh -c 'echo one; echo two; echo three; exit 4' >/dev/null
+docker ps -a --filter status=created --format 'created: {{.Names}} {{.Status}}'
+docker start -a job; echo "start -a: $?"
+docker wait job | sed 's/^/wait: /'
+docker logs --tail 2 job | sed 's/^/tail: /'
+docker logs -t job | head -1 | sed 's/^/ts: /'
+docker rename job job2 && docker ps -a --format 'renamed: {{.Names}}'
+echo hello | docker run -i --rm -a stdin -a stdout ${img} cat | sed 's/^/attach-a: /'
+docker run -d --name srv -l tier=web --cpus 0.5 -m 64m --memory-swap 128m ${img} sleep 300 >/dev/null
+docker ps --filter label=tier=web --format json | sed 's/^/json: /'
+docker ps --filter exited=4 -a -q | wc -l | sed 's/^/exited4: /'
+docker pause srv >/dev/null; docker ps --format 'paused: {{.Status}}'; docker exec srv true; echo "exec paused: $?"; docker unpause srv >/dev/null
+docker top srv | sed -n 2p | sed 's/^/top: /'
+docker stats --no-stream --format '{{.Name}} {{.PIDs}}' | sed 's/^/stats: /'
+docker update --memory 32m --pids-limit 20 srv >/dev/null && docker inspect -f 'update: {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}}' srv
+docker exec srv cat /sys/fs/cgroup/memory.max | sed 's/^/memory.max: /'
+docker exec srv sh -c 'mkdir -p /data && echo payload > /data/f'
+docker cp srv:/data - | tar -tf - | sed 's/^/cp-: /'
+mkdir -p /tmp/up && echo uploaded > /tmp/up/u.txt && tar -C /tmp/up -cf - u.txt | docker cp - srv:/data && docker exec srv cat /data/u.txt | sed 's/^/cp in-: /'
+docker export srv | tar -tf - | grep -c '^./data/f$' | sed 's/^/export: /'
+docker export srv > /tmp/srv.tar && docker import /tmp/srv.tar imported:v1 | cut -c1-7 | sed 's/^/import: /'
+docker run --rm imported:v1 cat /data/u.txt | sed 's/^/imported: /'
+docker system df | sed -n 1,2p | sed 's/^/df: /'
+docker info 2>/dev/null | grep -E '^ (Containers|Cgroup Version):' | sed 's/^/info:/'
+docker rm -f srv >/dev/null; docker system prune -f | tail -1 | sed 's/^/prune: /'`);
+  assert.equal(out.code, 0, out.stderr);
+  const t = (k: string): string[] => tagged(out.stdout, k);
+  assert.deepEqual(t("created:"), ["job Created"]);
+  assert.deepEqual(out.stdout.split("\n").slice(1, 5), ["one", "two", "three", "start -a: 4"]);
+  assert.deepEqual(t("wait:"), ["4"]);
+  assert.deepEqual(t("tail:"), ["two", "three"]);
+  assert.match(t("ts:")[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one$/);
+  assert.deepEqual(t("renamed:"), ["job2"]);
+  assert.deepEqual(t("attach-a:"), ["hello"]);
+  const json = JSON.parse(t("json:")[0]!) as Record<string, string>;
+  assert.equal(json["Names"], "srv");
+  assert.equal(json["Labels"], "tier=web");
+  assert.equal(json["State"], "running");
+  assert.deepEqual(t("exited4:"), ["1"]);
+  assert.match(t("paused:")[0]!, /^Up .* \(Paused\)$/);
+  assert.deepEqual(t("exec paused:"), ["1"]);
+  assert.match(t("top:")[0]!, /^root +\d+ +\d+ +0 +\d\d:\d\d +\? +00:00:00 +sleep 300$/);
+  assert.deepEqual(t("stats:"), ["srv 1"]);
+  assert.deepEqual(t("update:"), [`${32 * 1024 * 1024} 20 500000000`]);
+  assert.deepEqual(t("memory.max:"), [String(32 * 1024 * 1024)]);
+  assert.deepEqual(t("cp-:"), ["data/", "data/f"]);
+  assert.deepEqual(t("cp in-:"), ["uploaded"]);
+  assert.deepEqual(t("export:"), ["1"]);
+  assert.deepEqual(t("import:"), ["sha256:"]);
+  assert.deepEqual(t("imported:"), ["uploaded"]);
+  assert.match(t("df:")[0]!, /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$/);
+  assert.match(t("df:")[1]!, /^Images +\d+ +\d+ +\S+ +\S+ \(\d+%\)$/);
+  assert.match(out.stderr, /WARNING: Your kernel does not support swap limit capabilities/);
+  assert.deepEqual(t("info:"), ["Containers: 2", "Cgroup Version: 2"]);
+  assert.match(t("prune:")[0]!, /^Total reclaimed space: /);
+});
