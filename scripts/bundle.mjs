@@ -9,6 +9,9 @@ await build({ ...common, entryPoints: { berth: "src/ui/index.ts" }, outdir: "dis
 // v86's Node-only branches (fs, crypto) are behind runtime checks and dynamic imports
 await build({ ...common, entryPoints: { "berth-worker": "src/engine/worker.ts" }, outdir: "dist/web", platform: "browser", external: ["crypto", "node:crypto", "fs", "node:fs/promises", "perf_hooks"] });
 
+// the Service Worker is served from the site's root (a worker's scope is its own directory and below)
+await build({ ...common, entryPoints: { "berth-sw": "src/engine/service-worker.ts" }, outdir: "dist/root", platform: "browser" });
+
 const tests = readdirSync("test/browser").filter((f) => f.endsWith(".test.ts")).map((f) => `test/browser/${f}`);
 // bundled, so a test can import engine sources (the IndexedDB store); the page bundle stays a URL
 if (tests.length) await build({ entryPoints: tests, outdir: "dist/test/browser", format: "esm", target: "es2022", bundle: true, external: ["/dist/web/*"], logLevel: "warning" });

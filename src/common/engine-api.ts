@@ -13,6 +13,8 @@ export const Phase = {
   restoring: "restoring",
   saving: "saving",
   ready: "ready",
+  /** an image's layers coming in (loaded/total bytes; `detail` names the image) */
+  pulling: "pulling",
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
@@ -21,6 +23,7 @@ export interface Progress {
   /** bytes so far and in all, while downloading */
   loaded?: number;
   total?: number;
+  detail?: string;
 }
 
 export interface StartOptions {
@@ -52,12 +55,13 @@ export interface EngineApi {
   /** Resolves once the state saved after a cold boot is stored. */
   saved(): Promise<Result<void>>;
   /** Runs a command in the guest to completion. */
-  run(argv: string[]): Promise<Result<RunResult>>;
+  guest(argv: string[]): Promise<Result<RunResult>>;
   /**
-   * Pulls an image through the page's registry proxy (blobs cached in
-   * IndexedDB) and runs it once; answers the container's exit status.
+   * A docker command, as the guest's `docker` would run it (images come
+   * through the page's registry proxy, blobs cached in IndexedDB); answers its
+   * exit status. Stdin is empty.
    */
-  runImage(o: { image: string; args?: string[] }, onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
+  docker(argv: string[], onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
   /** A login shell on a guest pty; answers its session number. */
   openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<Result<number>>;
   write(session: number, data: Uint8Array): Promise<void>;

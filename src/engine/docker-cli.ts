@@ -20,6 +20,14 @@ export interface DockerCliDeps {
   files: ShareFiles;
   client: RegistryClient;
   store?: BlobStore;
+  /** an image's download, all layers together, as it goes */
+  onPull?: (p: PullReport) => void;
+}
+
+export interface PullReport {
+  image: string;
+  loaded: number;
+  total: number;
 }
 
 /** Commands whose engine errors exit 125, like Docker's; the others exit 1. */
@@ -144,11 +152,22 @@ export class DockerCli {
       out(`${r.tag ?? r.digest}: Pulling from ${r.repository}\n`);
     }
     const seen = new Set<string>();
+    const layers = new Map<string, { loaded: number; total: number }>();
     const had = this.images.find(formatReference(r));
     const image = await pullImage(this.#d.client, r, {
       platform: o.platform,
       ...(this.#d.store ? { store: this.#d.store } : {}),
       onProgress: (p) => {
+        if (this.#d.onPull) {
+          layers.set(p.layer, { loaded: p.loaded, total: p.total });
+          let loaded = 0;
+          let total = 0;
+          for (const l of layers.values()) {
+            loaded += l.loaded;
+            total += l.total;
+          }
+          this.#d.onPull({ image: name, loaded, total });
+        }
         if (p.loaded === p.total && !seen.has(p.layer)) {
           seen.add(p.layer);
           if (!o.quiet) out(`${p.layer.slice(7, 19)}: Pull complete\n`);

@@ -2,7 +2,7 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./gunzip.js";
 import type { BlobStore } from "./blob-store.js";
-import { DockerCli } from "./docker-cli.js";
+import { DockerCli, type PullReport } from "./docker-cli.js";
 import type { ExecOptions, GuestProcess } from "./guest-channel.js";
 import type { RegistryClient } from "./registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./snapshot-store.js";
@@ -40,7 +40,7 @@ export interface EngineOptions {
   onWarning?: (e: BerthError) => void;
   onConsole?: (bytes: Uint8Array) => void;
   /** answers the guest's `docker` command: how registries are reached, where blobs are kept */
-  docker?: { client: RegistryClient; store?: BlobStore };
+  docker?: { client: RegistryClient; store?: BlobStore; onPull?: (p: PullReport) => void };
 }
 
 export interface EngineStartInfo {
@@ -70,7 +70,10 @@ export class Engine {
 
   #withDocker(o: EngineOptions): this {
     if (o.docker) {
-      const cli = new DockerCli({ channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client, ...(o.docker.store ? { store: o.docker.store } : {}) });
+      const cli = new DockerCli({
+        channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
+        ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
+      });
       this.vm.channel.setCliHandler((s) => cli.handle(s));
       this.docker = cli;
     }

@@ -13,6 +13,8 @@ let starting: Promise<Engine> | undefined;
 let registry: RegistryClient | undefined;
 const blobs = new IdbBlobStore();
 let info: StartInfo | undefined;
+/** the page's progress listener (the first start's), also told of pulls */
+let progress: ((p: Progress) => void) | undefined;
 const sessions = new Map<number, GuestProcess>();
 const warnings: string[] = [];
 
@@ -33,6 +35,7 @@ async function engine(): Promise<Engine> {
 const api: EngineApi = {
   start(o: StartOptions, onProgress: (p: Progress) => void) {
     return attempt(async () => {
+      progress ??= onProgress;
       if (!starting) {
         const proxy = o.proxyUrl.replace(/\/$/, "");
         registry = new RegistryClient({ endpoint: (r) => ({ url: `${proxy}/registry/${r}`, viaProxy: true }) });
@@ -45,7 +48,7 @@ const api: EngineApi = {
             snapshots: new IdbSnapshotStore(o.snapshotDb),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
-            docker: { client: registry!, store: blobs },
+            docker: { client: registry!, store: blobs, onPull: (p) => progress?.({ phase: "pulling", loaded: p.loaded, total: p.total, detail: p.image }) },
           });
         })();
         // a failed start may be tried again
@@ -60,15 +63,12 @@ const api: EngineApi = {
   saved() {
     return attempt(async () => (await engine()).saved());
   },
-  run(argv) {
+  guest(argv) {
     return attempt(async () => (await engine()).run(argv));
   },
-  runImage(o, onOutput) {
-    return attempt(async () => {
-      const e = await engine();
-      // `docker run --rm`: the same path as the guest's docker command
-      return e.docker!.command(["run", "--rm", o.image, ...(o.args ?? [])], { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) });
-    });
+  docker(argv, onOutput) {
+    // the same path as the guest's docker command
+    return attempt(async () => (await engine()).docker!.command(argv, { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) }));
   },
   openShell(size, onOutput, onExit) {
     return attempt(async () => {

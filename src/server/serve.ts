@@ -24,6 +24,8 @@ export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] 
     { prefix: "/dist/web/", dir: join(root, "dist", "web") },
     { prefix: "/node_modules/@xterm/xterm/css/", dir: join(root, "node_modules", "@xterm", "xterm", "css"), cache: "max-age=3600" },
     { prefix: "/", dir: join(root, "demo") },
+    // /berth-sw.js: the Service Worker (built), at the root so its scope is the whole site
+    { prefix: "/", dir: join(root, "dist", "root") },
   ];
 }
 

@@ -3,17 +3,9 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from "lit";
 import xtermCss from "@xterm/xterm/css/xterm.css";
-import type { Progress } from "../common/engine-api.js";
 import { isBerthError } from "../common/errors.js";
 import { sharedEngine, type ShellSession } from "./engine-client.js";
-
-const PHASE_TEXT: Record<Progress["phase"], string> = {
-  downloading: "Downloading the guest",
-  restoring: "Restoring the VM",
-  booting: "Booting the VM",
-  saving: "Saving the VM state",
-  ready: "Ready",
-};
+import { progressText } from "./progress-text.js";
 
 /**
  * `<berth-terminal>`: a guest shell in the page. Boots (or restores) the page's
@@ -127,11 +119,6 @@ export class BerthTerminal extends LitElement {
     this.#fit.fit();
     this.#session?.resize({ rows: this.#term.rows, cols: this.#term.cols });
   }
-}
-
-function progressText(p: Progress): string {
-  if (p.phase === "downloading" && p.total) return `${PHASE_TEXT.downloading}: ${(p.loaded! / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`;
-  return p.phase === "ready" ? "" : `${PHASE_TEXT[p.phase]}…`;
 }
 
 customElements.define("berth-terminal", BerthTerminal);

@@ -1,7 +1,7 @@
 // The page's handle on the engine Worker; with src/engine/worker.ts the only importers of comlink.
 import * as Comlink from "comlink";
 import type { EngineApi, Progress, Result, RunResult, StartInfo } from "../common/engine-api.js";
-import { BerthError } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../common/errors.js";
 
 export interface EngineClientOptions {
   /** directory URL of the guest files (manifest.json, bzImage, …); default /guest/ of this page's origin */
@@ -11,6 +11,15 @@ export interface EngineClientOptions {
   snapshotDb?: string;
   /** base URL of the CORS registry proxy; default this page's origin (berth serve has one) */
   proxyUrl?: string;
+}
+
+export type OutputListener = (stream: "stdout" | "stderr", b: Uint8Array) => void;
+
+/** The CLI's `Error [code]: message` line as a BerthError (or a plain one in its words). */
+function errorOf(r: RunResult, fallback: string): BerthError {
+  const m = /^Error \[([a-z-]+)\]: (.*)$/m.exec(r.stderr);
+  if (m) return BerthError.fromWire({ code: m[1]!, message: m[2]!, detail: undefined });
+  return new BerthError(ErrorCode.usage, `${fallback}: ${r.stderr.trim().split("\n").at(-1) || `exit status ${r.code}`}`);
 }
 
 function unwrap<T>(r: Result<T>): T {
@@ -24,6 +33,8 @@ export class EngineClient {
   readonly #options: Required<EngineClientOptions>;
   #listeners = new Set<(p: Progress) => void>();
   #started: Promise<StartInfo> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
   last: Progress | undefined;
 
   constructor(options: EngineClientOptions = {}) {
@@ -64,15 +75,63 @@ export class EngineClient {
     unwrap(await this.#api.saved());
   }
 
-  async run(argv: string[]): Promise<RunResult> {
+  /** Runs a command in the guest (not in a container) to completion. */
+  async guest(argv: string[]): Promise<RunResult> {
     await this.start();
-    return unwrap(await this.#api.run(argv));
+    return unwrap(await this.#api.guest(argv));
   }
 
-  /** Pulls `image` through the registry proxy and runs it once; resolves with its exit status. */
-  async runImage(o: { image: string; args?: string[] }, onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<number> {
+  /**
+   * Any docker command, as typed in the guest: `docker(["ps", "-a"])`. Output
+   * goes to `onOutput` as it comes, and is collected in the result.
+   */
+  async docker(argv: string[], o: { onOutput?: OutputListener } = {}): Promise<RunResult> {
     await this.start();
-    return unwrap(await this.#api.runImage(o, Comlink.proxy(onOutput)));
+    const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    const out = { stdout: "", stderr: "" };
+    const code = unwrap(await this.#api.docker(argv, Comlink.proxy((stream: "stdout" | "stderr", b: Uint8Array) => {
+      out[stream] += dec[stream].decode(b, { stream: true });
+      o.onOutput?.(stream, b);
+    })));
+    return { code, ...out };
+  }
+
+  /** `docker pull IMAGE`; rejects with the engine's error (its code: image-not-found, …). */
+  async pull(image: string, o: { onOutput?: OutputListener; platform?: string } = {}): Promise<void> {
+    const r = await this.docker(["pull", ...(o.platform ? ["--platform", o.platform] : []), image], o);
+    if (r.code !== 0) throw errorOf(r, `Cannot pull "${image}"`);
+  }
+
+  /**
+   * `docker run --rm [options] IMAGE [command]`: resolves with the container's
+   * status and output; rejects when the engine could not run it (status 125).
+   */
+  async run(image: string, command: string[] = [], o: { options?: string[]; onOutput?: OutputListener } = {}): Promise<RunResult> {
+    const r = await this.docker(["run", "--rm", ...(o.options ?? []), image, ...command], o);
+    if (r.code === 125) throw errorOf(r, `Cannot run "${image}"`);
+    return r;
+  }
+
+  /** `docker exec CONTAINER command`: the status and output of a command in a running container. */
+  async exec(container: string, command: string[], o: { onOutput?: OutputListener } = {}): Promise<RunResult> {
+    return this.docker(["exec", container, ...command], o);
+  }
+
+  /** A container's output from now until it stops (`docker logs -f --tail 0`); resolves with the logs command's status. */
+  async attach(container: string, onOutput: OutputListener): Promise<number> {
+    return (await this.docker(["logs", "-f", "--tail", "0", container], { onOutput })).code;
+  }
+
+  /**
+   * Runs `task` after the tasks queued before it: components that share the
+   * engine take turns. `onQueued` hears how many are ahead.
+   */
+  enqueue<T>(task: () => Promise<T>, onQueued?: (ahead: number) => void): Promise<T> {
+    const ahead = this.#pending++;
+    if (ahead > 0) onQueued?.(ahead);
+    const run = this.#queue.then(task, task);
+    this.#queue = run.then(() => undefined, () => undefined).finally(() => this.#pending--);
+    return run;
   }
 
   async openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<ShellSession> {
@@ -95,6 +154,11 @@ export interface ShellSession {
 }
 
 let shared: EngineClient | undefined;
+
+/** A new engine (its own Worker and VM); most pages want `sharedEngine`. */
+export function createEngine(options?: EngineClientOptions): EngineClient {
+  return new EngineClient(options);
+}
 
 /** The page's engine, created on first use with the first caller's options. */
 export function sharedEngine(options?: EngineClientOptions): EngineClient {

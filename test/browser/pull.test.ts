@@ -7,11 +7,8 @@ declare function it(name: string, f: () => Promise<void>): void;
 
 async function run(image: string, args?: string[]): Promise<{ code: number; out: string; err: string }> {
   const engine = sharedEngine({ guestUrl: new URL("/build/guest/", location.href).href });
-  let out = "";
-  let err = "";
-  const dec = new TextDecoder();
-  const code = await engine.runImage({ image, ...(args ? { args } : {}) }, (s: string, b: Uint8Array) => (s === "stdout" ? (out += dec.decode(b)) : (err += dec.decode(b))));
-  return { code, out, err };
+  const r = await engine.docker(["run", "--rm", image, ...(args ?? [])]);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe("pull through the proxy", () => {
@@ -30,5 +27,9 @@ describe("pull through the proxy", () => {
     const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
     const r = await run(`${host}/test/nothing:1`);
     if (r.code !== 125 || !/^Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": the registry has no such tag$/m.test(r.err)) throw new Error(`unexpected ${JSON.stringify(r)}`);
+    // the API's run() rejects with the same error, its code kept
+    const engine = sharedEngine();
+    const e = await engine.run(`${host}/test/nothing:1`).then(() => undefined, (x: { code?: string }) => x);
+    if (e?.code !== "image-not-found") throw new Error(`run() did not reject with image-not-found: ${JSON.stringify(e)}`);
   });
 });

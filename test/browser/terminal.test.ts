@@ -52,7 +52,7 @@ describe("berth-terminal", () => {
     const t0 = performance.now();
     const info = await engine.start();
     if (!info.restored) throw new Error("the second engine did a cold boot");
-    const r = await engine.run(["echo", "restored"]);
+    const r = await engine.guest(["echo", "restored"]);
     if (r.stdout !== "restored\n") throw new Error(`unexpected output ${JSON.stringify(r)}`);
     console.log(`restore to an answering agent: ${Math.round(performance.now() - t0)} ms (engine says ${info.readyMs} ms)`);
   });
