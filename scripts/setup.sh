@@ -3,7 +3,7 @@
 # Debian packages (apt-get), npm packages (npm ci when the lock changed), the
 # TypeScript build and bundles, and the guest (kernel, crun and initramfs are
 # cached in ~/.cache/berth by a hash of their inputs).
-# Usage: scripts/setup.sh [--for-tests]   (--for-tests: Chromium and docker-registry too)
+# Usage: scripts/setup.sh [--for-tests]   (--for-tests: Chromium, docker-registry and htpasswd too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ pkgs=(
   dpkg-dev pkgconf libseccomp-dev:i386 libcap-dev:i386 libyajl-dev:i386  # crun from source
   seabios                                                      # the BIOS v86 boots
 )
-[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry)
+[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo

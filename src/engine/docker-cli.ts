@@ -130,6 +130,8 @@ export class DockerCli {
       history: (c, a) => this.#history(c, a),
       "image-inspect": (c, a) => this.#imageInspect(c, a),
       "image-prune": (c, a) => this.#imagePrune(c, a),
+      login: (c, a) => this.#login(c, a),
+      logout: (c, a) => this.#logout(c, a),
     };
     switch (cmd) {
       case undefined:
@@ -209,8 +211,47 @@ export class DockerCli {
   async #pull(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "q,quiet": "bool", platform: "value", "a,all-tags": "bool", "disable-content-trust": "bool" }, "pull", { interspersed: true });
     requireArgs(rest, { exact: 1 }, "pull", "[OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
-    if (opts.has("all-tags")) throw new BerthError(ErrorCode.usage, "Cannot pull all tags: docker pull -a is not supported by Berth yet");
-    await this.#fetch((b) => ctx.s.stdout(b), rest[0]!, { platform: platformOf(opts), quiet: opts.has("quiet") });
+    const out = (b: string): void => ctx.s.stdout(b);
+    if (opts.has("all-tags")) {
+      const r = parseReference(rest[0]!);
+      if (/:[^/]+$/.test(rest[0]!) || r.digest) throw new UsageError("tag can't be used with --all-tags/-a");
+      const tags = await this.#d.client.tags(r.registry, r.repository, `pull all tags of "${familiarName(r)}"`);
+      for (const tag of tags.sort()) await this.#fetch(out, `${rest[0]}:${tag}`, { platform: platformOf(opts), quiet: opts.has("quiet") });
+      return 0;
+    }
+    await this.#fetch(out, rest[0]!, { platform: platformOf(opts), quiet: opts.has("quiet") });
+    return 0;
+  }
+
+  async #login(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { "u,username": "value", "p,password": "value", "password-stdin": "bool" }, "login", { interspersed: true });
+    requireArgs(rest, { max: 1 }, "login", "[OPTIONS] [SERVER]\n\nLog in to a registry");
+    const registry = serverName(rest[0]);
+    const username = last(opts, "username");
+    if (!username) throw new UsageError("Cannot log in: give the username with -u (Berth does not prompt for it)");
+    let password = last(opts, "password");
+    if (opts.has("password-stdin")) {
+      if (password !== undefined) throw new UsageError("--password and --password-stdin are mutually exclusive");
+      password = (await readLine(ctx)).replace(/\r?\n$/, "");
+    } else if (password === undefined) {
+      ctx.s.stdout("Password: ");
+      password = (await readLine(ctx)).replace(/\r?\n$/, "");
+      ctx.s.stdout("\n");
+    } else {
+      ctx.s.stderr("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    }
+    if (!password) throw new UsageError("Cannot log in: the password is empty");
+    await this.#d.client.login(registry, { username, password });
+    ctx.s.stdout("Login Succeeded\n");
+    return 0;
+  }
+
+  async #logout(ctx: CliContext, args: string[]): Promise<number> {
+    const { rest } = parseFlags(args, {}, "logout", { interspersed: true });
+    requireArgs(rest, { max: 1 }, "logout", "[SERVER]\n\nLog out from a registry");
+    const registry = serverName(rest[0]);
+    if (this.#d.client.logout(registry)) ctx.s.stdout(`Removing login credentials for ${registry}\n`);
+    else ctx.s.stdout(`Not logged in to ${registry}\n`);
     return 0;
   }
 
@@ -220,9 +261,17 @@ export class DockerCli {
     let rows = this.images.rows();
     const match = (ref: Reference | undefined, pattern: string): boolean => {
       if (!ref) return false;
-      const p = parseReference(pattern.includes(":") ? pattern : `${pattern}:*`.replace(/:\*$/, ""));
+      // REPOSITORY[:TAG], either part may hold * (a tag is after the last ":" that has no "/" after it)
+      const tagged = /:[^/]+$/.test(pattern);
+      const [name, tag] = tagged ? [pattern.slice(0, pattern.lastIndexOf(":")), pattern.slice(pattern.lastIndexOf(":") + 1)] : [pattern, undefined];
       const glob = (g: string, v: string): boolean => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`).test(v);
-      return glob(familiarName(p), familiarName(ref)) && (!pattern.includes(":") || glob(p.tag ?? "latest", ref.tag ?? ""));
+      let full: string;
+      try {
+        full = name.includes("*") ? name : familiarName(parseReference(name));
+      } catch {
+        return false;
+      }
+      return glob(full, familiarName(ref)) && (tag === undefined || glob(tag, ref.tag ?? ""));
     };
     if (rest[0]) rows = rows.filter((r) => match(r.ref, rest[0]!));
     for (const f of opts.get("filter") ?? []) {
@@ -348,3 +397,23 @@ export class DockerCli {
   }
 }
 
+
+/** `docker login [SERVER]`: Docker Hub when none, as its references name it. */
+function serverName(server: string | undefined): string {
+  if (!server || /^(https?:\/\/)?(index\.)?docker\.io(\/v1\/?)?$/.test(server) || server === "registry-1.docker.io") return "docker.io";
+  return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+}
+
+/** The session's stdin up to the first newline (or its end). */
+function readLine(ctx: CliContext): Promise<string> {
+  return new Promise((resolve) => {
+    let line = "";
+    const dec = new TextDecoder();
+    ctx.s.onStdin((b) => {
+      if (!b.length) return resolve(line);
+      line += dec.decode(b, { stream: true });
+      if (line.includes("\n")) resolve(line.slice(0, line.indexOf("\n") + 1));
+    });
+    ctx.s.onClose(() => resolve(line));
+  });
+}

@@ -59,6 +59,8 @@ function sleep(ms: number): Promise<void> {
 export class RegistryClient {
   readonly #o: Required<Omit<RegistryClientOptions, "credentials">> & Pick<RegistryClientOptions, "credentials">;
   readonly #tokens = new Map<string, string>();
+  /** `docker login`: credentials the engine holds (never handed to the page), before the configured ones */
+  readonly #logins = new Map<string, RegistryCredentials>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.#o = {
@@ -67,6 +69,53 @@ export class RegistryClient {
       attempts: options.attempts ?? 4,
       backoffMs: options.backoffMs ?? 250,
     };
+  }
+
+  /**
+   * `docker login`: checks the credentials against the registry's /v2/ (the
+   * token service for Bearer registries, Basic otherwise) and keeps them;
+   * `registry-unauthorized` when the registry refuses them.
+   */
+  async login(registry: string, creds: RegistryCredentials): Promise<void> {
+    const what = `log in to ${registry}`;
+    const { url: base, viaProxy } = this.#o.endpoint(registry);
+    let res: Response;
+    try {
+      res = await fetch(`${base}/v2/`, { headers: { authorization: basic(creds) } });
+    } catch (e) {
+      throw unreachable(what, base, e, viaProxy);
+    }
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      if (challenge?.scheme !== "bearer" || !challenge.params["realm"]) {
+        throw new BerthError(ErrorCode.registryUnauthorized, `Cannot log in to ${registry}: unauthorized: incorrect username or password`);
+      }
+      const realm = new URL(challenge.params["realm"]);
+      if (challenge.params["service"]) realm.searchParams.set("service", challenge.params["service"]);
+      try {
+        res = await fetch(realm, { headers: { authorization: basic(creds) } });
+      } catch (e) {
+        throw unreachable(what, realm.href, e, viaProxy);
+      }
+      if (res.status === 401 || res.status === 403) throw new BerthError(ErrorCode.registryUnauthorized, `Cannot log in to ${registry}: unauthorized: incorrect username or password`);
+    }
+    if (!res.ok) throw await registryError(res, what);
+    await res.body?.cancel();
+    this.#logins.set(registry, creds);
+    for (const k of this.#tokens.keys()) if (k.startsWith(`${registry} `)) this.#tokens.delete(k);
+  }
+
+  /** `docker logout`: forgets the registry's credentials and tokens; false when there were none. */
+  logout(registry: string): boolean {
+    for (const k of this.#tokens.keys()) if (k.startsWith(`${registry} `)) this.#tokens.delete(k);
+    return this.#logins.delete(registry);
+  }
+
+  /** The repository's tags (`/v2/<name>/tags/list`), for `docker pull -a`. */
+  async tags(registry: string, repository: string, what: string): Promise<string[]> {
+    const res = await this.#request(registry, repository, "tags/list", {}, what);
+    const body = (await res.json()) as { tags?: string[] | null };
+    return body.tags ?? [];
   }
 
   /** The manifest (or index) at `reference` (a tag or a digest), checked against its digest. */
@@ -156,7 +205,7 @@ export class RegistryClient {
           attempt--;
           continue;
         }
-        const creds = this.#o.credentials?.(registry);
+        const creds = this.#credentials(registry);
         if (challenge?.scheme === "basic" && creds) {
           authorization = basic(creds);
           attempt--;
@@ -172,8 +221,12 @@ export class RegistryClient {
     }
   }
 
+  #credentials(registry: string): RegistryCredentials | undefined {
+    return this.#logins.get(registry) ?? this.#o.credentials?.(registry);
+  }
+
   #basicFor(registry: string): string | undefined {
-    const c = this.#o.credentials?.(registry);
+    const c = this.#credentials(registry);
     return c ? basic(c) : undefined;
   }
 
@@ -182,7 +235,7 @@ export class RegistryClient {
     const realm = new URL(challenge.params["realm"]!);
     if (challenge.params["service"]) realm.searchParams.set("service", challenge.params["service"]);
     realm.searchParams.set("scope", challenge.params["scope"] ?? scope);
-    const creds = this.#o.credentials?.(registry);
+    const creds = this.#credentials(registry);
     let res: Response;
     try {
       res = await fetch(realm, { headers: creds ? { authorization: basic(creds) } : {} });

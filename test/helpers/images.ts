@@ -129,19 +129,20 @@ export async function buildFixtures(): Promise<TestImage[]> {
 }
 
 /** Pushes an image's blobs and manifests with the distribution API (monolithic uploads). */
-export async function pushImage(registryUrl: string, img: TestImage): Promise<void> {
+export async function pushImage(registryUrl: string, img: TestImage, o: { authorization?: string } = {}): Promise<void> {
+  const auth: Record<string, string> = o.authorization ? { authorization: o.authorization } : {};
   const push = async (b: Blob): Promise<void> => {
-    const head = await fetch(`${registryUrl}/v2/${img.repository}/blobs/${b.digest}`, { method: "HEAD" });
+    const head = await fetch(`${registryUrl}/v2/${img.repository}/blobs/${b.digest}`, { method: "HEAD", headers: auth });
     if (head.ok) return;
-    const start = await fetch(`${registryUrl}/v2/${img.repository}/blobs/uploads/`, { method: "POST" });
+    const start = await fetch(`${registryUrl}/v2/${img.repository}/blobs/uploads/`, { method: "POST", headers: auth });
     if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
     const loc = new URL(start.headers.get("location")!, registryUrl);
     loc.searchParams.set("digest", b.digest);
-    const put = await fetch(loc, { method: "PUT", body: b.data as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream" } });
+    const put = await fetch(loc, { method: "PUT", body: b.data as Uint8Array<ArrayBuffer>, headers: { ...auth, "content-type": "application/octet-stream" } });
     if (put.status !== 201) throw new Error(`upload ${b.digest}: ${put.status} ${await put.text()}`);
   };
   const putManifest = async (m: Blob, ref: string): Promise<void> => {
-    const r = await fetch(`${registryUrl}/v2/${img.repository}/manifests/${ref}`, { method: "PUT", body: m.data as Uint8Array<ArrayBuffer>, headers: { "content-type": m.mediaType } });
+    const r = await fetch(`${registryUrl}/v2/${img.repository}/manifests/${ref}`, { method: "PUT", body: m.data as Uint8Array<ArrayBuffer>, headers: { ...auth, "content-type": m.mediaType } });
     if (r.status !== 201) throw new Error(`manifest ${ref}: ${r.status} ${await r.text()}`);
   };
   for (const l of img.layers) await push(l);

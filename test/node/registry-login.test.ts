@@ -1,0 +1,68 @@
+// docker login/logout against Debian's docker-registry in htpasswd mode on
+// 127.0.0.1, and docker pull -a: the credentials stay in the engine.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, test } from "node:test";
+import { berthSh, tagged } from "../helpers/berth.js";
+import { tempDir } from "../helpers/guest.js";
+import { buildFixtures, pushImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+
+let locked: TestRegistry;
+let open: TestRegistry;
+let snapshots: { dir: string; remove: () => Promise<void> };
+
+before(async () => {
+  // htpasswd (apache2-utils) makes the bcrypt line docker-registry wants
+  const line = execFileSync("htpasswd", ["-nbB", "student", "s3cret"]).toString().trim();
+  locked = await startRegistry({ htpasswd: `${line}\n` });
+  open = await startRegistry();
+  const fixtures = await buildFixtures();
+  const busybox = fixtures.find((f) => f.repository === "test/busybox")!;
+  await pushImage(locked.url, busybox, { authorization: `Basic ${btoa("student:s3cret")}` });
+  for (const f of fixtures) await pushImage(open.url, f);
+  // a second tag of the layered image, for pull -a
+  const layered = fixtures.find((f) => f.repository === "test/layered")!;
+  await pushImage(open.url, { ...layered, tag: "v2" });
+  snapshots = await tempDir("berth-login-");
+});
+after(async () => {
+  await locked?.stop();
+  await open?.stop();
+  await snapshots?.remove();
+});
+
+test("docker login to an htpasswd registry, pull, logout; a wrong password is refused", async () => {
+  const r = locked.host;
+  const out = await berthSh(snapshots.dir, `docker pull -q ${r}/test/busybox; echo "anonymous: $?"
+docker login -u student -p wrong ${r}; echo "wrong: $?"
+echo s3cret | docker login -u student --password-stdin ${r}; echo "login: $?"
+docker pull -q ${r}/test/busybox | sed 's/^/pulled: /'
+docker run --rm ${r}/test/busybox echo ran | sed 's/^/run: /'
+docker logout ${r}; echo "logout: $?"
+docker pull -q --platform linux/386 ${r}/test/busybox:nope; echo "after logout: $?"`);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(tagged(out.stdout, "anonymous:"), ["1"]);
+  assert.match(out.stderr, /Error \[registry-unauthorized\]: /);
+  assert.deepEqual(tagged(out.stdout, "wrong:"), ["1"]);
+  assert.match(out.stderr, /Error \[registry-unauthorized\]: Cannot log in to 127\.0\.0\.1:\d+: unauthorized: incorrect username or password/);
+  assert.match(out.stderr, /WARNING! Using --password via the CLI is insecure/);
+  assert.deepEqual(tagged(out.stdout, "Login"), ["Succeeded"]);
+  assert.deepEqual(tagged(out.stdout, "login:"), ["0"]);
+  assert.deepEqual(tagged(out.stdout, "pulled:"), [`${r}/test/busybox:latest`]);
+  assert.deepEqual(tagged(out.stdout, "run:"), ["ran"]);
+  assert.deepEqual(tagged(out.stdout, "Removing"), [`login credentials for ${r}`]);
+  assert.deepEqual(tagged(out.stdout, "after logout:"), ["1"]);
+  assert.doesNotMatch(out.stdout + out.stderr, /s3cret/);
+});
+
+test("docker pull -a pulls every tag", async () => {
+  const r = open.host;
+  const out = await berthSh(snapshots.dir, `docker pull -a -q ${r}/test/layered | sed 's/^/pulled: /'
+docker images --format '{{.Tag}}' ${r}/test/layered | sort | sed 's/^/tag: /'
+docker pull -a ${r}/test/layered:v1; echo "with tag: $?"`);
+  assert.deepEqual(tagged(out.stdout, "pulled:"), [`${r}/test/layered:v1`, `${r}/test/layered:v2`]);
+  assert.deepEqual(tagged(out.stdout, "tag:"), ["v1", "v2"]);
+  assert.deepEqual(tagged(out.stdout, "with tag:"), ["125"]);
+  assert.match(out.stderr, /tag can't be used with --all-tags\/-a/);
+});
