@@ -4,6 +4,7 @@ import { isBerthError } from "../common/errors.js";
 import { renderTemplate } from "../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-image.js";
 import { familiarName, type Reference } from "../common/reference.js";
+import type { BlobStore } from "./blob-store.js";
 import type { ContainerService } from "./containers.js";
 import type { CliSession } from "./guest-channel.js";
 import type { ImageStore, LocalImage } from "./images.js";
@@ -17,6 +18,8 @@ export interface CliContext {
   s: CliSession;
   images: ImageStore;
   containers: ContainerService;
+  /** where blobs are kept (image layers and configs), when the engine has a store */
+  store: BlobStore | undefined;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
   ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
   /** guest directories of an image's layers, top first (written on first use) */

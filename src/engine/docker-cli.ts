@@ -101,6 +101,7 @@ export class DockerCli {
       s,
       images: this.images,
       containers: this.containers,
+      store: this.#d.store,
       ensureImage: (name, o) => this.#ensure(s, name, o),
       layers: (local) => this.#layers(local),
       pull: (out, name, o) => this.#fetch(out, name, o),

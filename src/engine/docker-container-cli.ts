@@ -6,6 +6,7 @@ import { VALID_NAME } from "../common/names.js";
 import type { Container, ContainerConfig, HostConfig } from "./containers.js";
 import { imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
+import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import type { GuestProcess } from "./guest-channel.js";
 import type { LocalImage } from "./images.js";
 
@@ -598,5 +599,5 @@ const version: Handler = async (ctx) => {
 
 export const CONTAINER_COMMANDS: Record<string, Handler> = {
   run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port, version,
-  "container-inspect": containerInspect, ...EXTRA_COMMANDS,
+  "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS,
 };

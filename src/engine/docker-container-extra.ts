@@ -11,6 +11,7 @@ import { sha256Hex } from "./digest.js";
 import { readTar, type TarEntry } from "./tar-reader.js";
 
 const enc = new TextEncoder();
+const TAR_LAYER = "application/vnd.oci.image.layer.v1.tar";
 const dec = new TextDecoder();
 
 /** Docker's "Are you sure?" before pruning; `-f` skips it, EOF answers no. */
@@ -149,12 +150,14 @@ function applyChanges(config: NonNullable<PulledImage["config"]["config"]>, chan
   }
 }
 
-async function addImage(ctx: CliContext, image: Omit<PulledImage, "id" | "reference">, repo: string | undefined): Promise<string> {
-  const id = `sha256:${await sha256Hex(enc.encode(JSON.stringify(image.config)))}`;
+/** An image made here (commit, import, load): its config and new layer go to the blob store, so save and a later load find them. */
+export async function addImage(ctx: CliContext, image: Omit<PulledImage, "id" | "reference">, repo: string | undefined, blobs: Array<{ digest: string; data: Uint8Array }> = [], knownId?: string): Promise<string> {
+  const configBytes = enc.encode(JSON.stringify(image.config));
+  const id = knownId ?? `sha256:${await sha256Hex(configBytes)}`;
+  for (const b of [...blobs, ...(knownId ? [] : [{ digest: id, data: configBytes }])]) await ctx.store?.put(b.digest, b.data);
   const ref = repo ? parseReference(repo) : undefined;
   const full: PulledImage = { ...image, id, reference: ref ?? parseReference("none") };
-  const { local } = ctx.images.add(ref && !ref.tag ? { ...ref, tag: "latest" } : ref, full);
-  void local;
+  ctx.images.add(ref && !ref.tag ? { ...ref, tag: "latest" } : ref, full);
   return id;
 }
 
@@ -180,7 +183,8 @@ const commit: Handler = async (ctx, args) => {
     rootfs: { type: "layers", diff_ids: [...(base.image.config.rootfs?.diff_ids ?? []), `sha256:${await sha256Hex(tar)}`] },
     history: [...(base.image.config.history ?? []), { created: now, created_by: [...c.config.entrypoint, ...c.config.cmd].join(" "), ...(opts.has("message") ? { comment: last(opts, "message")! } : {}), ...(opts.has("author") ? { author: last(opts, "author")! } : {}) }],
   };
-  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length] }, rest[1]);
+  const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
+  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length], layers: [...base.image.layers, layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
   ctx.s.stdout(`${id}\n`);
   return 0;
 };
@@ -218,7 +222,8 @@ const importCmd: Handler = async (ctx, args) => {
     rootfs: { type: "layers", diff_ids: [`sha256:${await sha256Hex(tar)}`] },
     history: [{ created: now, created_by: "", comment: last(opts, "message") ?? "Imported from -" }],
   };
-  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised, layerSizes: [tar.length] }, rest[1]);
+  const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
+  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised, layerSizes: [tar.length], layers: [layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
   ctx.s.stdout(`${id}\n`);
   return 0;
 };

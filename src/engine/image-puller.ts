@@ -43,6 +43,8 @@ export interface PulledImage {
   neutralised: string[];
   /** each layer's uncompressed (tar) size, bottom first */
   layerSizes: number[];
+  /** the layers' blobs (in the blob store when there is one), bottom first */
+  layers: Array<{ digest: string; mediaType: string; size: number }>;
 }
 
 export interface PullProgress {
@@ -111,6 +113,6 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     layerSizes.push(tar.length);
     neutralised.push(...tree.apply(readTar(tar, `layer ${layer.digest.slice(0, 19)} of "${what}"`)).neutralised);
   }
-  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, tree, neutralised, layerSizes };
+  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, tree, neutralised, layerSizes, layers: manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })) };
 }
 

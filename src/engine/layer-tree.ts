@@ -54,6 +54,12 @@ export class LayerTree {
         this.#remove(dir === "" ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`);
         continue;
       }
+      // overlayfs's own whiteout (a 0:0 character device), as a container's writable layer has it
+      // (docker commit / save of a layer read from overlayfs): the same as `.wh.NAME`
+      if (e.type === "char" && e.devmajor === 0 && e.devminor === 0 && e.path !== "") {
+        this.#remove(e.path);
+        continue;
+      }
       if (e.path === "" && e.type !== "dir") {
         report.neutralised.push("/");
         continue;

@@ -227,3 +227,28 @@ docker rm -f srv >/dev/null; docker system prune -f | tail -1 | sed 's/^/prune: 
   assert.deepEqual(t("info:"), ["Containers: 2", "Cgroup Version: 2"]);
   assert.match(t("prune:")[0]!, /^Total reclaimed space: /);
 });
+
+test("save and load: an OCI layout + docker-archive tar, from a file or a pipe, round trip", async () => {
+  const layered = `${registry.host}/test/layered:v1`;
+  const out = await berth(`docker pull -q ${layered} >/dev/null
+docker save -o /tmp/img.tar ${layered}; echo "save: $?"
+tar -tf /tmp/img.tar | grep -v '^blobs' | sed 's/^/entry: /'
+docker rmi ${layered} >/dev/null; docker images -q | wc -l | sed 's/^/images after rmi: /'
+docker load -i /tmp/img.tar
+docker run --rm ${layered} | sed 's/^/run: /'
+docker run -d --name changed ${layered} sh -c 'rm /etc/motd; echo new > /new; sleep 100' >/dev/null; sleep 1
+docker commit changed mine:c >/dev/null; docker rm -f changed >/dev/null
+docker save mine:c | gzip > /tmp/mine.tar.gz; docker rmi mine:c >/dev/null
+docker load < /tmp/mine.tar.gz
+docker run --rm mine:c sh -c 'cat /new; test -e /etc/motd || echo motd-gone' | sed 's/^/committed: /'
+echo garbage > /tmp/bad.tar; docker load -i /tmp/bad.tar; echo "bad: $?"`);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(tagged(out.stdout, "save:"), ["0"]);
+  assert.deepEqual(tagged(out.stdout, "entry:"), ["index.json", "manifest.json", "oci-layout", "repositories"]);
+  assert.deepEqual(tagged(out.stdout, "images after rmi:"), ["0"]);
+  assert.deepEqual(tagged(out.stdout, "Loaded image:"), [layered, "mine:c"]);
+  assert.deepEqual(tagged(out.stdout, "run:"), ["from the upper layer"]);
+  assert.deepEqual(tagged(out.stdout, "committed:"), ["new", "motd-gone"]);
+  assert.deepEqual(tagged(out.stdout, "bad:"), ["1"]);
+  assert.match(out.stderr, /Error \[[a-z-]+\]: Cannot (unpack|load) /);
+});
