@@ -23,6 +23,10 @@ export interface BlobStore {
   delete(digest: string): Promise<void>;
   /** Every stored digest. */
   list(): Promise<string[]>;
+  /** A small named record beside the blobs (the image index), or undefined. */
+  getMeta(key: string): Promise<string | undefined>;
+  /** Replaces a named record at once (never half-written); `storage-full` as for put. */
+  setMeta(key: string, value: string): Promise<void>;
 }
 
 export async function verifyDigest(digest: string, data: Uint8Array): Promise<void> {

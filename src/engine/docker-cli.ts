@@ -9,8 +9,11 @@ import { ContainerService } from "./containers.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
 import { imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel } from "./guest-channel.js";
-import { pullImage } from "./image-puller.js";
-import { ImageStore, type LocalImage } from "./images.js";
+import { gunzip } from "./gunzip.js";
+import { pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
+import { ImageStore, type ImagesRecord, type LocalImage } from "./images.js";
+import { LayerTree } from "./layer-tree.js";
+import { readTar } from "./tar-reader.js";
 import type { RegistryClient } from "./registry-client.js";
 import { writeRootfs } from "./rootfs-writer.js";
 import type { ShareFiles } from "./vm-host.js";
@@ -45,9 +48,59 @@ export class DockerCli {
    * (cache=loose), so a directory is written once and never rewritten, even after rmi */
   readonly #written = new Map<string, string>();
 
+  /** the images kept from an earlier run, read back before the first command */
+  readonly #restored: Promise<void>;
+  #saved = 0;
+
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
     this.containers = new ContainerService(deps.channel);
+    this.#restored = this.#restore().catch(() => {});
+  }
+
+  /**
+   * Reads the image record and rebuilds each image from its blobs (config,
+   * layers unpacked again). An image whose blobs are gone is left out.
+   */
+  async #restore(): Promise<void> {
+    const store = this.#d.store;
+    const text = await store?.getMeta("images");
+    if (!store || !text) return;
+    const rec = JSON.parse(text) as ImagesRecord;
+    if (rec.version !== 1) return;
+    for (const i of rec.images) {
+      try {
+        const configBytes = await store.get(i.id);
+        if (!configBytes) continue;
+        const tree = new LayerTree();
+        const neutralised: string[] = [];
+        let complete = true;
+        for (const l of i.layers) {
+          const blob = await store.get(l.digest);
+          if (!blob) {
+            complete = false;
+            break;
+          }
+          const tar = blob[0] === 0x1f && blob[1] === 0x8b ? gunzip(blob) : blob;
+          neutralised.push(...tree.apply(readTar(tar, `layer ${l.digest.slice(0, 19)}`)).neutralised);
+        }
+        if (!complete) continue;
+        const config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
+        const image: PulledImage = { reference: parseReference(i.reference), manifestDigest: i.manifestDigest, id: i.id, config, tree, neutralised, layerSizes: i.layerSizes, layers: i.layers };
+        this.images.restore(image, i.repoDigests, Object.entries(rec.tags).filter(([, id]) => id === i.id).map(([t]) => t));
+      } catch {
+        // a damaged image is left out; its blobs stay for the next pull
+      }
+    }
+    this.#saved = this.images.changes;
+  }
+
+  /** Saves the image record when the images changed since it was last saved. */
+  async #persist(): Promise<void> {
+    if (!this.#d.store || this.images.changes === this.#saved) return;
+    const at = this.images.changes;
+    await this.#d.store.setMeta("images", JSON.stringify(this.images.record()));
+    this.#saved = at;
   }
 
   /**
@@ -79,7 +132,7 @@ export class DockerCli {
   handle(s: CliSession): void {
     const [cmd, sub] = s.argv;
     const code125 = EXIT_125.has(cmd ?? "") || (cmd === "container" && EXIT_125.has(sub ?? ""));
-    this.#dispatch(s).then(
+    this.#restored.then(() => this.#dispatch(s)).finally(() => this.#persist().catch(() => {})).then(
       (code) => s.exit(code),
       (e: unknown) => {
         if (e instanceof UsageError) {

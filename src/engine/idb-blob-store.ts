@@ -5,9 +5,28 @@ import { verifyDigest, type BlobStore } from "./blob-store.js";
 /** Image blobs in their own IndexedDB database (one record per blob, written in one transaction). */
 export class IdbBlobStore implements BlobStore {
   readonly #store: UseStore;
+  /** idb-keyval keeps one object store per database: the records have a database of their own */
+  readonly #meta: UseStore;
 
   constructor(dbName = "berth-blobs") {
     this.#store = createStore(dbName, "blobs");
+    this.#meta = createStore(`${dbName}-meta`, "meta");
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const v: unknown = await get(key, this.#meta);
+    return typeof v === "string" ? v : undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    try {
+      await set(key, value, this.#meta);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === "QuotaExceededError") {
+        throw new BerthError(ErrorCode.storageFull, `Cannot store the record "${key}": the browser's storage quota is used up`);
+      }
+      throw e;
+    }
   }
 
   async get(digest: string): Promise<Uint8Array | undefined> {

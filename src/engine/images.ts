@@ -16,9 +16,37 @@ export interface LocalImage {
  * Images by ID and by tag, with Docker's rules: a tag names one image; an
  * image whose last tag moves away is "dangling" (<none>:<none>) until pruned.
  */
+/** What is kept of the images between runs (their blobs are in the blob store). */
+export interface ImagesRecord {
+  version: 1;
+  images: Array<{ id: string; manifestDigest: string; reference: string; layers: PulledImage["layers"]; layerSizes: number[]; repoDigests: string[] }>;
+  /** tag -> image ID */
+  tags: Record<string, string>;
+}
+
 export class ImageStore {
   readonly #byId = new Map<string, LocalImage>();
   readonly #tags = new Map<string, string>();
+  /** bumped by every change, so the engine knows when to save the record */
+  changes = 0;
+
+  record(): ImagesRecord {
+    return {
+      version: 1,
+      images: this.all().map((l) => ({
+        id: l.id, manifestDigest: l.image.manifestDigest, reference: formatReference(l.image.reference),
+        layers: l.image.layers, layerSizes: l.image.layerSizes, repoDigests: [...l.repoDigests],
+      })),
+      tags: Object.fromEntries(this.#tags),
+    };
+  }
+
+  /** Brings back an image from a record (its config and tree rebuilt from blobs by the caller). */
+  restore(image: PulledImage, repoDigests: string[], tags: string[]): void {
+    const { local } = this.add(undefined, image);
+    for (const d of repoDigests) local.repoDigests.add(d);
+    for (const t of tags) this.#tags.set(t, image.id);
+  }
 
   /** Records a pulled (or committed) image under `ref`; returns the image this tag named before. */
   add(ref: Reference | undefined, image: PulledImage): { local: LocalImage; previous: LocalImage | undefined } {
@@ -29,6 +57,7 @@ export class ImageStore {
       local = { id: image.id, image, size, repoDigests: new Set() };
       this.#byId.set(image.id, local);
     }
+    this.changes++;
     if (ref && image.manifestDigest) local.repoDigests.add(`${familiarName(ref)}@${image.manifestDigest}`);
     if (!ref || !ref.tag) return { local, previous: undefined };
     const key = formatReference({ ...ref, digest: undefined });
@@ -38,16 +67,19 @@ export class ImageStore {
   }
 
   tag(local: LocalImage, ref: Reference): void {
+    this.changes++;
     if (!ref.tag) ref = { ...ref, tag: "latest" };
     this.#tags.set(formatReference({ ...ref, digest: undefined }), local.id);
   }
 
   /** Removes a tag; true when it existed. */
   untag(ref: Reference): boolean {
+    this.changes++;
     return this.#tags.delete(formatReference({ ...ref, digest: undefined }));
   }
 
   delete(local: LocalImage): void {
+    this.changes++;
     this.#byId.delete(local.id);
     for (const [k, id] of this.#tags) if (id === local.id) this.#tags.delete(k);
   }

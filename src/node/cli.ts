@@ -22,6 +22,8 @@ Options:
       --snapshot-dir DIR where the VM state saved after a boot is kept
                          (default ~/.cache/berth/snapshots, or $BERTH_SNAPSHOT_DIR)
       --no-snapshot      always cold boot, save nothing
+      --image-dir DIR    where pulled image blobs and the image list are kept
+                         (default ~/.cache/berth/blobs, or $BERTH_IMAGE_DIR)
       --kernel FILE      boot this bzImage instead of the built one
       --initrd FILE      boot this gzip initramfs instead of the built one
       --boot-timeout S   seconds a cold boot may take (default 60)
@@ -57,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
         memory: { type: "string", short: "m" },
         "snapshot-dir": { type: "string" },
         "no-snapshot": { type: "boolean" },
+        "image-dir": { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
         "boot-timeout": { type: "string" },
@@ -102,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
   const bootTimeout = o["boot-timeout"] === undefined ? 60 : Number(o["boot-timeout"]);
   if (!(bootTimeout > 0)) usage(`Cannot use a boot timeout of "${o["boot-timeout"]}" seconds`);
   const snapshotDir = o["snapshot-dir"] ?? process.env["BERTH_SNAPSHOT_DIR"] ?? join(homedir(), ".cache", "berth", "snapshots");
+  const imageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"] ?? join(homedir(), ".cache", "berth", "blobs");
 
   let engine: Engine;
   try {
@@ -112,8 +116,8 @@ export async function main(argv: string[]): Promise<void> {
       bootTimeoutMs: bootTimeout * 1000,
       ...(o["no-snapshot"] ? {} : { snapshots: new DirSnapshotStore(snapshotDir) }),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
-      // in Node the engine talks to registries itself; blobs are kept by digest
-      docker: { client: new RegistryClient(), store: new DirBlobStore(join(homedir(), ".cache", "berth", "blobs")) },
+      // in Node the engine talks to registries itself; blobs are kept by digest, with the image list
+      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir) },
       ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
     });
   } catch (e) {

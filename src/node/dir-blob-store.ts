@@ -45,6 +45,35 @@ export class DirBlobStore implements BlobStore {
     await rm(this.#path(digest), { force: true });
   }
 
+  async getMeta(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.#metaPath(key), "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    const path = this.#metaPath(key);
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      await mkdir(join(this.#dir, "meta"), { recursive: true });
+      await writeFile(tmp, value);
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT") throw new BerthError(ErrorCode.storageFull, `Cannot store the record "${key}" in "${this.#dir}": the disk is full`);
+      throw e;
+    }
+  }
+
+  #metaPath(key: string): string {
+    if (!/^[a-z0-9-]+$/.test(key)) throw new TypeError(`not a record name: ${JSON.stringify(key)}`);
+    return join(this.#dir, "meta", `${key}.json`);
+  }
+
   async list(): Promise<string[]> {
     const names = await readdir(join(this.#dir, "sha256")).catch(() => [] as string[]);
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);

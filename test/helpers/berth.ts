@@ -9,16 +9,23 @@ export interface BerthResult {
   stderr: string;
 }
 
-/** `berth sh -c SCRIPT` with its snapshots in `snapshotDir`. */
-export function berthSh(snapshotDir: string, script: string): Promise<BerthResult> {
+/**
+ * `berth sh -c SCRIPT` with its snapshots in `dir`, and its images (blobs and
+ * the image list, which outlive a run as Docker's do) in `dir`/images.
+ */
+export function berthSh(dir: string, script: string): Promise<BerthResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [berthBin, "--snapshot-dir", snapshotDir, "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir), "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b: Buffer) => (stdout += b));
     p.stderr.on("data", (b: Buffer) => (stderr += b));
     p.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export function berthDirs(dir: string): string[] {
+  return ["--snapshot-dir", dir, "--image-dir", `${dir}/images`];
 }
 
 /** The lines of `out` that start with `tag` (scripts mark what they check). */

@@ -31,6 +31,14 @@ export function blobStoreSuite(name: string, make: () => Promise<BlobStore>, t: 
     t.equal(await s.has(da), false);
   });
 
+  t.test(`${name}: named records are replaced whole`, async () => {
+    const s = await make();
+    t.equal(await s.getMeta("images"), undefined);
+    await s.setMeta("images", '{"v":1}');
+    await s.setMeta("images", '{"v":2}');
+    t.equal(await s.getMeta("images"), '{"v":2}');
+  });
+
   t.test(`${name}: a blob that does not match its digest is never stored`, async () => {
     const s = await make();
     const good = bytes("good");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { humanAgo, humanSize } from "../../src/common/docker-format.js";
-import { berthBin as bin, berthSh, type BerthResult } from "../helpers/berth.js";
+import { berthBin as bin, berthDirs, berthSh, type BerthResult } from "../helpers/berth.js";
 import { tempDir } from "../helpers/guest.js";
 import { buildFixtures, pushImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
@@ -71,7 +71,7 @@ test("sizes and ages in Docker's wording", () => {
 
 test("docker run -it: an interactive shell in the container, then back to the guest's", async () => {
   // script(1) gives berth a pty; in the guest, docker's terminal goes raw and the container gets a pty
-  const p = spawn("script", ["-qfec", `${process.execPath} ${bin} --snapshot-dir ${snapshots.dir}`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  const p = spawn("script", ["-qfec", `${process.execPath} ${bin} ${berthDirs(snapshots.dir).join(" ")}`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   p.stdout.on("data", (b: Buffer) => (out += b));
   const closed = new Promise((resolve) => p.on("close", resolve));
@@ -98,4 +98,15 @@ test("docker run -it: an interactive shell in the container, then back to the gu
   p.stdin.write("echo rc=$?; exit\r");
   await waitFor(/rc=5/);
   await closed;
+});
+
+test("images outlive the engine: a new berth lists them and runs them without pulling", async () => {
+  const r = registry.host;
+  const first = await berth(`docker pull -q ${r}/test/busybox >/dev/null && docker tag ${r}/test/busybox kept:1 && echo tagged`);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await berth(`docker images --format 'image: {{.Repository}}:{{.Tag}}' kept; docker run --rm kept:1 echo still-here`);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(second.stdout.split("\n").filter((l) => l.startsWith("image:")), ["image: kept:1"]);
+  assert.match(second.stdout, /^still-here$/m);
+  assert.doesNotMatch(second.stderr, /Unable to find image|Pulling/);
 });

@@ -233,7 +233,7 @@ test("save and load: an OCI layout + docker-archive tar, from a file or a pipe, 
   const out = await berth(`docker pull -q ${layered} >/dev/null
 docker save -o /tmp/img.tar ${layered}; echo "save: $?"
 tar -tf /tmp/img.tar | grep -v '^blobs' | sed 's/^/entry: /'
-docker rmi ${layered} >/dev/null; docker images -q | wc -l | sed 's/^/images after rmi: /'
+docker rmi ${layered} >/dev/null; docker images -q ${registry.host}/test/layered | wc -l | sed 's/^/images after rmi: /'
 docker load -i /tmp/img.tar
 docker run --rm ${layered} | sed 's/^/run: /'
 docker run -d --name changed ${layered} sh -c 'rm /etc/motd; echo new > /new; sleep 100' >/dev/null; sleep 1
