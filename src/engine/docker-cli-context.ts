@@ -20,6 +20,8 @@ export interface CliContext {
   containers: ContainerService;
   /** where blobs are kept (image layers and configs), when the engine has a store */
   store: BlobStore | undefined;
+  /** deletes the blobs no image refers to any more (after rmi and prunes); answers the bytes freed */
+  collectBlobs(): Promise<number>;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
   ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
   /** guest directories of an image's layers, top first (written on first use) */
@@ -105,3 +107,20 @@ export function printFormat(ctx: CliContext, format: string, rows: Array<Record<
   ctx.s.stdout(columns([head, ...lines].map((l) => l.split("\t"))));
   return 0;
 }
+
+/** Docker's "Are you sure?" before pruning; `-f` skips it, EOF answers no. */
+export async function confirm(ctx: CliContext, warning: string, force: boolean): Promise<boolean> {
+  if (force) return true;
+  ctx.s.stdout(`${warning}\nAre you sure you want to continue? [y/N] `);
+  const answer = await new Promise<string>((resolve) => {
+    let line = "";
+    ctx.s.onStdin((b) => {
+      if (!b.length) return resolve(line);
+      line += new TextDecoder().decode(b);
+      if (line.includes("\n")) resolve(line);
+    });
+    ctx.s.onClose(() => resolve(line));
+  });
+  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]!);
+}
+

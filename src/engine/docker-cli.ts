@@ -7,7 +7,7 @@ import { familiarName, formatReference, parseReference, type Reference } from ".
 import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
-import { imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel } from "./guest-channel.js";
 import { gunzip } from "./gunzip.js";
 import { pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
@@ -95,6 +95,25 @@ export class DockerCli {
     this.#saved = this.images.changes;
   }
 
+  /** Garbage collection: blobs that no image's config or layers name go (the record is saved first). */
+  async #collect(): Promise<number> {
+    const store = this.#d.store;
+    if (!store) return 0;
+    await this.#persist();
+    const keep = new Set<string>();
+    for (const l of this.images.all()) {
+      keep.add(l.id);
+      for (const layer of l.image.layers) keep.add(layer.digest);
+    }
+    let freed = 0;
+    for (const d of await store.list()) {
+      if (keep.has(d)) continue;
+      freed += (await store.get(d))?.length ?? 0;
+      await store.delete(d);
+    }
+    return freed;
+  }
+
   /** Saves the image record when the images changed since it was last saved. */
   async #persist(): Promise<void> {
     if (!this.#d.store || this.images.changes === this.#saved) return;
@@ -155,6 +174,7 @@ export class DockerCli {
       images: this.images,
       containers: this.containers,
       store: this.#d.store,
+      collectBlobs: () => this.#collect(),
       ensureImage: (name, o) => this.#ensure(s, name, o),
       layers: (local) => this.#layers(local),
       pull: (out, name, o) => this.#fetch(out, name, o),
@@ -370,15 +390,19 @@ export class DockerCli {
     const { opts, rest } = parseFlags(args, { "f,force": "bool", "no-prune": "bool" }, "rmi", { interspersed: true });
     requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
     let failed = 0;
+    let removed = false;
     for (const name of rest) {
       try {
-        ctx.s.stdout(this.#removeImage(name, opts.has("force")));
+        const out = this.#removeImage(name, opts.has("force"));
+        removed ||= out.includes("Deleted:");
+        ctx.s.stdout(out);
       } catch (e) {
         if (!isBerthError(e)) throw e;
         ctx.s.stderr(`${e.toLine()}\n`);
         failed++;
       }
     }
+    if (removed) await ctx.collectBlobs();
     return failed ? 1 : 0;
   }
 
@@ -436,6 +460,8 @@ export class DockerCli {
 
   async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
     const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
+    const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
+    if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
     const used = new Set(this.containers.list().map((c) => c.config.imageId));
     let out = "";
     let reclaimed = 0;
@@ -446,6 +472,7 @@ export class DockerCli {
       out += this.#removeImage(local.id, true);
       reclaimed += local.size;
     }
+    await ctx.collectBlobs();
     ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
     return 0;
   }

@@ -4,7 +4,7 @@ import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
-import { printFormat, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, printFormat, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { PulledImage } from "./image-puller.js";
 import { LayerTree } from "./layer-tree.js";
 import { sha256Hex } from "./digest.js";
@@ -13,22 +13,6 @@ import { readTar, type TarEntry } from "./tar-reader.js";
 const enc = new TextEncoder();
 const TAR_LAYER = "application/vnd.oci.image.layer.v1.tar";
 const dec = new TextDecoder();
-
-/** Docker's "Are you sure?" before pruning; `-f` skips it, EOF answers no. */
-async function confirm(ctx: CliContext, warning: string, force: boolean): Promise<boolean> {
-  if (force) return true;
-  ctx.s.stdout(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    let line = "";
-    ctx.s.onStdin((b) => {
-      if (!b.length) return resolve(line);
-      line += dec.decode(b);
-      if (line.includes("\n")) resolve(line);
-    });
-    ctx.s.onClose(() => resolve(line));
-  });
-  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]!);
-}
 
 /** `CONTAINER:PATH` or a guest path (relative to the client's cwd), or "-". */
 function cpArg(ctx: CliContext, a: string): { c?: Container; path: string } {
@@ -408,6 +392,7 @@ const systemPrune: Handler = async (ctx, args) => {
     out += `deleted: ${local.id}\n`;
     reclaimed += local.size;
   }
+  await ctx.collectBlobs();
   ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
   return 0;
 };

@@ -2,6 +2,8 @@
 // types first, through `berth sh -c`, against docker-registry on 127.0.0.1.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { humanAgo, humanSize } from "../../src/common/docker-format.js";
 import { berthBin as bin, berthDirs, berthSh, type BerthResult } from "../helpers/berth.js";
@@ -109,4 +111,13 @@ test("images outlive the engine: a new berth lists them and runs them without pu
   assert.deepEqual(second.stdout.split("\n").filter((l) => l.startsWith("image:")), ["image: kept:1"]);
   assert.match(second.stdout, /^still-here$/m);
   assert.doesNotMatch(second.stderr, /Unable to find image|Pulling/);
+});
+
+test("removing every image frees its blobs (garbage collection of the blob store)", async () => {
+  const before = await readdir(join(snapshots.dir, "images", "sha256"));
+  assert.ok(before.length > 0);
+  const out = await berth(`docker rm -f $(docker ps -aq) >/dev/null 2>&1; docker rmi -f $(docker images -q) | grep -c '^Deleted:'; docker images -q | wc -l`);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.trim().split("\n").at(-1), "0");
+  assert.deepEqual(await readdir(join(snapshots.dir, "images", "sha256")), []);
 });
