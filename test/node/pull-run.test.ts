@@ -83,3 +83,32 @@ test("a tampered layer fails with digest-mismatch before anything is written", a
   await assert.rejects(pullImage(client, parseReference(`${front.host}/test/busybox`)), (e: BerthError) => e.code === "digest-mismatch");
   front.rules = {};
 });
+
+test("storage full: the pull fails with storage-full and what was stored before is intact", async () => {
+  const { DirBlobStore } = await import("../../src/node/dir-blob-store.js");
+  const { tempDir } = await import("../helpers/guest.js");
+  const { BerthError: Err, ErrorCode } = await import("../../src/common/errors.js");
+  const dir = await tempDir("berth-full-");
+  try {
+    const real = new DirBlobStore(dir.dir);
+    const ref = parseReference(`${registry.host}/test/layered:v1`);
+    // a store with room for one more blob: the second put finds the disk full (a fake of ENOSPC)
+    let room = 1;
+    const full = Object.assign(Object.create(real) as typeof real, {
+      put: async (digest: string, data: Uint8Array): Promise<void> => {
+        if (room-- <= 0) throw new Err(ErrorCode.storageFull, `Cannot store blob ${digest.slice(0, 19)}: the disk is full`);
+        await real.put(digest, data);
+      },
+    });
+    await assert.rejects(pullImage(client, ref, { store: full }), (e: BerthError) => e.code === "storage-full");
+    const kept = await real.list();
+    assert.equal(kept.length, 1, "the blob stored before the disk filled up is there");
+    const data = await real.get(kept[0]!);
+    assert.ok(data && data.length > 0);
+    // and nothing half-written: every stored blob still matches its digest (put verifies), and a later pull with room completes
+    const img = await pullImage(client, ref, { store: real });
+    assert.equal(img.layers.length, 2);
+  } finally {
+    await dir.remove();
+  }
+});
