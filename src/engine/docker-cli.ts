@@ -205,6 +205,7 @@ export class DockerCli {
       "image-inspect": (c, a) => this.#imageInspect(c, a),
       "image-prune": (c, a) => this.#imagePrune(c, a),
       login: (c, a) => this.#login(c, a),
+      search: (c, a) => this.#search(c, a),
       logout: (c, a) => this.#logout(c, a),
     };
     switch (cmd) {
@@ -318,6 +319,27 @@ export class DockerCli {
     await this.#d.client.login(registry, { username, password });
     ctx.s.stdout("Login Succeeded\n");
     return 0;
+  }
+
+  async #search(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts, rest } = parseFlags(args, { limit: "value", "f,filter": "value", "no-trunc": "bool", format: "value" }, "search", { interspersed: true });
+    requireArgs(rest, { exact: 1 }, "search", "[OPTIONS] TERM\n\nSearch Docker Hub for images");
+    const limit = Number(last(opts, "limit") ?? 25);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
+    // TERM or REGISTRY/TERM (a registry: a first part with a dot or a port, or localhost)
+    const slash = rest[0]!.indexOf("/");
+    const head = slash > 0 ? rest[0]!.slice(0, slash) : "";
+    const registry = /[.:]/.test(head) || head === "localhost" ? head : "docker.io";
+    const term = registry === "docker.io" ? rest[0]! : rest[0]!.slice(slash + 1);
+    let results = await this.#d.client.search(registry, term, limit);
+    for (const f of opts.get("filter") ?? []) {
+      const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
+      if (k === "stars") results = results.filter((r) => r.stars >= Number(v));
+      else if (k === "is-official") results = results.filter((r) => r.official === (v === "true"));
+      else throw new UsageError(`invalid filter '${k}'`);
+    }
+    const rows = results.map((r) => ({ Name: r.name, Description: opts.has("no-trunc") ? r.description : ellipsis(r.description, 45), StarCount: String(r.stars), IsOfficial: r.official ? "[OK]" : "" }));
+    return printFormat(ctx, last(opts, "format") ?? "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}", rows, { Name: "NAME", Description: "DESCRIPTION", StarCount: "STARS", IsOfficial: "OFFICIAL" });
   }
 
   async #logout(ctx: CliContext, args: string[]): Promise<number> {

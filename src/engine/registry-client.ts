@@ -118,6 +118,31 @@ export class RegistryClient {
     return body.tags ?? [];
   }
 
+  /**
+   * `docker search`: Docker Hub's search API for docker.io; elsewhere the
+   * registry's catalog (`/v2/_catalog`), filtered by the term.
+   */
+  async search(registry: string, term: string, limit: number): Promise<Array<{ name: string; description: string; stars: number; official: boolean }>> {
+    const what = `search ${registry} for "${term}"`;
+    const { url: base, viaProxy } = this.#o.endpoint(registry);
+    const url = registry === "docker.io"
+      ? `${viaProxy ? base : "https://index.docker.io"}/v1/search?q=${encodeURIComponent(term)}&n=${limit}`
+      : `${base}/v2/_catalog?n=1000`;
+    let res: Response;
+    try {
+      res = await this.#fetchFollowing(url, this.#basicFor(registry) ? { authorization: this.#basicFor(registry)! } : {});
+    } catch (e) {
+      throw unreachable(what, url, e, viaProxy);
+    }
+    if (!res.ok) throw await registryError(res, `search ${registry}`);
+    if (registry === "docker.io") {
+      const body = (await res.json()) as { results?: Array<{ name: string; description?: string; star_count?: number; is_official?: boolean }> };
+      return (body.results ?? []).map((r) => ({ name: r.name, description: r.description ?? "", stars: r.star_count ?? 0, official: r.is_official ?? false }));
+    }
+    const body = (await res.json()) as { repositories?: string[] };
+    return (body.repositories ?? []).filter((r) => r.includes(term)).slice(0, limit).map((name) => ({ name: `${registry}/${name}`, description: "", stars: 0, official: false }));
+  }
+
   /** The manifest (or index) at `reference` (a tag or a digest), checked against its digest. */
   async manifest(registry: string, repository: string, reference: string, what: string): Promise<FetchedManifest> {
     const res = await this.#request(registry, repository, `manifests/${reference}`, { accept: MANIFEST_ACCEPT }, what);

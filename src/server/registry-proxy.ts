@@ -96,11 +96,14 @@ export class RegistryProxy {
   }
 
   async #forward(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const m = /^\/registry\/([^/]+)(\/v2\/.*)$/.exec(url.pathname);
+    const m = /^\/registry\/([^/]+)(\/v[12]\/.*)$/.exec(url.pathname);
     if (!m) return refuse(res, 404, "NAME_UNKNOWN", "use /registry/<registry>/v2/…");
     const registry = decodeURIComponent(m[1]!);
     const path = m[2]!;
-    if (path !== "/v2/" && !/^\/v2\/[a-z0-9._\/-]+\/(manifests|blobs)\/[A-Za-z0-9_.:-]+$/.test(path)) return refuse(res, 404, "UNSUPPORTED", "only manifests and blobs");
+    // read-only: the ping, manifests, blobs, tag lists (pull -a), the catalog and Docker Hub's search (docker search)
+    const readOnly = path === "/v2/" || path === "/v2/_catalog" || /^\/v2\/[a-z0-9._\/-]+\/((manifests|blobs)\/[A-Za-z0-9_.:-]+|tags\/list)$/.test(path);
+    const hubSearch = path === "/v1/search" && registry === "docker.io";
+    if (!readOnly && !hubSearch) return refuse(res, 404, "UNSUPPORTED", "only manifests, blobs, tag lists, the catalog and search");
     const why = await this.#allowed(registry);
     if (why) return refuse(res, 403, "DENIED", why);
 
@@ -111,7 +114,8 @@ export class RegistryProxy {
       if (hit) return sendBlob(req, res, digest, hit);
     }
 
-    const upstream = `${isInsecureRegistry(registry) ? "http" : "https"}://${registryApiHost(registry)}${path}${url.search}`;
+    // Docker Hub's search is on its index host, not its registry's
+    const upstream = hubSearch ? `https://index.docker.io${path}${url.search}` : `${isInsecureRegistry(registry) ? "http" : "https"}://${registryApiHost(registry)}${path}${url.search}`;
     const headers: Record<string, string> = {};
     for (const h of ["accept", "authorization"]) if (req.headers[h]) headers[h] = String(req.headers[h]);
     if (!headers["authorization"]) {

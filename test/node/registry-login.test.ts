@@ -66,3 +66,13 @@ docker pull -a ${r}/test/layered:v1; echo "with tag: $?"`);
   assert.deepEqual(tagged(out.stdout, "with tag:"), ["125"]);
   assert.match(out.stderr, /tag can't be used with --all-tags\/-a/);
 });
+
+test("docker search: a private registry's catalog, filtered by the term", async () => {
+  const r = open.host;
+  const out = await berthSh(snapshots.dir, `docker search ${r}/lay; docker search --format '{{.Name}}' ${r}/test/ | sort | sed 's/^/name: /'; docker search --limit 0 x; echo "limit: $?"`);
+  const lines = out.stdout.split("\n");
+  assert.match(lines[0]!, /^NAME +DESCRIPTION +STARS +OFFICIAL$/);
+  assert.match(lines[1]!, new RegExp(`^${r.replace(/\./g, "\\.")}/test/layered +0$`));
+  assert.deepEqual(tagged(out.stdout, "name:"), [`${r}/test/busybox`, `${r}/test/layered`, `${r}/test/multi`, `${r}/test/no386`]);
+  assert.deepEqual(tagged(out.stdout, "limit:"), ["125"]);
+});

@@ -101,3 +101,14 @@ test("a proxy that is down gives proxy-unavailable", async () => {
   const c = new RegistryClient({ attempts: 2, backoffMs: 10, endpoint: (r) => ({ url: `http://127.0.0.1:9/registry/${r}`, viaProxy: true }) });
   await assert.rejects(c.manifest(registry.host, "test/busybox", "latest", "busybox"), (e: BerthError) => e.code === "proxy-unavailable" && /registry proxy at http:\/\/127\.0\.0\.1:9 does not answer/.test(e.message));
 });
+
+test("tag lists, the catalog and search go through the proxy; nothing that writes does", async () => {
+  const c = viaProxy();
+  assert.deepEqual(await c.tags(registry.host, "test/layered", "layered"), ["v1"]);
+  const found = await c.search(registry.host, "busy", 10);
+  assert.deepEqual(found.map((f) => f.name), [`${registry.host}/test/busybox`]);
+  const post = await fetch(`${proxyUrl}/registry/${registry.host}/v2/test/busybox/blobs/uploads/`, { method: "POST" });
+  assert.ok(post.status === 404 || post.status === 405, String(post.status));
+  const v1 = await fetch(`${proxyUrl}/registry/${registry.host}/v1/search?q=x`);
+  assert.equal(v1.status, 404);
+});
