@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { RegistryProxy, type RegistryProxyOptions } from "./registry-proxy.js";
+import { Relay, type RelayOptions } from "./relay.js";
 import { serveStatic, type Mount } from "./static-files.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -15,6 +16,8 @@ export interface ServeOptions {
   quiet?: boolean;
   /** the CORS registry proxy at /registry/ */
   proxy?: RegistryProxyOptions;
+  /** the network relay at /relay/<room> (a page gets a room of its own from /relay-room) */
+  relay?: RelayOptions;
 }
 
 /** The mounts `berth serve` answers from: the demo, the bundles and the guest files. */
@@ -33,7 +36,14 @@ export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] 
 export async function serve(o: ServeOptions): Promise<Server> {
   const mounts = defaultMounts(o.guestDir);
   const proxy = new RegistryProxy(o.proxy);
+  const relay = new Relay(o.relay);
   const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/relay-room") {
+      // a network of the page's own: the room's URL (with its token) is all it takes to join it
+      const { room, token } = relay.newRoom();
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ room, path: `/relay/${room}?token=${token}` }));
+      return;
+    }
     proxy.handle(req, res)
       .then((handled) => {
         if (handled) return true;
@@ -51,6 +61,10 @@ export async function serve(o: ServeOptions): Promise<Server> {
         else res.destroy();
       });
   });
+  server.on("upgrade", (req, socket, head) => {
+    if (!relay.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+  });
+  server.on("close", () => relay.close());
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(new BerthError(ErrorCode.usage, e.code === "EADDRINUSE" ? `Cannot listen on ${o.host}:${o.port}: the port is in use` : `Cannot listen on ${o.host}:${o.port}: ${e.message}`)),
