@@ -12,6 +12,7 @@ pkgs=(
   build-essential gcc-multilib file                            # the agent and crun, -m32
   dpkg-dev pkgconf libseccomp-dev:i386 libcap-dev:i386 libyajl-dev:i386  # crun from source
   seabios                                                      # the BIOS v86 boots
+  passt                                                        # the network relay's uplink (berth serve)
 )
 [ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils)
 

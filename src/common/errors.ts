@@ -19,6 +19,7 @@ export const ErrorCode = {
   registryRateLimited: "registry-rate-limited",
   registryUnauthorized: "registry-unauthorized",
   registryUnavailable: "registry-unavailable",
+  relayUnavailable: "relay-unavailable",
   snapshotInvalid: "snapshot-invalid",
   storageFull: "storage-full",
   unsupportedMediaType: "unsupported-media-type",

@@ -32,6 +32,8 @@ export interface ContainerSpecOptions {
   tmpfs?: Readonly<Record<string, string>>;
   /** --init: this guest binary is bind-mounted as /sbin/docker-init */
   initBinary?: string;
+  /** --network host: no network namespace; the guest's resolv.conf is bind-mounted */
+  hostNetwork?: boolean;
 }
 
 const DEFAULT_CAPS = [
@@ -69,6 +71,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
   const mounts: Array<Record<string, unknown>> = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
     destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...(opts ? opts.split(",") : [])],
   }));
+  if (o.hostNetwork) mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["bind", "ro"] });
   if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });
   return {
     ociVersion: "1.0.0",
@@ -97,7 +100,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     linux: {
       cgroupsPath: o.cgroupsPath ?? "/berth",
       resources,
-      namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
+      namespaces: [{ type: "pid" }, ...(o.hostNetwork ? [] : [{ type: "network" }]), { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
       // Docker's list, less what our kernel has not got (acpi, asound, kcore, latency_stats,
       // timer_stats, sched_debug, scsi): each entry costs crun mount work in emulated time
       maskedPaths: o.privileged ? [] : ["/proc/keys", "/proc/timer_list", "/sys/firmware"],

@@ -46,6 +46,8 @@ export interface HostConfig {
   securityOpt: string[];
   init: boolean;
   tmpfs: Record<string, string>;
+  /** "none" (the container's own loopback only), "host" (the VM's network); "bridge" is "none" until bridges exist */
+  networkMode: string;
 }
 
 export interface LogLine {
@@ -225,6 +227,7 @@ export class ContainerService {
       privileged: h.privileged,
       noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       tmpfs: h.tmpfs,
+      hostNetwork: h.networkMode === "host",
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
     });
     const options: ExecOptions = {

@@ -72,8 +72,8 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
   }
   const network = last(opts, "network") ?? last(opts, "net");
-  if (network !== undefined && network !== "none" && network !== "default" && network !== "bridge") {
-    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network ${network} is not supported by Berth yet`);
+  if (network !== undefined && !["none", "default", "bridge", "host"].includes(network)) {
+    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network ${network} is not supported by Berth yet (none, host and bridge are)`);
   }
   if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
   const name = last(opts, "name");
@@ -150,12 +150,13 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     securityOpt: opts.get("security-opt") ?? [],
     init: opts.has("init"),
     tmpfs,
+    networkMode: network === "host" || network === "none" ? network : "bridge",
   };
   // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
   if (swapSpec !== undefined) ctx.s.stderr("WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\n");
   const c = ctx.containers.create(config, host, name);
-  // Docker's default hostname is the short ID
-  config.hostname = last(opts, "hostname") ?? c.shortId;
+  // Docker's default hostname is the short ID; with the host's network, the host's name
+  config.hostname = last(opts, "hostname") ?? (host.networkMode === "host" ? "berth" : c.shortId);
   return { c, opts };
 }
 
@@ -535,7 +536,7 @@ export function containerJson(ctx: CliContext, c: Container): Record<string, unk
       SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
       Init: h.init || null,
       Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
-      NetworkMode: "none",
+      NetworkMode: h.networkMode,
       LogConfig: { Type: "json-file", Config: {} },
     },
     Mounts: [],

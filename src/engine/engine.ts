@@ -31,6 +31,8 @@ export type BootPhase = (typeof BootPhase)[keyof typeof BootPhase];
 export interface EngineOptions {
   assets: GuestAssets;
   memoryMB?: number;
+  /** the network: a relay room's WebSocket URL for the guest's NIC (none: no NIC, containers have only loopback) */
+  relayUrl?: string;
   /** where the state saved after the first boot is kept; none = always cold boot */
   snapshots?: SnapshotStore;
   /** ms a cold boot may take to reach the agent */
@@ -68,7 +70,39 @@ export class Engine {
     this.#saving = saving;
   }
 
+  #network: Promise<boolean> = Promise.resolve(false);
+
+  /**
+   * Resolves once the guest's NIC has an address from the relay's DHCP (true),
+   * or could not get one (false, with a relay-unavailable warning): the VM and
+   * its containers work either way, without the outside.
+   */
+  network(): Promise<boolean> {
+    return this.#network;
+  }
+
+  #withNetwork(o: EngineOptions): this {
+    if (!o.relayUrl) return this;
+    // after a restore too: the relay connection is new, the lease is asked for again
+    // Every VM restored from one snapshot has the NIC's MAC of the VM that was saved: give this one
+    // its own (locally administered), or two VMs in a room would take each other's frames.
+    const b = new Uint8Array(5);
+    crypto.getRandomValues(b);
+    const mac = ["02", ...Array.from(b, (x) => x.toString(16).padStart(2, "0"))].join(":");
+    const script = `ip link set eth0 down && ip link set eth0 address ${mac} && exec udhcpc -i eth0 -n -q -f -t 6 -T 1 -s /etc/berth/udhcpc`;
+    this.#network = this.run(["/bin/sh", "-c", script]).then(
+      (r) => {
+        if (r.code === 0) return true;
+        o.onWarning?.(new BerthError(ErrorCode.relayUnavailable, `Cannot reach the network relay at ${o.relayUrl!.replace(/\?.*$/, "")}: no DHCP answer, so containers have no outside network (the VM and containers work)`));
+        return false;
+      },
+      () => false,
+    );
+    return this;
+  }
+
   #withDocker(o: EngineOptions): this {
+    this.#withNetwork(o);
     if (o.docker) {
       const cli = new DockerCli({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
@@ -97,9 +131,9 @@ export class Engine {
     const memoryMB = options.memoryMB ?? 256;
     const a = options.assets;
     const images = { bios: a.bios, bzimage: a.bzimage, initrd: new ArrayBuffer(0), wasm: a.wasm };
-    const vmOptions = options.onConsole ? { memoryMB, onConsole: options.onConsole } : { memoryMB };
+    const vmOptions = { memoryMB, ...(options.onConsole ? { onConsole: options.onConsole } : {}), ...(options.relayUrl ? { relayUrl: options.relayUrl } : {}) };
     const store = options.snapshots;
-    const key = await snapshotKey({ bzimage: a.bzimage, initrd: a.initrdGz, emulator: a.emulator, memoryMB, cmdline: CMDLINE });
+    const key = await snapshotKey({ bzimage: a.bzimage, initrd: a.initrdGz, emulator: a.emulator, memoryMB, cmdline: CMDLINE, ...(options.relayUrl ? { devices: "virtio-net" } : {}) });
     lap("key");
 
     if (store) {

@@ -20,8 +20,9 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** What identifies a snapshot's build: any change to these makes a saved state unusable. */
-export async function snapshotKey(parts: { bzimage: ArrayBuffer; initrd: ArrayBuffer; emulator: string; memoryMB: number; cmdline: string }): Promise<string> {
-  const h = [await sha256Hex(parts.bzimage), await sha256Hex(parts.initrd), parts.emulator, String(parts.memoryMB), parts.cmdline].join("\n");
+export async function snapshotKey(parts: { bzimage: ArrayBuffer; initrd: ArrayBuffer; emulator: string; memoryMB: number; cmdline: string; devices?: string }): Promise<string> {
+  // the devices are part of the state: a VM with a NIC restores only into one with a NIC
+  const h = [await sha256Hex(parts.bzimage), await sha256Hex(parts.initrd), parts.emulator, String(parts.memoryMB), parts.cmdline, ...(parts.devices ? [parts.devices] : [])].join("\n");
   return sha256Hex(enc.encode(h));
 }
 

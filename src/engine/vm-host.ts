@@ -24,6 +24,8 @@ export interface VmOptions {
   onConsole?: (bytes: Uint8Array) => void;
   /** filled with where start() spent its time, in ms */
   timings?: Record<string, number>;
+  /** a virtio NIC whose Ethernet frames go to this WebSocket relay (ws://…/relay/<room>?token=…) */
+  relayUrl?: string;
 }
 
 /** The kernel command line. `quiet`: printing the boot log costs emulated time. */
@@ -106,6 +108,8 @@ export class VmHost {
       disable_mouse: true,
       disable_speaker: true,
       uart1: true, // ttyS1: the alternative agent channel bench/channel.mjs measures
+      // v86 carries the NIC's frames over the WebSocket, one per binary message, and reconnects when it drops
+      ...(options.relayUrl ? { net_device: { type: "virtio" as const, relay_url: options.relayUrl } } : {}),
     });
     await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
     lap("vm-create");

@@ -8,6 +8,7 @@ import { DirBlobStore } from "./dir-blob-store.js";
 import { DirSnapshotStore } from "./dir-snapshot-store.js";
 import { loadGuestAssets } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
+import { installWebSocket } from "./websocket.js";
 
 const USAGE = `Usage:
   berth [OPTIONS]                  an interactive shell in the guest
@@ -22,6 +23,8 @@ Options:
       --snapshot-dir DIR where the VM state saved after a boot is kept
                          (default ~/.cache/berth/snapshots, or $BERTH_SNAPSHOT_DIR)
       --no-snapshot      always cold boot, save nothing
+      --relay URL        give the guest a NIC on this network relay: a room's ws://…/relay/ROOM?token=…
+                         URL, or a berth serve's http://HOST:PORT (a room of its own is asked for)
       --image-dir DIR    where pulled image blobs and the image list are kept
                          (default ~/.cache/berth/blobs, or $BERTH_IMAGE_DIR)
       --kernel FILE      boot this bzImage instead of the built one
@@ -60,6 +63,7 @@ export async function main(argv: string[]): Promise<void> {
         "snapshot-dir": { type: "string" },
         "no-snapshot": { type: "boolean" },
         "image-dir": { type: "string" },
+        relay: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
         "boot-timeout": { type: "string" },
@@ -107,6 +111,21 @@ export async function main(argv: string[]): Promise<void> {
   const snapshotDir = o["snapshot-dir"] ?? process.env["BERTH_SNAPSHOT_DIR"] ?? join(homedir(), ".cache", "berth", "snapshots");
   const imageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"] ?? join(homedir(), ".cache", "berth", "blobs");
 
+  let relayUrl: string | undefined;
+  if (o.relay !== undefined) {
+    if (/^wss?:\/\//.test(o.relay)) relayUrl = o.relay;
+    else if (/^https?:\/\//.test(o.relay)) {
+      const base = o.relay.replace(/\/$/, "");
+      try {
+        const r = (await (await fetch(`${base}/relay-room`)).json()) as { path: string };
+        relayUrl = `${base.replace(/^http/, "ws")}${r.path}`;
+      } catch (e) {
+        fail(new BerthError(ErrorCode.relayUnavailable, `Cannot get a network from ${base}: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    } else usage(`Cannot use relay "${o.relay}": give a ws:// room URL or a berth serve's http:// URL`);
+    installWebSocket();
+  }
+
   let engine: Engine;
   try {
     const assets = await loadGuestAssets({ ...(o.kernel ? { bzimage: o.kernel } : {}), ...(o.initrd ? { initrd: o.initrd } : {}) });
@@ -115,6 +134,7 @@ export async function main(argv: string[]): Promise<void> {
       memoryMB,
       bootTimeoutMs: bootTimeout * 1000,
       ...(o["no-snapshot"] ? {} : { snapshots: new DirSnapshotStore(snapshotDir) }),
+      ...(relayUrl ? { relayUrl } : {}),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
       // in Node the engine talks to registries itself; blobs are kept by digest, with the image list
       docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir) },
@@ -125,6 +145,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   let code: number;
   try {
+    // a script that wants the network finds it configured (or a warning said why not)
+    if (relayUrl) await engine.network();
     code = command === "sh" ? await runScript(engine, o.c!) : await interactiveShell(engine);
   } catch (e) {
     await engine.stop().catch(() => {});

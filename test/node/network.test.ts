@@ -1,0 +1,90 @@
+// Networking on loopback only: the guest's NIC through the relay and passt
+// (DHCP, then an HTTP server on the host's 127.0.0.1 reached through passt's
+// gateway mapping, allowed here), containers on the VM's network with
+// --network host and none by default, two VMs in one room, and a relay that is
+// down (relay-unavailable; the VM and containers still work).
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { after, before, test } from "node:test";
+import { serve } from "../../src/server/serve.js";
+import { berthDirs, berthSh, type BerthResult } from "../helpers/berth.js";
+import { tempDir } from "../helpers/guest.js";
+import { buildFixtures, pushImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { spawn } from "node:child_process";
+import { berthBin } from "../helpers/berth.js";
+
+let registry: TestRegistry;
+let relayServer: Server;
+let isolated: Server;
+let web: Server;
+let webPort: number;
+let relayBase: string;
+let isolatedBase: string;
+let dir: { dir: string; remove: () => Promise<void> };
+
+const listen = async (s: Server): Promise<number> => {
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return (s.address() as { port: number }).port;
+};
+
+before(async () => {
+  registry = await startRegistry();
+  for (const i of await buildFixtures()) await pushImage(registry.url, i);
+  web = createServer((_req, res) => res.end("hello from the host\n"));
+  webPort = await listen(web);
+  // loopback and private destinations allowed: the test's server is on the relay host's 127.0.0.1
+  relayServer = await serve({ port: 0, host: "127.0.0.1", quiet: true, relay: { allowLoopback: true, allowPrivate: true } });
+  relayBase = `http://127.0.0.1:${(relayServer.address() as { port: number }).port}`;
+  isolated = await serve({ port: 0, host: "127.0.0.1", quiet: true, relay: { uplink: false } });
+  isolatedBase = `http://127.0.0.1:${(isolated.address() as { port: number }).port}`;
+  dir = await tempDir("berth-net-");
+});
+after(async () => {
+  for (const s of [web, relayServer, isolated]) await new Promise((r) => s?.close(r));
+  await registry?.stop();
+  await dir?.remove();
+});
+
+function berthNet(relay: string, script: string): Promise<BerthResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir.dir), "--relay", relay, "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (b: Buffer) => (stdout += b));
+    p.stderr.on("data", (b: Buffer) => (stderr += b));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("DHCP through the relay and passt; the host's HTTP server from the VM and from a --network host container", async () => {
+  const img = `${registry.host}/test/busybox`;
+  const out = await berthNet(relayBase, `gw=$(ip route | awk '/default/ {print $3}')
+echo "addr: $(ip -4 addr show eth0 | awk '/inet / {print $2}')"
+echo "vm: $(wget -qO- http://$gw:${webPort}/)"
+docker pull -q ${img} >/dev/null
+docker run --rm --network host ${img} busybox wget -qO- http://$gw:${webPort}/ | sed 's/^/host network: /'
+docker run --rm ${img} busybox wget -qO- -T 3 http://$gw:${webPort}/ >/dev/null 2>&1; echo "default network: $?"
+docker run --rm --network none ${img} busybox ip -o link | awk '{print $2}' | tr -d : | sed 's/^/none: /'`);
+  assert.equal(out.code, 0, out.stderr);
+  const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
+  assert.match(t("addr:")[0]!, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  assert.deepEqual(t("vm:"), ["hello from the host"]);
+  assert.deepEqual(t("host network:"), ["hello from the host"]);
+  assert.notDeepEqual(t("default network:"), ["0"]);
+  assert.deepEqual(t("none:"), ["lo"]);
+});
+
+test("two VMs in one room reach each other; a relay that is down is a warning, and the VM works", async () => {
+  const r = (await (await fetch(`${isolatedBase}/relay-room`)).json()) as { path: string };
+  const room = `${isolatedBase.replace("http", "ws")}${r.path}`;
+  const a = berthNet(room, "ip addr add 10.77.0.1/24 dev eth0; ip link set eth0 up; sleep 12; echo a-done");
+  await new Promise((res) => setTimeout(res, 4000));
+  const b = await berthNet(room, "ip addr add 10.77.0.2/24 dev eth0; ip link set eth0 up; for i in 1 2 3 4 5 6 7 8; do ping -c 1 -W 1 10.77.0.1 >/dev/null 2>&1 && { echo ping-ok; break; }; done");
+  assert.match(b.stdout, /ping-ok/, b.stderr);
+  assert.match((await a).stdout, /a-done/);
+  const down = await berthNet("ws://127.0.0.1:9/relay/nowhere?token=x", `docker run --rm ${registry.host}/test/busybox echo still-works`);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, /still-works/);
+  assert.match(down.stderr, /Warning \[relay-unavailable\]: Cannot reach the network relay at ws:\/\/127\.0\.0\.1:9\/relay\/nowhere/);
+});
