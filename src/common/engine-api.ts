@@ -34,6 +34,8 @@ export interface StartOptions {
   snapshotDb: string;
   /** base URL of the CORS registry proxy: registries are reached at <proxy>/registry/<host>/v2/ */
   proxyUrl: string;
+  /** a network relay room (ws://…/relay/<room>?token=…) for the guest's NIC; none: no NIC */
+  relayUrl?: string;
 }
 
 export interface StartInfo {

@@ -45,6 +45,7 @@ const api: EngineApi = {
           return Engine.start({
             assets,
             memoryMB: o.memoryMB,
+            ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}),
             snapshots: new IdbSnapshotStore(o.snapshotDb),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),

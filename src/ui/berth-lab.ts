@@ -30,6 +30,7 @@ export class BerthLab extends LitElement {
     guest: { type: String },
     memory: { type: Number },
     snapshotDb: { type: String, attribute: "snapshot-db" },
+    network: { type: Boolean },
     steps: { state: true },
     current: { state: true },
     done: { state: true },
@@ -61,6 +62,7 @@ export class BerthLab extends LitElement {
   guest: string | undefined;
   memory = 256;
   snapshotDb: string | undefined;
+  network = false;
   steps: Step[] = [];
   current = 0;
   done = new Set<number>();
@@ -151,7 +153,7 @@ export class BerthLab extends LitElement {
               </p>`
           : html`<p>Loading the lab…</p>`}
       </section>
-      <berth-terminal part="terminal" @berth-ready=${() => (this.ready = true)} .guest=${this.guest} .memory=${this.memory} .snapshotDb=${this.snapshotDb}></berth-terminal>`;
+      <berth-terminal part="terminal" @berth-ready=${() => (this.ready = true)} .guest=${this.guest} .memory=${this.memory} .snapshotDb=${this.snapshotDb} ?network=${this.network}></berth-terminal>`;
   }
 }
 

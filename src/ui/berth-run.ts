@@ -27,6 +27,7 @@ export class BerthRun extends LitElement {
     guest: { type: String },
     memory: { type: Number },
     snapshotDb: { type: String, attribute: "snapshot-db" },
+    network: { type: Boolean },
     proxy: { type: String },
     output: { state: true },
     status: { state: true },
@@ -67,6 +68,8 @@ export class BerthRun extends LitElement {
   guest: string | undefined;
   memory = 256;
   snapshotDb: string | undefined;
+  /** a NIC on a network of the page's own, from berth serve's relay (containers with --network host reach the outside) */
+  network = false;
   proxy: string | undefined;
   output = "";
   status = "";
@@ -123,6 +126,7 @@ export class BerthRun extends LitElement {
     const engine = (this.#engine ??= sharedEngine({
       ...(this.guest ? { guestUrl: new URL(this.guest, location.href).href } : {}),
       ...(this.snapshotDb ? { snapshotDb: this.snapshotDb } : {}),
+      ...(this.network ? { relay: true } : {}),
       ...(this.proxy ? { proxyUrl: new URL(this.proxy, location.href).href } : {}),
       memoryMB: this.memory,
     }));

@@ -19,6 +19,7 @@ export class BerthTerminal extends LitElement {
     guest: { type: String },
     memory: { type: Number },
     snapshotDb: { type: String, attribute: "snapshot-db" },
+    network: { type: Boolean },
     status: { state: true },
     error: { state: true },
   };
@@ -39,6 +40,8 @@ export class BerthTerminal extends LitElement {
   memory = 256;
   /** IndexedDB database that keeps the saved VM state */
   snapshotDb: string | undefined;
+  /** a NIC on a network of the page's own, from berth serve's relay (containers with --network host reach the outside) */
+  network = false;
   status = "";
   error = "";
 
@@ -93,6 +96,7 @@ export class BerthTerminal extends LitElement {
     const engine = sharedEngine({
       ...(this.guest ? { guestUrl: new URL(this.guest, location.href).href } : {}),
       ...(this.snapshotDb ? { snapshotDb: this.snapshotDb } : {}),
+      ...(this.network ? { relay: true } : {}),
       memoryMB: this.memory,
     });
     this.#disposers.push(engine.onProgress((p) => (this.status = progressText(p))));

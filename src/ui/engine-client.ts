@@ -11,6 +11,12 @@ export interface EngineClientOptions {
   snapshotDb?: string;
   /** base URL of the CORS registry proxy; default this page's origin (berth serve has one) */
   proxyUrl?: string;
+  /**
+   * The guest's network: a relay room's ws:// URL, or true for a room of the
+   * page's own from the relay at `proxyUrl` (berth serve's /relay-room); none
+   * by default (containers then have only loopback).
+   */
+  relay?: string | boolean;
 }
 
 export type OutputListener = (stream: "stdout" | "stderr", b: Uint8Array) => void;
@@ -30,7 +36,7 @@ function unwrap<T>(r: Result<T>): T {
 /** One engine per page, shared by every component on it. */
 export class EngineClient {
   readonly #api: Comlink.Remote<EngineApi>;
-  readonly #options: Required<EngineClientOptions>;
+  readonly #options: Required<Omit<EngineClientOptions, "relay">> & Pick<EngineClientOptions, "relay">;
   #listeners = new Set<(p: Progress) => void>();
   #started: Promise<StartInfo> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -45,6 +51,7 @@ export class EngineClient {
       memoryMB: options.memoryMB ?? 256,
       snapshotDb: options.snapshotDb ?? "berth-snapshots",
       proxyUrl: options.proxyUrl ?? location.origin,
+      ...(options.relay !== undefined ? { relay: options.relay } : {}),
     };
   }
 
@@ -62,11 +69,27 @@ export class EngineClient {
         this.last = p;
         for (const l of this.#listeners) l(p);
       });
-      const started = (this.#api.start(this.#options, report) as Promise<Result<StartInfo>>).then((r) => unwrap(r));
+      const started = this.#relayUrl()
+        .then((relayUrl) => this.#api.start({ ...this.#options, ...(relayUrl ? { relayUrl } : {}) }, report) as Promise<Result<StartInfo>>)
+        .then((r) => unwrap(r));
       started.catch(() => (this.#started = undefined));
       this.#started = started;
     }
     return this.#started;
+  }
+
+  /** The room to join: as given, or a new one from the relay beside the proxy. */
+  async #relayUrl(): Promise<string | undefined> {
+    const r = this.#options.relay;
+    if (typeof r === "string") return r;
+    if (!r) return undefined;
+    const base = this.#options.proxyUrl.replace(/\/$/, "");
+    try {
+      const room = (await (await fetch(`${base}/relay-room`)).json()) as { path: string };
+      return `${base.replace(/^http/, "ws")}${room.path}`;
+    } catch (e) {
+      throw new BerthError(ErrorCode.relayUnavailable, `Cannot get a network from ${base}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Resolves once the VM state saved after a cold boot is in IndexedDB (closing the page before loses it). */
