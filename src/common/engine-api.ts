@@ -1,4 +1,5 @@
 import type { WireError } from "./errors.js";
+import type { WireRequest, WireResponse } from "./http-wire.js";
 
 /**
  * What the page's UI asks of the engine in its Worker (over comlink). Errors do
@@ -51,6 +52,13 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface PublishedPortInfo {
+  hostPort: number;
+  containerPort: number;
+  proto: "tcp" | "udp";
+  container: string;
+}
+
 export interface EngineApi {
   /** Boots or restores the VM; later calls wait for the first and answer the same. */
   start(options: StartOptions, onProgress: (p: Progress) => void): Promise<Result<StartInfo>>;
@@ -64,6 +72,10 @@ export interface EngineApi {
    * exit status. Stdin is empty.
    */
   docker(argv: string[], onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
+  /** The published ports of running containers (`docker run -p`). */
+  ports(): Promise<Result<PublishedPortInfo[]>>;
+  /** One HTTP request to a published port, answered by the container (the page's /port/<n>/ path). */
+  fetchPort(hostPort: number, request: WireRequest): Promise<Result<WireResponse>>;
   /** A login shell on a guest pty; answers its session number. */
   openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<Result<number>>;
   write(session: number, data: Uint8Array): Promise<void>;

@@ -5,6 +5,7 @@ import {
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { generateName } from "../common/names.js";
 import { containerSpec } from "../common/oci-spec.js";
+import type { PortBinding } from "../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
@@ -48,6 +49,12 @@ export interface HostConfig {
   tmpfs: Record<string, string>;
   /** "none" (the container's own loopback only), "host" (the VM's network); "bridge" is "none" until bridges exist */
   networkMode: string;
+  /** -p: host port 0 is chosen at start */
+  portBindings: PortBinding[];
+  /** -P: every exposed port gets a host port */
+  publishAll: boolean;
+  /** the image's EXPOSE, "80/tcp" */
+  exposed: string[];
 }
 
 export interface LogLine {
@@ -70,6 +77,8 @@ export class Container {
   logBytes = 0;
   proc: GuestProcess | undefined;
   mounted = false;
+  /** while it runs: its published ports, host ports chosen */
+  ports: PortBinding[] = [];
   /** crun's deletion of the last run, while it is under way */
   deleting: Promise<void> = Promise.resolve();
   /** output goes to attached sessions (not while crun is still creating it) */
@@ -189,6 +198,50 @@ export class ContainerService {
     }
   }
 
+  /** Published ports of running containers, for forwarders (Node) and the page's links. */
+  onPortsChange: (() => void) | undefined;
+
+  published(): Array<PortBinding & { container: Container }> {
+    return this.list().filter((c) => isRunning(c.state)).flatMap((c) => c.ports.map((p) => ({ ...p, container: c })));
+  }
+
+  /** Docker's rule: a host port is published by one running container; 0 picks a free one from 49153. */
+  #allocatePorts(c: Container): PortBinding[] {
+    const h = c.hostConfig;
+    const wanted = [...h.portBindings];
+    if (h.publishAll) {
+      for (const e of h.exposed) {
+        const [port, proto = "tcp"] = e.split("/");
+        if (!wanted.some((b) => b.containerPort === Number(port) && b.proto === proto)) wanted.push({ hostIp: "", hostPort: 0, containerPort: Number(port), proto: proto as "tcp" | "udp" });
+      }
+    }
+    const taken = new Set(this.published().filter((p) => p.container !== c).map((p) => `${p.hostPort}/${p.proto}`));
+    const out: PortBinding[] = [];
+    for (const b of wanted) {
+      let hostPort = b.hostPort;
+      if (hostPort === 0) {
+        hostPort = 49153;
+        while (taken.has(`${hostPort}/${b.proto}`)) hostPort++;
+      } else if (taken.has(`${hostPort}/${b.proto}`)) {
+        throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": Bind for ${b.hostIp || "0.0.0.0"}:${hostPort} failed: port is already allocated`);
+      }
+      taken.add(`${hostPort}/${b.proto}`);
+      out.push({ ...b, hostPort });
+    }
+    return out;
+  }
+
+  /**
+   * A TCP connection to the container's port, made in its network namespace
+   * (nsenter + nc in the guest): what is written goes to the port, what it
+   * answers comes to `onData`; the process ends when the connection does.
+   */
+  connect(c: Container, port: number, onData: (b: Uint8Array) => void): GuestProcess {
+    if (c.state.status !== Status.running) throw new BerthError(ErrorCode.containerWrongState, `Cannot connect to port ${port} of "${c.name}": container ${c.id} is not running`);
+    const script = c.hostConfig.networkMode === "host" ? 'exec nc 127.0.0.1 "$2"' : 'exec nsenter -t "$(cat "$1/pid")" -n nc 127.0.0.1 "$2"';
+    return this.#channel.exec({ argv: ["/bin/sh", "-c", script, "forward", c.bundle, String(port)], env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: "/" }, { stdin: true, onStdout: onData });
+  }
+
   /** Mounts the container's root filesystem (image layers + a tmpfs writable layer) in the guest. */
   async mount(c: Container): Promise<void> {
     if (c.mounted) return;
@@ -206,6 +259,7 @@ export class ContainerService {
     if (c.restartTimer) clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
     await c.deleting;
+    c.ports = this.#allocatePorts(c);
     await this.mount(c);
     const h = c.hostConfig;
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
@@ -257,6 +311,7 @@ export class ContainerService {
       throw this.#failed(c, e, mark);
     }
     Object.assign(c.state, { status: Status.running, startedAt: Date.now(), oomKilled: false });
+    if (c.ports.length) this.onPortsChange?.();
     proc.exit.then(
       (code) => void this.#exited(c, code),
       (e: unknown) => void this.#exited(c, 255, e),
@@ -287,6 +342,7 @@ export class ContainerService {
       oomKilled: code === 137 && h.memory > 0 && !c.manualStop,
       error: error instanceof Error ? error.message : "",
     });
+    if (c.ports.length) this.onPortsChange?.();
     // crun's record of it goes in the background: whoever waits hears of the exit at once,
     // and the next start or the removal waits for the deletion
     c.deleting = this.#channel.deleteContainer(c.id).then(() => {}, () => {});

@@ -8,7 +8,8 @@ import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
 import { confirm, imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
-import type { CliSession, GuestChannel } from "./guest-channel.js";
+import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
+import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
 import { gunzip } from "./gunzip.js";
 import { pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
 import { ImageStore, type ImagesRecord, type LocalImage } from "./images.js";
@@ -25,6 +26,16 @@ export interface DockerCliDeps {
   store?: BlobStore;
   /** an image's download, all layers together, as it goes */
   onPull?: (p: PullReport) => void;
+  /** the published ports changed (a container with -p started or stopped) */
+  onPorts?: (ports: PublishedPort[]) => void;
+}
+
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  proto: "tcp" | "udp";
+  container: string;
 }
 
 export interface PullReport {
@@ -55,6 +66,7 @@ export class DockerCli {
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
     this.containers = new ContainerService(deps.channel);
+    this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     this.#restored = this.#restore().catch(() => {});
   }
 
@@ -93,6 +105,40 @@ export class DockerCli {
       }
     }
     this.#saved = this.images.changes;
+  }
+
+  /** The published ports of running containers. */
+  ports(): PublishedPort[] {
+    return this.containers.published().map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, proto: p.proto, container: p.container.name }));
+  }
+
+  /** A TCP connection to what is published on `hostPort` (see ContainerService.connect). */
+  connectPort(hostPort: number, onData: (b: Uint8Array) => void): GuestProcess {
+    const p = this.containers.published().find((x) => x.hostPort === hostPort && x.proto === "tcp");
+    if (!p) throw new BerthError(ErrorCode.containerNotFound, `Cannot connect to port ${hostPort}: no running container publishes it`);
+    return this.containers.connect(p.container, p.containerPort, onData);
+  }
+
+  /** One HTTP request to a published port (the page's /port/<n>/ path): the response, or a 502 in words. */
+  async httpRequest(hostPort: number, req: WireRequest): Promise<WireResponse> {
+    const parts: Uint8Array[] = [];
+    let proc: GuestProcess;
+    try {
+      proc = this.connectPort(hostPort, (b) => parts.push(b));
+    } catch (e) {
+      return textResponse(502, isBerthError(e) ? e.toLine() : String(e));
+    }
+    proc.write(serialiseRequest(req, `127.0.0.1:${hostPort}`));
+    // nc ends when the server closes (Connection: close); stdin stays open until then
+    const code = await Promise.race([proc.exit, new Promise<number>((r) => setTimeout(() => r(-1), 30_000))]);
+    if (code === -1) proc.kill(9);
+    const raw = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+    let off = 0;
+    for (const b of parts) {
+      raw.set(b, off);
+      off += b.length;
+    }
+    return parseResponse(raw) ?? textResponse(502, `Error [container-wrong-state]: Cannot reach port ${hostPort}: ${raw.length ? "the container did not answer with HTTP" : "nothing answered (is the server listening?)"}`);
   }
 
   /** Garbage collection: blobs that no image's config or layers name go (the record is saved first). */
@@ -519,4 +565,8 @@ function readLine(ctx: CliContext): Promise<string> {
     });
     ctx.s.onClose(() => resolve(line));
   });
+}
+
+function textResponse(status: number, text: string): WireResponse {
+  return { status, statusText: "Bad Gateway", headers: [["Content-Type", "text/plain; charset=utf-8"]], body: new TextEncoder().encode(`${text}\n`) };
 }

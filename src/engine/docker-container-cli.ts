@@ -3,6 +3,7 @@ import { columns, ellipsis, humanDuration, rfc3339Nano } from "../common/docker-
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { VALID_NAME } from "../common/names.js";
+import { formatBinding, parsePublish } from "../common/port-spec.js";
 import type { Container, ContainerConfig, HostConfig } from "./containers.js";
 import { imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
@@ -68,7 +69,7 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
   const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
   requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
-  for (const f of ["publish", "publish-all", "volume", "mount"]) {
+  for (const f of ["volume", "mount"]) {
     if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
   }
   const network = last(opts, "network") ?? last(opts, "net");
@@ -151,7 +152,11 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     init: opts.has("init"),
     tmpfs,
     networkMode: network === "host" || network === "none" ? network : "bridge",
+    portBindings: (opts.get("publish") ?? []).flatMap(parsePublish),
+    publishAll: opts.has("publish-all"),
+    exposed: Object.keys(ic.ExposedPorts ?? {}),
   };
+  if (network === "none" && (host.portBindings.length || host.publishAll)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: published ports are discarded when using host network mode or none`);
   // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
   if (swapSpec !== undefined) ctx.s.stderr("WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\n");
   const c = ctx.containers.create(config, host, name);
@@ -343,7 +348,7 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
     Command: noTrunc ? `"${cmd}"` : `"${ellipsis(cmd, 20)}"`,
     CreatedAt: new Date(c.created).toISOString().replace("T", " ").replace(/\.\d+Z$/, " +0000 UTC"),
     RunningFor: `${humanDuration(Date.now() - c.created)} ago`,
-    Ports: "",
+    Ports: c.ports.map(formatBinding).join(", "),
     State: c.state.status,
     Status: statusText(c.state),
     Size: "0B",
@@ -537,6 +542,8 @@ export function containerJson(ctx: CliContext, c: Container): Record<string, unk
       Init: h.init || null,
       Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
       NetworkMode: h.networkMode,
+      PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
+      PublishAllPorts: h.publishAll,
       LogConfig: { Type: "json-file", Config: {} },
     },
     Mounts: [],
@@ -561,7 +568,7 @@ export function containerJson(ctx: CliContext, c: Container): Record<string, unk
       StopSignal: c.config.stopSignal,
       ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: {}, Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
   };
 }
 
@@ -589,7 +596,10 @@ const port: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "port", { interspersed: true });
   requireArgs(rest, { min: 1, max: 2 }, "port", "CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container");
   const c = ctx.containers.find(rest[0]!);
-  if (rest[1]) throw new BerthError(ErrorCode.usage, `Cannot show port "${rest[1]}": Error: No public port '${rest[1].includes("/") ? rest[1] : `${rest[1]}/tcp`}' published for ${c.name}`);
+  const want = rest[1] ? (rest[1].includes("/") ? rest[1] : `${rest[1]}/tcp`) : undefined;
+  const hits = c.ports.filter((p) => !want || `${p.containerPort}/${p.proto}` === want);
+  if (want && hits.length === 0) throw new BerthError(ErrorCode.usage, `Cannot show port "${rest[1]}": No public port '${want}' published for ${c.name}`);
+  for (const p of hits) ctx.s.stdout(want ? `${p.hostIp || "0.0.0.0"}:${p.hostPort}\n` : `${p.containerPort}/${p.proto} -> ${p.hostIp || "0.0.0.0"}:${p.hostPort}\n`);
   return 0;
 };
 

@@ -2,7 +2,7 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./gunzip.js";
 import type { BlobStore } from "./blob-store.js";
-import { DockerCli, type PullReport } from "./docker-cli.js";
+import { DockerCli, type PublishedPort, type PullReport } from "./docker-cli.js";
 import type { ExecOptions, GuestProcess } from "./guest-channel.js";
 import type { RegistryClient } from "./registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./snapshot-store.js";
@@ -42,7 +42,7 @@ export interface EngineOptions {
   onWarning?: (e: BerthError) => void;
   onConsole?: (bytes: Uint8Array) => void;
   /** answers the guest's `docker` command: how registries are reached, where blobs are kept */
-  docker?: { client: RegistryClient; store?: BlobStore; onPull?: (p: PullReport) => void };
+  docker?: { client: RegistryClient; store?: BlobStore; onPull?: (p: PullReport) => void; onPorts?: (ports: PublishedPort[]) => void };
 }
 
 export interface EngineStartInfo {
@@ -107,6 +107,7 @@ export class Engine {
       const cli = new DockerCli({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
         ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
+        ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}),
       });
       this.vm.channel.setCliHandler((s) => cli.handle(s));
       this.docker = cli;

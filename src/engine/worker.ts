@@ -71,6 +71,15 @@ const api: EngineApi = {
     // the same path as the guest's docker command
     return attempt(async () => (await engine()).docker!.command(argv, { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) }));
   },
+  ports() {
+    return attempt(async () => (await engine()).docker!.ports().map(({ hostPort, containerPort, proto, container }) => ({ hostPort, containerPort, proto, container })));
+  },
+  fetchPort(hostPort, request) {
+    return attempt(async () => {
+      const r = await (await engine()).docker!.httpRequest(hostPort, request);
+      return Comlink.transfer(r, [r.body.buffer as ArrayBuffer]);
+    });
+  },
   openShell(size, onOutput, onExit) {
     return attempt(async () => {
       const p = (await engine()).exec({ argv: ["/bin/sh", "-l"] }, { tty: true, stdin: true, onStdout: (b) => onOutput(b) });

@@ -9,6 +9,7 @@ import { DirSnapshotStore } from "./dir-snapshot-store.js";
 import { loadGuestAssets } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
 import { installWebSocket } from "./websocket.js";
+import { PortForwarder } from "./port-forwarder.js";
 
 const USAGE = `Usage:
   berth [OPTIONS]                  an interactive shell in the guest
@@ -127,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   let engine: Engine;
+  const forwarder = new PortForwarder((l) => process.stderr.write(`${l}\n`));
   try {
     const assets = await loadGuestAssets({ ...(o.kernel ? { bzimage: o.kernel } : {}), ...(o.initrd ? { initrd: o.initrd } : {}) });
     engine = await Engine.start({
@@ -137,12 +139,13 @@ export async function main(argv: string[]): Promise<void> {
       ...(relayUrl ? { relayUrl } : {}),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
       // in Node the engine talks to registries itself; blobs are kept by digest, with the image list
-      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir) },
+      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir), onPorts: (ports) => forwarder.update(ports) },
       ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
     });
   } catch (e) {
     fail(e);
   }
+  forwarder.attach(engine.docker);
   let code: number;
   try {
     // a script that wants the network finds it configured (or a warning said why not)

@@ -22,6 +22,7 @@ export class BerthTerminal extends LitElement {
     network: { type: Boolean },
     status: { state: true },
     error: { state: true },
+    ports: { state: true },
   };
 
   static override styles = [
@@ -31,6 +32,8 @@ export class BerthTerminal extends LitElement {
       .term { position: absolute; inset: 0.5em; }
       .status { position: absolute; right: 0.75em; bottom: 0.5em; font: 12px system-ui, sans-serif; color: var(--berth-status-color, #9cf); pointer-events: none; }
       .error { position: absolute; inset: auto 0.75em 0.5em 0.75em; font: 13px system-ui, sans-serif; color: var(--berth-error-color, #f88); }
+      .ports { position: absolute; right: 0.75em; top: 0.4em; font: 12px system-ui, sans-serif; background: rgba(0, 0, 0, 0.6); padding: 0.15em 0.5em; border-radius: 4px; z-index: 10; }
+      .ports a { color: var(--berth-link-color, #9cf); margin-left: 0.5em; }
     `,
   ];
 
@@ -44,6 +47,9 @@ export class BerthTerminal extends LitElement {
   network = false;
   status = "";
   error = "";
+  /** published ports of running containers, shown as links to /port/<n>/ (served by berth-sw.js) */
+  ports: Array<{ hostPort: number; containerPort: number; container: string }> = [];
+  #poll: ReturnType<typeof setInterval> | undefined;
 
   #term: Terminal | undefined;
   #fit = new FitAddon();
@@ -53,6 +59,7 @@ export class BerthTerminal extends LitElement {
 
   override render() {
     return html`<div class="term" part="terminal"></div>
+      ${this.ports.length ? html`<div class="ports" part="ports">Published:${this.ports.map((p) => html`<a href="/port/${p.hostPort}/" target="_blank" rel="noopener">${p.hostPort} → ${p.container}:${p.containerPort}</a>`)}</div>` : ""}
       ${this.error ? html`<div class="error" part="error" role="alert">${this.error}</div>` : html`<div class="status" part="status" aria-live="polite">${this.status}</div>`}`;
   }
 
@@ -74,6 +81,7 @@ export class BerthTerminal extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#observer?.disconnect();
+    if (this.#poll) clearInterval(this.#poll);
     for (const d of this.#disposers.splice(0)) d();
     this.#term?.dispose();
   }
@@ -113,6 +121,11 @@ export class BerthTerminal extends LitElement {
       this.status = "";
       for (const w of await engine.warnings()) term.write(`\x1b[33m${w}\x1b[0m\r\n`);
       this.dispatchEvent(new CustomEvent("berth-ready", { bubbles: true, composed: true }));
+      this.#poll = setInterval(() => {
+        engine.ports().then((p) => {
+          if (JSON.stringify(p) !== JSON.stringify(this.ports)) this.ports = p;
+        }, () => {});
+      }, 2000);
     } catch (e) {
       this.error = isBerthError(e) ? e.toLine() : `Error: ${String(e)}`;
     }

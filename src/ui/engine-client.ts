@@ -1,6 +1,7 @@
 // The page's handle on the engine Worker; with src/engine/worker.ts the only importers of comlink.
 import * as Comlink from "comlink";
-import type { EngineApi, Progress, Result, RunResult, StartInfo } from "../common/engine-api.js";
+import type { EngineApi, Progress, PublishedPortInfo, Result, RunResult, StartInfo } from "../common/engine-api.js";
+import type { WireRequest, WireResponse } from "../common/http-wire.js";
 import { BerthError, ErrorCode } from "../common/errors.js";
 
 export interface EngineClientOptions {
@@ -69,6 +70,7 @@ export class EngineClient {
         this.last = p;
         for (const l of this.#listeners) l(p);
       });
+      this.#servePorts();
       const started = this.#relayUrl()
         .then((relayUrl) => this.#api.start({ ...this.#options, ...(relayUrl ? { relayUrl } : {}) }, report) as Promise<Result<StartInfo>>)
         .then((r) => unwrap(r));
@@ -76,6 +78,25 @@ export class EngineClient {
       this.#started = started;
     }
     return this.#started;
+  }
+
+  /**
+   * The page's Service Worker (berth-sw.js) sends /port/<n>/… requests here:
+   * this page has the engine that runs the containers.
+   */
+  #servePorts(): void {
+    const sw = navigator.serviceWorker;
+    if (!sw) return;
+    sw.addEventListener("message", (e: MessageEvent) => {
+      const m = e.data as { type?: string; hostPort?: number; request?: WireRequest } | undefined;
+      if (m?.type !== "berth-port-fetch" || !e.ports[0]) return;
+      const reply = e.ports[0];
+      this.fetchPort(m.hostPort!, m.request!).then(
+        (r) => reply.postMessage({ ok: true, response: r }),
+        (err: unknown) => reply.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+      );
+    });
+    void sw.ready.then((reg) => reg.active?.postMessage({ type: "berth-engine" })).catch(() => {});
   }
 
   /** The room to join: as given, or a new one from the relay beside the proxy. */
@@ -155,6 +176,21 @@ export class EngineClient {
     const run = this.#queue.then(task, task);
     this.#queue = run.then(() => undefined, () => undefined).finally(() => this.#pending--);
     return run;
+  }
+
+  /** The published ports of running containers (`docker run -p 8080:80`). */
+  async ports(): Promise<PublishedPortInfo[]> {
+    await this.start();
+    return unwrap(await this.#api.ports());
+  }
+
+  /**
+   * A request to a published port, answered by the container: what the page's
+   * Service Worker does for /port/<n>/… URLs, without the relay.
+   */
+  async fetchPort(hostPort: number, request: WireRequest): Promise<WireResponse> {
+    await this.start();
+    return unwrap(await this.#api.fetchPort(hostPort, request));
   }
 
   async openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<ShellSession> {

@@ -103,3 +103,26 @@ describe("berth-lab", () => {
     again.remove();
   });
 });
+
+describe("published ports", () => {
+  it("the page fetches a container's published port through the engine, no relay needed", async () => {
+    const h = await host();
+    const engine = sharedEngine();
+    const run = await engine.docker(["run", "-d", "--name", "pub", "-p", "18098:80", `${h}/test/busybox`, "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]);
+    if (run.code !== 0) throw new Error(`docker run: ${JSON.stringify(run)}`);
+    const ports = await engine.ports();
+    if (!ports.some((p: { hostPort: number; container: string }) => p.hostPort === 18098 && p.container === "pub")) throw new Error(`ports: ${JSON.stringify(ports)}`);
+    let r = await engine.fetchPort(18098, { method: "GET", target: "/passwd", headers: [] });
+    for (let i = 0; i < 20 && r.status === 502; i++) {
+      await new Promise((res) => setTimeout(res, 250)); // httpd may not listen yet
+      r = await engine.fetchPort(18098, { method: "GET", target: "/passwd", headers: [] });
+    }
+    const text = new TextDecoder().decode(r.body);
+    if (r.status !== 200 || !text.startsWith("root:x:0:0")) throw new Error(`got ${r.status}: ${text}`);
+    const missing = await engine.fetchPort(18098, { method: "GET", target: "/nothing-here", headers: [] });
+    if (missing.status !== 404) throw new Error(`a missing file gave ${missing.status}`);
+    await engine.docker(["rm", "-f", "pub"]);
+    const gone = await engine.fetchPort(18098, { method: "GET", target: "/", headers: [] });
+    if (gone.status !== 502 || !/no running container publishes it/.test(new TextDecoder().decode(gone.body))) throw new Error(`after rm: ${gone.status}`);
+  });
+});

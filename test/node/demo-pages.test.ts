@@ -9,14 +9,19 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { serve } from "../../src/server/serve.js";
+import { buildFixtures, pushImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 let server: Server;
 let browser: Browser;
+let registry: TestRegistry;
 let base: string;
 const shots = process.env["BERTH_SCREENSHOTS"] ?? join(tmpdir(), "berth-screenshots");
 
 before(async () => {
-  server = await serve({ port: 0, host: "127.0.0.1", quiet: true });
+  registry = await startRegistry();
+  for (const i of await buildFixtures()) await pushImage(registry.url, i);
+  server = await serve({ port: 0, host: "127.0.0.1", quiet: true, proxy: { allow: [registry.host], allowPrivate: [registry.host] } });
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   browser = await puppeteer.launch({
     executablePath: process.env["CHROME_PATH"] ?? "/usr/bin/chromium",
@@ -28,6 +33,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await new Promise((r) => server?.close(r));
+  await registry?.stop();
 });
 
 /** The page's text, shadow roots included (components render there). */
@@ -72,3 +78,28 @@ for (const p of pages) {
     await page.close();
   });
 }
+
+test("a published port opens in the page at /port/<n>/ (Service Worker -> engine -> container), with a link in the terminal", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/playground.html`);
+  const term = "document.querySelector('berth-terminal')";
+  await page.waitForFunction(`/~ # /.test(${term}.screenText())`, { timeout: 180000 });
+  await page.waitForFunction("navigator.serviceWorker.controller !== null", { timeout: 30000 }).catch(async () => {
+    await page.reload();
+    await page.waitForFunction(`/~ # /.test(${term}.screenText())`, { timeout: 180000 });
+  });
+  await page.evaluate(`${term}.type("docker run -d --name web -p 18097:80 ${registry.host}/test/busybox busybox httpd -f -p 80 -h /etc\\r")`);
+  await page.waitForFunction(`(${term}.shadowRoot.querySelector('.ports')?.textContent ?? '').includes('18097 → web:80')`, { timeout: 60000 });
+  const tab = await browser.newPage();
+  let text = "";
+  for (let i = 0; i < 20 && !text.startsWith("root:x:0:0"); i++) {
+    const res = await tab.goto(`${base}/port/18097/passwd`);
+    text = (await res?.text()) ?? "";
+    if (!text.startsWith("root:x:0:0")) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.match(text, /^root:x:0:0/);
+  const missing = await tab.goto(`${base}/port/18097/nothing`);
+  assert.equal(missing?.status(), 404);
+  await tab.close();
+  await page.close();
+});

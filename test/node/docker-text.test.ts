@@ -106,3 +106,33 @@ test("restart policies, names and capabilities follow Docker's rules", () => {
   assert.ok(capabilities({ privileged: true }).includes("CAP_SYS_ADMIN"));
   assert.throws(() => capabilities({ capAdd: ["NOPE"] }), /unknown capability/);
 });
+
+test("-p specs, as Docker reads them", async () => {
+  const { parsePublish, formatBinding } = await import("../../src/common/port-spec.js");
+  const one = (s: string): string[] => parsePublish(s).map(formatBinding);
+  assert.deepEqual(one("8080:80"), ["0.0.0.0:8080->80/tcp"]);
+  assert.deepEqual(one("127.0.0.1:8080:80/udp"), ["127.0.0.1:8080->80/udp"]);
+  assert.deepEqual(one("80"), ["0.0.0.0:0->80/tcp"]);
+  assert.deepEqual(one("127.0.0.1::80"), ["127.0.0.1:0->80/tcp"]);
+  assert.deepEqual(one("8080-8081:80-81"), ["0.0.0.0:8080->80/tcp", "0.0.0.0:8081->81/tcp"]);
+  for (const bad of ["80:80:80:80", "abc", "8080:80/sctp", "70000:80", "8080-8082:80-81", "80/tcp/x", ":"]) {
+    assert.throws(() => parsePublish(bad), (e: Error & { code?: string }) => e.code === "usage" && /^Cannot publish/.test(e.message), bad);
+  }
+});
+
+test("HTTP on the wire to a published port: requests out, responses in (length, chunked, until close)", async () => {
+  const { serialiseRequest, parseResponse } = await import("../../src/common/http-wire.js");
+  const req = new TextDecoder().decode(serialiseRequest({ method: "POST", target: "/a?b=1", headers: [["Accept", "text/html"], ["Connection", "keep-alive"], ["X-Bad", "a\r\nInjected: 1"]], body: new TextEncoder().encode("hi") }, "127.0.0.1:8080"));
+  assert.equal(req, "POST /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\nAccept: text/html\r\nContent-Length: 2\r\n\r\nhi");
+  const enc = new TextEncoder();
+  const r1 = parseResponse(enc.encode("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello and more"))!;
+  assert.equal(r1.status, 200);
+  assert.deepEqual(r1.headers, [["Content-Type", "text/plain"]]);
+  assert.equal(new TextDecoder().decode(r1.body), "hello");
+  const r2 = parseResponse(enc.encode("HTTP/1.1 302 Found\r\nLocation: /x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"))!;
+  assert.equal(r2.status, 302);
+  assert.equal(new TextDecoder().decode(r2.body), "abcde");
+  const r3 = parseResponse(enc.encode("HTTP/1.0 404 Not Found\r\n\r\nuntil close"))!;
+  assert.equal(new TextDecoder().decode(r3.body), "until close");
+  assert.equal(parseResponse(enc.encode("SSH-2.0-OpenSSH\r\n")), undefined);
+});

@@ -1,0 +1,58 @@
+import { createServer, type Server } from "node:net";
+import type { DockerCli, PublishedPort } from "../engine/docker-cli.js";
+
+/**
+ * `docker run -p 8080:80` under `berth`: a listener on the host's 127.0.0.1
+ * per published TCP port, each connection carried into the container's port
+ * through the guest (nsenter + nc). Listeners follow the running containers.
+ */
+export class PortForwarder {
+  readonly #servers = new Map<number, Server>();
+  readonly #warn: (line: string) => void;
+  #docker: DockerCli | undefined;
+
+  constructor(warn: (line: string) => void) {
+    this.#warn = warn;
+  }
+
+  attach(docker: DockerCli | undefined): void {
+    this.#docker = docker;
+  }
+
+  update(ports: PublishedPort[]): void {
+    const want = new Set(ports.filter((p) => p.proto === "tcp").map((p) => p.hostPort));
+    for (const [port, server] of this.#servers) {
+      if (!want.has(port)) {
+        server.close();
+        this.#servers.delete(port);
+      }
+    }
+    for (const port of want) {
+      if (this.#servers.has(port)) continue;
+      const server = createServer((socket) => {
+        let proc;
+        try {
+          proc = this.#docker!.connectPort(port, (b) => socket.write(b));
+        } catch {
+          socket.destroy();
+          return;
+        }
+        socket.on("data", (b: Buffer) => proc.write(new Uint8Array(b)));
+        socket.on("end", () => proc.closeStdin());
+        socket.on("error", () => proc.kill(15));
+        proc.exit.finally(() => socket.end()).catch(() => {});
+      });
+      server.on("error", (e: NodeJS.ErrnoException) => {
+        this.#warn(`berth: Warning [usage]: Cannot forward 127.0.0.1:${port} to the container: ${e.code === "EADDRINUSE" ? "the port is in use on this machine" : e.message}`);
+        this.#servers.delete(port);
+      });
+      server.listen(port, "127.0.0.1");
+      this.#servers.set(port, server);
+    }
+  }
+
+  close(): void {
+    for (const s of this.#servers.values()) s.close();
+    this.#servers.clear();
+  }
+}
