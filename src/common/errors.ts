@@ -13,6 +13,8 @@ export const ErrorCode = {
   guestCrashed: "guest-crashed",
   imageNotFound: "image-not-found",
   invalidReference: "invalid-reference",
+  nameInUse: "name-in-use",
+  networkNotFound: "network-not-found",
   platformNotAvailable: "platform-not-available",
   proxyUnavailable: "proxy-unavailable",
   registryError: "registry-error",

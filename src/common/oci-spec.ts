@@ -34,6 +34,8 @@ export interface ContainerSpecOptions {
   initBinary?: string;
   /** --network host: no network namespace; the guest's resolv.conf is bind-mounted */
   hostNetwork?: boolean;
+  /** files bind-mounted over the container's /etc/hosts and /etc/resolv.conf (a bridge network's) */
+  etcFiles?: { hosts: string; resolv: string };
 }
 
 const DEFAULT_CAPS = [
@@ -71,6 +73,10 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
   const mounts: Array<Record<string, unknown>> = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
     destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...(opts ? opts.split(",") : [])],
   }));
+  if (o.etcFiles) {
+    mounts.push({ destination: "/etc/hosts", type: "bind", source: o.etcFiles.hosts, options: ["bind", "rw"] });
+    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: o.etcFiles.resolv, options: ["bind", o.etcFiles.resolv === "/etc/resolv.conf" ? "ro" : "rw"] });
+  }
   if (o.hostNetwork) mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["bind", "ro"] });
   if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });
   return {

@@ -7,6 +7,7 @@ import { generateName } from "../common/names.js";
 import { containerSpec } from "../common/oci-spec.js";
 import type { PortBinding } from "../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
+import type { NetworkService } from "./networks.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {
@@ -49,6 +50,16 @@ export interface HostConfig {
   tmpfs: Record<string, string>;
   /** "none" (the container's own loopback only), "host" (the VM's network); "bridge" is "none" until bridges exist */
   networkMode: string;
+  /** the networks it is on (names; the first is where its default route goes); with networkMode bridge or a network's name */
+  networks: string[];
+  /** --network-alias, per network */
+  aliases: Record<string, string[]>;
+  /** --link NAME[:ALIAS] */
+  links: Array<{ name: string; alias: string }>;
+  /** --add-host lines for /etc/hosts ("10.0.0.1\tdb") */
+  extraHosts: string[];
+  /** --dns */
+  dns: string[];
   /** -p: host port 0 is chosen at start */
   portBindings: PortBinding[];
   /** -P: every exposed port gets a host port */
@@ -145,6 +156,8 @@ const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).
 export class ContainerService {
   readonly #channel: GuestChannel;
   readonly #containers = new Map<string, Container>();
+  /** set by the CLI layer: connects containers to their networks */
+  networks: NetworkService | undefined;
 
   constructor(channel: GuestChannel) {
     this.#channel = channel;
@@ -262,6 +275,13 @@ export class ContainerService {
     c.ports = this.#allocatePorts(c);
     await this.mount(c);
     const h = c.hostConfig;
+    const bridged = h.networkMode !== "host" && h.networkMode !== "none";
+    if (bridged) {
+      // the file the container's /etc/hosts is (filled once it has an address, rewritten in place as
+      // peers come and go); its resolv.conf is the guest's, or --dns's
+      await this.#channel.writeFile(`${c.bundle}/hosts`, "");
+      if (h.dns.length) await this.#channel.writeFile(`${c.bundle}/resolv.conf`, h.dns.map((d) => `nameserver ${d}\n`).join(""));
+    }
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
     const spec = containerSpec({
       args,
@@ -282,6 +302,7 @@ export class ContainerService {
       noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       tmpfs: h.tmpfs,
       hostNetwork: h.networkMode === "host",
+      ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: h.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
     });
     const options: ExecOptions = {
@@ -302,6 +323,14 @@ export class ContainerService {
     }
     c.forwarding = true;
     c.proc = proc;
+    if (bridged && this.networks) {
+      try {
+        await this.networks.attach(c);
+      } catch (e) {
+        await this.#channel.deleteContainer(c.id).catch(() => {});
+        throw this.#failed(c, e, mark);
+      }
+    }
     if (io.onCreated) io.onCreated(proc);
     else if (!c.config.openStdin && !c.config.tty) proc.closeStdin();
     try {
@@ -322,7 +351,7 @@ export class ContainerService {
   #failed(c: Container, e: unknown, mark: number): BerthError {
     this.#flush(c);
     const said = c.logs.slice(mark).map((l) => new TextDecoder().decode(l.bytes)).join("").trim().split("\n").at(-1) ?? "";
-    const why = said.replace(/^(crun: )?(Error: )?/, "") || (e instanceof Error ? e.message : String(e));
+    const why = said.replace(/^(crun: )?(Error: )?/, "") || (e instanceof Error ? e.message.replace(/^Cannot start container "[^"]*": /, "") : String(e));
     Object.assign(c.state, { status: Status.exited, exitCode: /not found|No such file/.test(why) ? 127 : 126, finishedAt: Date.now(), error: why });
     const waiters = c.exitWaiters;
     c.exitWaiters = [];
@@ -343,6 +372,7 @@ export class ContainerService {
       error: error instanceof Error ? error.message : "",
     });
     if (c.ports.length) this.onPortsChange?.();
+    void this.networks?.detach(c).catch(() => {});
     // crun's record of it goes in the background: whoever waits hears of the exit at once,
     // and the next start or the removal waits for the deletion
     c.deleting = this.#channel.deleteContainer(c.id).then(() => {}, () => {});
@@ -440,6 +470,7 @@ export class ContainerService {
       }
     }
     if (c.restartTimer) clearTimeout(c.restartTimer);
+    await this.networks?.detach(c, { forget: true }).catch(() => {});
     this.#containers.delete(c.id);
     c.state.status = Status.removing;
     // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background

@@ -6,6 +6,7 @@ import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-im
 import { familiarName, type Reference } from "../common/reference.js";
 import type { BlobStore } from "./blob-store.js";
 import type { ContainerService } from "./containers.js";
+import type { NetworkService } from "./networks.js";
 import type { CliSession } from "./guest-channel.js";
 import type { ImageStore, LocalImage } from "./images.js";
 
@@ -18,6 +19,7 @@ export interface CliContext {
   s: CliSession;
   images: ImageStore;
   containers: ContainerService;
+  networks: NetworkService;
   /** where blobs are kept (image layers and configs), when the engine has a store */
   store: BlobStore | undefined;
   /** deletes the blobs no image refers to any more (after rmi and prunes); answers the bytes freed */

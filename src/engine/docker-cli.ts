@@ -6,6 +6,7 @@ import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-im
 import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
 import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
+import { NetworkService } from "./networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
 import { confirm, imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
@@ -55,6 +56,7 @@ export class DockerCli {
   readonly #d: DockerCliDeps;
   readonly images = new ImageStore();
   readonly containers: ContainerService;
+  readonly networks: NetworkService;
   /** image ID -> its tree's directory in the 9p share. The guest caches the share
    * (cache=loose), so a directory is written once and never rewritten, even after rmi */
   readonly #written = new Map<string, string>();
@@ -66,6 +68,8 @@ export class DockerCli {
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
     this.containers = new ContainerService(deps.channel);
+    this.networks = new NetworkService(this.containers);
+    this.containers.networks = this.networks;
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     this.#restored = this.#restore().catch(() => {});
   }
@@ -219,6 +223,7 @@ export class DockerCli {
       s,
       images: this.images,
       containers: this.containers,
+      networks: this.networks,
       store: this.#d.store,
       collectBlobs: () => this.#collect(),
       ensureImage: (name, o) => this.#ensure(s, name, o),
@@ -231,6 +236,7 @@ export class DockerCli {
     let [cmd, ...args] = s.argv;
     // the long forms: docker container ls, docker image rm, …
     if (cmd === "container" || cmd === "image" || cmd === "system") {
+      // (docker network … has its own dispatcher)
       const sub = args.shift();
       const long: Record<string, string> = {
         "container ls": "ps", "container list": "ps", "container ps": "ps", "container rm": "rm", "container remove": "rm",

@@ -8,6 +8,7 @@ import type { Container, ContainerConfig, HostConfig } from "./containers.js";
 import { imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
+import { NETWORK_COMMANDS } from "./docker-network-cli.js";
 import type { GuestProcess } from "./guest-channel.js";
 import type { LocalImage } from "./images.js";
 
@@ -18,7 +19,8 @@ const RUN_FLAGS: FlagSpec = {
   "cap-add": "value", "cap-drop": "value", privileged: "bool", "security-opt": "value", "stop-signal": "value",
   "stop-timeout": "value", init: "bool", pull: "value", platform: "value", "a,attach": "value", "sig-proxy": "bool",
   tmpfs: "value", network: "value", net: "value", "p,publish": "value", "P,publish-all": "bool", "v,volume": "value",
-  mount: "value", "detach-keys": "value", "q,quiet": "bool",
+  mount: "value", "detach-keys": "value", "q,quiet": "bool", "network-alias": "value", alias: "value", link: "value",
+  "add-host": "value", dns: "value", "dns-search": "value", "dns-option": "value", ip: "value",
 };
 
 const enc = new TextEncoder();
@@ -73,9 +75,16 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
   }
   const network = last(opts, "network") ?? last(opts, "net");
-  if (network !== undefined && !["none", "default", "bridge", "host"].includes(network)) {
-    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network ${network} is not supported by Berth yet (none, host and bridge are)`);
-  }
+  if (network?.startsWith("container:")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network container:… is not supported by Berth yet`);
+  const netName = network === undefined || network === "default" ? "bridge" : network;
+  const net = ctx.networks.find(netName); // network-not-found, in Docker's words
+  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
+  if (aliases.length && (net.name === "bridge" || net.driver !== "bridge")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
+  const extraHosts = (opts.get("add-host") ?? []).map((h) => {
+    const m = /^([^:]+):(.+)$/.exec(h);
+    if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
+    return `${m[2] === "host-gateway" ? "172.17.0.1" : m[2]}\t${m[1]}`;
+  });
   if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
   const name = last(opts, "name");
   if (name !== undefined && !VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -151,7 +160,16 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     securityOpt: opts.get("security-opt") ?? [],
     init: opts.has("init"),
     tmpfs,
-    networkMode: network === "host" || network === "none" ? network : "bridge",
+    networkMode: net.driver === "host" ? "host" : net.driver === "null" ? "none" : net.name,
+    networks: net.driver === "bridge" ? [net.name] : [],
+    aliases: aliases.length ? { [net.name]: aliases } : {},
+    links: (opts.get("link") ?? []).map((l) => {
+      const [name, alias] = l.split(":") as [string, string?];
+      ctx.containers.find(name);
+      return { name, alias: alias ?? name };
+    }),
+    extraHosts,
+    dns: opts.get("dns") ?? [],
     portBindings: (opts.get("publish") ?? []).flatMap(parsePublish),
     publishAll: opts.has("publish-all"),
     exposed: Object.keys(ic.ExposedPorts ?? {}),
@@ -355,7 +373,7 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
     Names: c.name,
     Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
     Mounts: "",
-    Networks: "",
+    Networks: c.hostConfig.networks.join(",") || c.hostConfig.networkMode,
   };
 }
 
@@ -541,7 +559,10 @@ export function containerJson(ctx: CliContext, c: Container): Record<string, unk
       SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
       Init: h.init || null,
       Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
-      NetworkMode: h.networkMode,
+      NetworkMode: h.networkMode === "bridge" ? "bridge" : h.networkMode,
+      ExtraHosts: h.extraHosts.length ? h.extraHosts.map((l) => l.split("\t").reverse().join(":")) : null,
+      Dns: h.dns,
+      Links: h.links.length ? h.links.map((l) => `/${l.name}:/${c.name}/${l.alias}`) : null,
       PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
       PublishAllPorts: h.publishAll,
       LogConfig: { Type: "json-file", Config: {} },
@@ -568,7 +589,13 @@ export function containerJson(ctx: CliContext, c: Container): Record<string, unk
       StopSignal: c.config.stopSignal,
       ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
-    NetworkSettings: { Networks: {}, Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
+    NetworkSettings: {
+      IPAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.ip ?? "",
+      Networks: Object.fromEntries(ctx.networks.of(c).map((n) => {
+        const ep = n.endpoints.get(c.id);
+        return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: 16, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];
+      })),
+      Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
   };
 }
 
@@ -610,5 +637,5 @@ const version: Handler = async (ctx) => {
 
 export const CONTAINER_COMMANDS: Record<string, Handler> = {
   run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port, version,
-  "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS,
+  "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS, ...NETWORK_COMMANDS,
 };

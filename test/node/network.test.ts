@@ -88,3 +88,40 @@ test("two VMs in one room reach each other; a relay that is down is a warning, a
   assert.match(down.stdout, /still-works/);
   assert.match(down.stderr, /Warning \[relay-unavailable\]: Cannot reach the network relay at ws:\/\/127\.0\.0\.1:9\/relay\/nowhere/);
 });
+
+test("bridge networks: containers reach each other by name and alias on a user-defined network, links on the default one; docker network commands", async () => {
+  const img = `${registry.host}/test/busybox`;
+  const out = await berthSh(dir.dir, `docker pull -q ${img} >/dev/null
+docker run --rm ${img} sh -c 'ip -4 -o addr show eth0 | busybox awk "{print \\$4}"; ip route | busybox awk "/default/ {print \\$3}"' | sed 's/^/default: /'
+docker network create appnet | wc -c | sed 's/^/id chars: /'
+docker network create appnet; echo "twice: $?"
+docker run -d --name db --network appnet --network-alias database ${img} busybox httpd -f -p 80 -h /etc >/dev/null
+docker run --rm --network appnet ${img} sh -c 'busybox wget -qO- http://db/passwd | head -1; busybox wget -qO- http://database/group | head -1' | sed 's/^/by name: /'
+docker run --rm ${img} sh -c 'busybox ping -c1 -W1 db >/dev/null 2>&1 || echo "default network: db unknown"'
+docker run -d --name lone ${img} sleep 100 >/dev/null
+docker run --rm --link lone:buddy ${img} sh -c 'busybox ping -c1 -W1 buddy >/dev/null && echo "link: ok"'
+docker network connect appnet lone && docker exec lone sh -c 'busybox wget -qO- http://db/passwd | head -1' | sed 's/^/connected: /'
+docker network disconnect appnet lone && docker exec lone sh -c 'busybox wget -qO- -T 2 http://db/passwd >/dev/null 2>&1 || echo "disconnected: yes"'
+docker network ls --format '{{.Name}} {{.Driver}}' | sed 's/^/ls: /'
+docker network rm appnet; echo "rm in use: $?"
+docker network inspect -f '{{.Name}} {{len .Containers}}' appnet | sed 's/^/inspect: /'
+docker run --rm --network nosuch ${img} true; echo "no such network: $?"
+docker rm -f db lone >/dev/null; docker network rm appnet | sed 's/^/removed: /'`);
+  assert.equal(out.code, 0, out.stderr);
+  const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
+  assert.deepEqual(t("default:"), ["172.17.0.2/16", "172.17.0.1"]);
+  assert.deepEqual(t("id chars:"), ["65"]);
+  assert.deepEqual(t("twice:"), ["1"]);
+  assert.deepEqual(t("by name:"), ["root:x:0:0:root:/root:/bin/sh", "root:x:0:"]);
+  assert.deepEqual(t("default network:"), ["db unknown"]);
+  assert.deepEqual(t("link:"), ["ok"]);
+  assert.deepEqual(t("connected:"), ["root:x:0:0:root:/root:/bin/sh"]);
+  assert.deepEqual(t("disconnected:"), ["yes"]);
+  assert.deepEqual(t("ls:"), ["appnet bridge", "bridge bridge", "host host", "none null"]);
+  assert.deepEqual(t("rm in use:"), ["1"]);
+  assert.deepEqual(t("inspect:"), ["appnet 1"]);
+  assert.deepEqual(t("no such network:"), ["125"]);
+  assert.deepEqual(t("removed:"), ["appnet"]);
+  assert.match(out.stderr, /Error \[network-not-found\]: Cannot find network "nosuch": network nosuch not found/);
+  assert.match(out.stderr, /network with name appnet already exists/);
+});

@@ -1,0 +1,112 @@
+import { columns } from "../common/docker-format.js";
+import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
+import { isBerthError } from "../common/errors.js";
+import { confirm, labelMatch, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import type { Network } from "./networks.js";
+
+/** `docker network …`: bridge networks in the VM (see networks.ts). */
+function networkJson(ctx: CliContext, n: Network): Record<string, unknown> {
+  return {
+    Name: n.name, Id: n.id, Created: new Date(n.created).toISOString(), Scope: "local", Driver: n.driver, EnableIPv6: false,
+    IPAM: { Driver: "default", Options: {}, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
+    Internal: n.internal, Attachable: false, Ingress: false,
+    Containers: Object.fromEntries([...n.endpoints].flatMap(([id, ep]) => {
+      const c = ctx.containers.tryFind(id);
+      return c ? [[id, { Name: c.name, MacAddress: ep.mac, IPv4Address: `${ep.ip}/16`, IPv6Address: "" }]] : [];
+    })),
+    Options: n.name === "bridge" ? { "com.docker.network.bridge.name": n.bridge } : {}, Labels: n.labels,
+  };
+}
+
+const sub: Record<string, Handler> = {
+  async create(ctx, args) {
+    const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", "l,label": "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, "network create", { interspersed: true });
+    requireArgs(rest, { exact: 1 }, "network create", "[OPTIONS] NETWORK\n\nCreate a network");
+    const labels = Object.fromEntries((opts.get("label") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
+    const n = ctx.networks.create(rest[0]!, { ...(last(opts, "subnet") ? { subnet: last(opts, "subnet")! } : {}), labels, internal: opts.has("internal"), ...(last(opts, "driver") ? { driver: last(opts, "driver")! } : {}) });
+    ctx.s.stdout(`${n.id}\n`);
+    return 0;
+  },
+  async ls(ctx, args) {
+    const { opts } = parseFlags(args, { "q,quiet": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, "network ls", { interspersed: true });
+    let list = ctx.networks.list();
+    for (const f of opts.get("filter") ?? []) {
+      const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
+      if (k === "name") list = list.filter((n) => n.name.includes(v));
+      else if (k === "driver") list = list.filter((n) => n.driver === v);
+      else if (k === "id") list = list.filter((n) => n.id.startsWith(v));
+      else if (k === "label") list = list.filter((n) => labelMatch(n.labels, v));
+      else if (k === "type") list = list.filter((n) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name));
+      else throw new UsageError(`invalid filter '${k}'`);
+    }
+    list.sort((a, b) => a.name.localeCompare(b.name));
+    const id = (n: Network): string => (opts.has("no-trunc") ? n.id : n.id.slice(0, 12));
+    if (opts.has("quiet")) {
+      ctx.s.stdout(list.map((n) => `${id(n)}\n`).join(""));
+      return 0;
+    }
+    const rows = list.map((n) => ({ ID: id(n), Name: n.name, Driver: n.driver, Scope: "local", Internal: String(n.internal) }));
+    const format = last(opts, "format");
+    if (format) return printFormat(ctx, format, rows, { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", Internal: "INTERNAL" });
+    ctx.s.stdout(columns([["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ...rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])]));
+    return 0;
+  },
+  async inspect(ctx, args) {
+    const { opts, rest } = parseFlags(args, { "f,format": "value", "v,verbose": "bool" }, "network inspect", { interspersed: true });
+    requireArgs(rest, { min: 1 }, "network inspect", "[OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed information on one or more networks");
+    return printInspect(ctx, rest.map((r) => () => networkJson(ctx, ctx.networks.find(r))), last(opts, "format"));
+  },
+  async rm(ctx, args) {
+    const { rest } = parseFlags(args, { "f,force": "bool" }, "network rm", { interspersed: true });
+    requireArgs(rest, { min: 1 }, "network rm", "NETWORK [NETWORK...]\n\nRemove one or more networks");
+    let failed = 0;
+    for (const r of rest) {
+      try {
+        await ctx.networks.remove(ctx.networks.find(r));
+        ctx.s.stdout(`${r}\n`);
+      } catch (e) {
+        if (!isBerthError(e)) throw e;
+        ctx.s.stderr(`${e.toLine()}\n`);
+        failed++;
+      }
+    }
+    return failed ? 1 : 0;
+  },
+  async connect(ctx, args) {
+    const { opts, rest } = parseFlags(args, { alias: "value", ip: "value", link: "value" }, "network connect", { interspersed: true });
+    requireArgs(rest, { exact: 2 }, "network connect", "[OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network");
+    await ctx.networks.connect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!), opts.get("alias") ?? []);
+    return 0;
+  },
+  async disconnect(ctx, args) {
+    const { rest } = parseFlags(args, { "f,force": "bool" }, "network disconnect", { interspersed: true });
+    requireArgs(rest, { exact: 2 }, "network disconnect", "[OPTIONS] NETWORK CONTAINER\n\nDisconnect a container from a network");
+    await ctx.networks.disconnect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!));
+    return 0;
+  },
+  async prune(ctx, args) {
+    const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "network prune", { interspersed: true });
+    if (!(await confirm(ctx, "WARNING! This will remove all custom networks not used by at least one container.", opts.has("force")))) return 0;
+    const used = new Set(ctx.containers.list().flatMap((c) => c.hostConfig.networks));
+    const gone: string[] = [];
+    for (const n of ctx.networks.list()) {
+      if (n.driver !== "bridge" || n.name === "bridge" || used.has(n.name)) continue;
+      await ctx.networks.remove(n);
+      gone.push(n.name);
+    }
+    ctx.s.stdout(gone.length ? `Deleted Networks:\n${gone.join("\n")}\n` : "");
+    return 0;
+  },
+};
+
+export const NETWORK_COMMANDS: Record<string, Handler> = {
+  async network(ctx, args) {
+    const [cmd, ...rest] = args;
+    const h = sub[cmd === "list" ? "ls" : cmd === "remove" ? "rm" : cmd ?? ""];
+    if (!h) {
+      ctx.s.stderr(cmd ? `docker: 'network ${cmd}' is not a docker command.\nSee 'docker network --help'\n` : "Usage:  docker network COMMAND\n\nCommands: connect, create, disconnect, inspect, ls, prune, rm\n");
+      return cmd ? 1 : 0;
+    }
+    return h(ctx, rest);
+  },
+};

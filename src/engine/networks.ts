@@ -1,0 +1,206 @@
+import { BerthError, ErrorCode } from "../common/errors.js";
+import type { Container, ContainerService } from "./containers.js";
+
+/**
+ * Docker's container networks inside the VM: a Linux bridge per network
+ * (`bridge` is docker0, 172.17.0.0/16), a veth per container moved into its
+ * network namespace, addresses handed out in order. On user-defined networks
+ * containers find each other by name, alias and short ID: each container's
+ * /etc/hosts (a bind-mounted file in its bundle) is rewritten as peers come
+ * and go. There is no NAT to the outside yet: `--network host` has the VM's.
+ */
+export interface Network {
+  id: string;
+  name: string;
+  driver: "bridge" | "host" | "null";
+  /** the guest's bridge device */
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  created: number;
+  labels: Record<string, string>;
+  internal: boolean;
+  /** container ID -> its address and aliases here */
+  endpoints: Map<string, { ip: string; aliases: string[]; mac: string }>;
+  /** the guest has the bridge */
+  up: boolean;
+  next: number;
+}
+
+const hex = (n: number): string => {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+};
+
+const ipOf = (base: number[], n: number): string => [base[0], base[1], (n >> 8) & 255, n & 255].join(".");
+
+export class NetworkService {
+  readonly #containers: ContainerService;
+  readonly #networks = new Map<string, Network>();
+  #nextSubnet = 18;
+
+  constructor(containers: ContainerService) {
+    this.#containers = containers;
+    this.#add({ name: "bridge", driver: "bridge", bridge: "docker0", subnet: "172.17.0.0/16" });
+    this.#add({ name: "host", driver: "host", bridge: "", subnet: "" });
+    this.#add({ name: "none", driver: "null", bridge: "", subnet: "" });
+  }
+
+  #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; labels?: Record<string, string>; internal?: boolean }): Network {
+    const id = hex(32);
+    const [a, b] = o.subnet ? o.subnet.split(".").map(Number) : [0, 0];
+    const n: Network = {
+      id, name: o.name, driver: o.driver, bridge: o.bridge || `br-${id.slice(0, 12)}`, subnet: o.subnet, gateway: o.subnet ? `${a}.${b}.0.1` : "",
+      created: Date.now(), labels: o.labels ?? {}, internal: o.internal ?? false, endpoints: new Map(), up: false, next: 2,
+    };
+    this.#networks.set(id, n);
+    return n;
+  }
+
+  list(): Network[] {
+    return [...this.#networks.values()];
+  }
+
+  find(ref: string): Network {
+    const all = this.list();
+    const n = all.find((x) => x.id === ref) ?? all.find((x) => x.name === ref) ?? (() => {
+      const byPrefix = all.filter((x) => x.id.startsWith(ref));
+      return byPrefix.length === 1 ? byPrefix[0] : undefined;
+    })();
+    if (!n) throw new BerthError(ErrorCode.networkNotFound, `Cannot find network "${ref}": network ${ref} not found`);
+    return n;
+  }
+
+  create(name: string, o: { subnet?: string; labels?: Record<string, string>; internal?: boolean; driver?: string }): Network {
+    if (this.list().some((x) => x.name === name)) throw new BerthError(ErrorCode.nameInUse, `Cannot create network "${name}": network with name ${name} already exists`);
+    if (o.driver && o.driver !== "bridge") throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": plugin "${o.driver}" not found (Berth has the bridge driver)`);
+    let subnet = o.subnet;
+    if (subnet) {
+      const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(subnet);
+      if (!m) throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": Berth takes a /16 subnet ending in .0.0 (e.g. 172.30.0.0/16), not "${subnet}"`);
+      if (this.list().some((x) => x.subnet === subnet)) throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": Pool overlaps with other one on this address space`);
+    } else {
+      while (this.list().some((x) => x.subnet === `172.${this.#nextSubnet}.0.0/16`)) this.#nextSubnet++;
+      subnet = `172.${this.#nextSubnet++}.0.0/16`;
+    }
+    return this.#add({ name, driver: "bridge", bridge: "", subnet, ...(o.labels ? { labels: o.labels } : {}), ...(o.internal ? { internal: true } : {}) });
+  }
+
+  async remove(n: Network): Promise<void> {
+    if (n.driver !== "bridge" || n.name === "bridge") throw new BerthError(ErrorCode.usage, `Cannot remove network "${n.name}": ${n.name} is a pre-defined network and cannot be removed`);
+    if (n.endpoints.size) throw new BerthError(ErrorCode.containerWrongState, `Cannot remove network "${n.name}": error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    this.#networks.delete(n.id);
+    if (n.up) await this.#sh(`ip link del "$1"`, [n.bridge]);
+  }
+
+  /** The networks a container is on (Docker keeps them in the container's config). */
+  of(c: Container): Network[] {
+    return c.hostConfig.networks.map((name) => this.find(name)).filter((n) => n.driver === "bridge");
+  }
+
+  /**
+   * After `crun create` (its namespace exists) and before `crun start`: a veth
+   * per network into the container, addresses, the default route through the
+   * first network's gateway, and every /etc/hosts on those networks updated.
+   */
+  async attach(c: Container, only?: Network[]): Promise<void> {
+    const all = this.of(c);
+    const nets = only ?? all;
+    if (nets.length === 0) return;
+    const lines: string[] = ['pid=$(cat "$1/pid")'];
+    nets.forEach((n) => {
+      const i = all.indexOf(n);
+      const ep = n.endpoints.get(c.id) ?? { ip: ipOf(n.subnet.split(".").map(Number), n.next++), aliases: [], mac: `02:42:${Array.from(crypto.getRandomValues(new Uint8Array(4)), (x) => x.toString(16).padStart(2, "0")).join(":")}` };
+      ep.aliases = [...new Set([...ep.aliases, ...(c.hostConfig.aliases[n.name] ?? [])])];
+      n.endpoints.set(c.id, ep);
+      const host = `v${c.id.slice(0, 9)}${i}`;
+      const peer = `p${c.id.slice(0, 9)}${i}`;
+      if (!n.up) lines.push(`ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/16 dev ${n.bridge} && ip link set ${n.bridge} up; }`);
+      n.up = true;
+      lines.push(
+        // busybox's ip names the peer vethN whatever it is asked: find it and rename it
+        `ip link add ${host} type veth peer name ${peer}`,
+        `p=$(ip -o link show ${host} | sed 's/^[0-9]*: [^@]*@\\([^:]*\\):.*/\\1/')`,
+        `{ [ "$p" = ${peer} ] || ip link set "$p" name ${peer}; }`,
+        `ip link set ${host} master ${n.bridge} up`,
+        `ip link set ${peer} netns "$pid"`,
+        `nsenter -t "$pid" -n sh -c 'ip link set ${peer} name eth${i} address ${ep.mac} && ip addr add ${ep.ip}/16 dev eth${i} && ip link set eth${i} up${i === 0 ? ` && ip route add default via ${n.gateway}` : ""}'`,
+      );
+    });
+    // its own /etc/hosts in the same go (in place: the file is bind-mounted)
+    lines.push('printf %s "$2" > "$1/hosts"');
+    const r = await this.#sh(lines.join(" && \\\n"), [c.bundle, this.hostsFile(c)]);
+    if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": cannot connect it to its network: ${r.stderr.trim()}`);
+    await this.refreshHosts(nets, c);
+  }
+
+  /** `docker network connect`: on the network from now (and at its next starts). */
+  async connect(n: Network, c: Container, aliases: string[]): Promise<void> {
+    if (n.driver !== "bridge") throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": container cannot be disconnected from host network or connected to host network`);
+    if (c.hostConfig.networks.includes(n.name)) throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": endpoint with name ${c.name} already exists in network ${n.name}`);
+    if (c.hostConfig.networkMode === "host" || c.hostConfig.networkMode === "none") throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": container sharing network namespace with another container or host cannot be connected to any other network`);
+    c.hostConfig.networks.push(n.name);
+    if (aliases.length) c.hostConfig.aliases[n.name] = aliases;
+    if (c.state.status === "running") await this.attach(c, [n]);
+  }
+
+  /** `docker network disconnect`: off the network now and after. */
+  async disconnect(n: Network, c: Container): Promise<void> {
+    const i = c.hostConfig.networks.indexOf(n.name);
+    if (i < 0) throw new BerthError(ErrorCode.usage, `Cannot disconnect "${c.name}" from "${n.name}": container ${c.id} is not connected to network ${n.name}`);
+    if (c.state.status === "running") await this.#sh('nsenter -t "$(cat "$1/pid")" -n ip link del "$2"', [c.bundle, `eth${this.of(c).indexOf(n)}`]);
+    c.hostConfig.networks.splice(i, 1);
+    n.endpoints.delete(c.id);
+    await this.refreshHosts([n, ...this.of(c)]);
+  }
+
+  /** The container stopped: its addresses are kept (Docker gives them back at the next start), its veths went with its namespace. */
+  async detach(c: Container, o: { forget?: boolean } = {}): Promise<void> {
+    const nets = this.of(c);
+    if (o.forget) for (const n of nets) n.endpoints.delete(c.id);
+    await this.refreshHosts(nets);
+  }
+
+  /** /etc/hosts for a container: itself, then (on user-defined networks) every running peer by name, aliases and short ID. */
+  hostsFile(c: Container): string {
+    const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
+    const mine = this.of(c);
+    const first = mine[0]?.endpoints.get(c.id);
+    if (first) lines.push(`${first.ip}\t${c.config.hostname}`);
+    for (const n of mine) {
+      if (n.name === "bridge") continue;
+      for (const [id, ep] of n.endpoints) {
+        const peer = this.#containers.tryFind(id);
+        if (!peer || peer.id === c.id || peer.state.status !== "running") continue;
+        lines.push(`${ep.ip}\t${[peer.name, ...ep.aliases, peer.shortId].join(" ")}`);
+      }
+    }
+    for (const l of c.hostConfig.links) {
+      const peer = this.#containers.tryFind(l.name);
+      const ep = peer ? mine.map((n) => n.endpoints.get(peer.id)).find(Boolean) : undefined;
+      if (peer && ep) lines.push(`${ep.ip}\t${[l.alias, peer.name, peer.shortId].join(" ")}`);
+    }
+    for (const h of c.hostConfig.extraHosts) lines.push(h);
+    return `${lines.join("\n")}\n`;
+  }
+
+  /**
+   * Rewrites /etc/hosts of the running containers on these user-defined
+   * networks (the default bridge resolves no names), in place: the file is
+   * bind-mounted. `except` has just written its own.
+   */
+  async refreshHosts(nets: Network[], except?: Container): Promise<void> {
+    const ids = new Set(nets.filter((n) => n.name !== "bridge").flatMap((n) => [...n.endpoints.keys()]));
+    if (except) ids.delete(except.id);
+    for (const id of ids) {
+      const c = this.#containers.tryFind(id);
+      if (!c || !c.mounted) continue;
+      await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
+    }
+  }
+
+  async #sh(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
+    return this.#containers.guest(["/bin/sh", "-c", script, "net", ...args]);
+  }
+}
