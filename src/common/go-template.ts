@@ -42,7 +42,14 @@ function parsePipe(src: string): Pipe {
     t.splice(0, at + 1);
   }
   const cmds: string[][] = [[]];
-  for (const x of t) if (x === "|") cmds.push([]); else cmds.at(-1)!.push(x);
+  let depth = 0;
+  for (const x of t) {
+    if (x === "(") depth++;
+    if (x === ")") depth--;
+    if (x === "|" && depth === 0) cmds.push([]);
+    else cmds.at(-1)!.push(x);
+  }
+  if (depth !== 0) throw bad("unbalanced parentheses");
   if (cmds.some((c) => c.length === 0)) throw bad("missing command in pipeline");
   return { decl, cmds };
 }
@@ -171,17 +178,53 @@ function operand(t: string, s: Scope): unknown {
   throw bad(`function "${t}" not defined`);
 }
 
+/** A command's words, with each `( pipeline )` (and a `.Field` right after it) evaluated to a value. */
+function words(cmd: string[], s: Scope): Array<{ tok: string } | { val: unknown }> {
+  const out: Array<{ tok: string } | { val: unknown }> = [];
+  for (let i = 0; i < cmd.length; i++) {
+    if (cmd[i] !== "(") {
+      out.push({ tok: cmd[i]! });
+      continue;
+    }
+    let depth = 0;
+    let j = i;
+    for (; j < cmd.length; j++) {
+      if (cmd[j] === "(") depth++;
+      if (cmd[j] === ")" && --depth === 0) break;
+    }
+    const inner = cmd.slice(i + 1, j);
+    let v = evalPipe({ decl: [], cmds: parsePipeTokens(inner) }, s);
+    i = j;
+    if (cmd[i + 1]?.startsWith(".")) v = field(v, cmd[++i]!);
+    out.push({ val: v });
+  }
+  return out;
+}
+
+function parsePipeTokens(t: string[]): string[][] {
+  const cmds: string[][] = [[]];
+  let depth = 0;
+  for (const x of t) {
+    if (x === "(") depth++;
+    if (x === ")") depth--;
+    if (x === "|" && depth === 0) cmds.push([]);
+    else cmds.at(-1)!.push(x);
+  }
+  return cmds;
+}
+
 function evalPipe(p: Pipe, s: Scope): unknown {
   let value: unknown;
   p.cmds.forEach((cmd, i) => {
-    const [head, ...args] = cmd as [string, ...string[]];
-    const fn = FUNCS[head];
+    const [head, ...args] = words(cmd, s);
+    if (!head) throw bad("missing command in pipeline");
+    const fn = "tok" in head ? FUNCS[head.tok] : undefined;
+    const val = (w: { tok: string } | { val: unknown }): unknown => ("tok" in w ? operand(w.tok, s) : w.val);
     if (fn) {
-      const vals = args.map((a) => operand(a, s));
-      value = fn(...vals, ...(i > 0 ? [value] : []));
+      value = fn(...args.map(val), ...(i > 0 ? [value] : []));
     } else {
-      if (args.length) throw bad(`can't give argument to non-function ${head}`);
-      value = operand(head, s);
+      if (args.length) throw bad(`can't give argument to non-function ${"tok" in head ? head.tok : "(…)"}`);
+      value = val(head);
     }
   });
   for (const d of p.decl) s.vars.set(d, value);

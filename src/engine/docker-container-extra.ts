@@ -78,8 +78,23 @@ async function upperEntries(ctx: CliContext, c: Container): Promise<{ entries: T
   const r = await ctx.containers.guest(["/bin/tar", "-C", c.upperDir, "-cf", "-", "."]);
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot read the changes of "${c.name}": ${r.stderr.trim()}`);
   const entries: TarEntry[] = [];
-  for (const e of readTar(r.stdout, `the changes of "${c.name}"`)) {
-    if (e.path === "") continue;
+  // the mount points of the container's /etc/hosts, /etc/resolv.conf and /etc/hostname are not its
+  // changes (Docker keeps them in an init layer below the writable one)
+  const MOUNT_POINTS = new Set(["etc/hosts", "etc/resolv.conf", "etc/hostname", "sbin/docker-init"]);
+  const all = [...readTar(r.stdout, `the changes of "${c.name}"`)];
+  const kept = all.filter((e) => !(MOUNT_POINTS.has(e.path) && e.type === "file" && e.data.length === 0));
+  const dirs = new Set(kept.filter((e) => e.type === "dir").map((e) => e.path));
+  const base = ctx.images.find(c.config.imageId)?.image.tree;
+  for (const e of all) {
+    if (!MOUNT_POINTS.has(e.path) || kept.includes(e)) continue;
+    // a directory copied up only to hold a mount point is no change either
+    for (let d = e.path.slice(0, e.path.lastIndexOf("/")); d && dirs.has(d) && base?.nodes.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf("/")))) {
+      if (kept.some((k) => k.path.startsWith(`${d}/`))) break;
+      dirs.delete(d);
+    }
+  }
+  for (const e of kept) {
+    if (e.path === "" || (e.type === "dir" && !dirs.has(e.path))) continue;
     if (e.type === "char" && e.devmajor === 0 && e.devminor === 0) {
       const slash = e.path.lastIndexOf("/");
       entries.push({ ...e, type: "file", path: `${e.path.slice(0, slash + 1)}.wh.${e.path.slice(slash + 1)}`, data: new Uint8Array(0) });

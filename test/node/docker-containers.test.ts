@@ -148,13 +148,13 @@ docker stop nosuch; echo "s: no such container $?"
 docker run ${img} nosuchcmd; echo "s: not found $?"
 docker run ${img} /etc/passwd; echo "s: not executable $?"
 docker run --rm ${r}/test/no386 true; echo "s: no 386 $?"
-docker run --rm -p 80:80 ${img} true; echo "s: publish $?"
+docker run --rm -v /tmp:/data ${img} true; echo "s: volume $?"
 docker kill taken >/dev/null; docker kill taken; echo "s: kill stopped $?"
 docker pause taken; echo "s: pause stopped $?"
 docker logs; echo "s: logs no arg $?"`);
   assert.deepEqual(tagged(out.stdout, "s:"), [
     "unknown flag 125", "bad memory 125", "bad restart 125", "name in use 125", "no such container 1", "not found 127", "not executable 126",
-    "no 386 125", "publish 125", "kill stopped 1", "pause stopped 1", "logs no arg 125",
+    "no 386 125", "volume 125", "kill stopped 1", "pause stopped 1", "logs no arg 125",
   ]);
   const e = out.stderr;
   assert.match(e, /docker: unknown flag: --frob\nSee 'docker run --help'\./);
@@ -164,7 +164,7 @@ docker logs; echo "s: logs no arg $?"`);
   assert.match(e, /Error \[container-not-found\]: Cannot find container "nosuch": No such container: nosuch/);
   assert.match(e, /Error \[container-start-failed\]: .*executable file `nosuchcmd` not found in \$PATH/);
   assert.match(e, /Error \[platform-not-available\]: .*it has no linux\/386 image \(it has linux\/amd64\)/);
-  assert.match(e, /Error \[usage\]: Cannot run the container: --publish is not supported by Berth yet/);
+  assert.match(e, /Error \[usage\]: Cannot run the container: --volume is not supported by Berth yet/);
   assert.match(e, /Error \[container-wrong-state\]: Cannot kill container: taken: container [0-9a-f]{64} is not running/);
   assert.match(e, /"docker logs" requires exactly 1 argument\./);
 });

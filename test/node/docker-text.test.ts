@@ -40,6 +40,9 @@ test("go templates: the forms people put in --format", () => {
     ["{{.Config.Cmd}}", "[sleep 300]"],
     ['{{printf "%s!" .Name}}', "/web!"],
     ["{{/* a comment */}}ok", "ok"],
+    ["{{(index .Mounts 1).Destination}}", "/d"],
+    ["{{len (index .Config.Cmd 0)}}", "5"],
+    ["{{if (eq .Name \"/web\")}}yes{{end}}", "yes"],
   ];
   for (const [t, want] of cases) assert.equal(renderTemplate(t, data), want, t);
   for (const bad of ["{{.A", "{{if .A}}x", "{{end}}", "{{nosuchfunc .A}}"]) {
