@@ -41,6 +41,7 @@ export class EngineClient {
   #listeners = new Set<(p: Progress) => void>();
   #started: Promise<StartInfo> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #warnings: string[] = [];
   #pending = 0;
   last: Progress | undefined;
 
@@ -109,7 +110,9 @@ export class EngineClient {
       const room = (await (await fetch(`${base}/relay-room`)).json()) as { path: string };
       return `${base.replace(/^http/, "ws")}${room.path}`;
     } catch (e) {
-      throw new BerthError(ErrorCode.relayUnavailable, `Cannot get a network from ${base}: ${e instanceof Error ? e.message : String(e)}`);
+      // offline, or a server without a relay: the VM starts without a NIC, and says so
+      this.#warnings.push(new BerthError(ErrorCode.relayUnavailable, `Cannot get a network from ${base}: ${e instanceof Error ? e.message : String(e)}; the VM has no network`).toLine().replace(/^Error/, "Warning"));
+      return undefined;
     }
   }
 
@@ -203,7 +206,7 @@ export class EngineClient {
   }
 
   async warnings(): Promise<string[]> {
-    return this.#api.warnings();
+    return [...this.#warnings.splice(0), ...(await this.#api.warnings())];
   }
 }
 

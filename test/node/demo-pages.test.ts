@@ -103,3 +103,19 @@ test("a published port opens in the page at /port/<n>/ (Service Worker -> engine
   await tab.close();
   await page.close();
 });
+
+test("offline after a first visit: the Service Worker's cache and the saved VM state start the playground without a network", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/playground.html`);
+  const term = "document.querySelector('berth-terminal')";
+  await page.waitForFunction(`/~ # /.test(${term}.screenText())`, { timeout: 180000 });
+  await page.waitForFunction("navigator.serviceWorker.controller !== null", { timeout: 30000 });
+  await page.evaluate(`import("/dist/web/berth.js").then((m) => m.sharedEngine().saved())`);
+  await page.setOfflineMode(true);
+  await page.reload();
+  await page.waitForFunction(`/~ # /.test(${term}.screenText())`, { timeout: 180000 });
+  await page.evaluate(`${term}.type("echo offline-$((2 + 3))\\r")`);
+  await page.waitForFunction(`/offline-5/.test(${term}.screenText())`, { timeout: 30000 });
+  await page.setOfflineMode(false);
+  await page.close();
+});

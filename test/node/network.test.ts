@@ -125,3 +125,23 @@ docker rm -f db lone >/dev/null; docker network rm appnet | sed 's/^/removed: /'
   assert.match(out.stderr, /Error \[network-not-found\]: Cannot find network "nosuch": network nosuch not found/);
   assert.match(out.stderr, /network with name appnet already exists/);
 });
+
+test("berth forwards a published port to the host's 127.0.0.1; a port already published is refused", async () => {
+  const img = `${registry.host}/test/busybox`;
+  const script = berthSh(dir.dir, `docker pull -q ${img} >/dev/null
+docker run -d --name web -p 18096:80 ${img} busybox httpd -f -p 80 -h /etc >/dev/null
+docker run -d -p 18096:80 ${img} sleep 1; echo "conflict: $?"
+docker ps --format 'ports: {{.Names}} {{.Ports}}' --filter name=web
+sleep 8; docker rm -f web >/dev/null`);
+  let body = "";
+  for (let i = 0; i < 60 && !body.startsWith("root:"); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    body = await fetch("http://127.0.0.1:18096/passwd").then((r) => r.text(), () => "");
+  }
+  const out = await script;
+  assert.match(body, /^root:x:0:0/);
+  const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
+  assert.deepEqual(t("conflict:"), ["125"]);
+  assert.deepEqual(t("ports:"), ["web 0.0.0.0:18096->80/tcp"]);
+  assert.match(out.stderr, /Bind for 0\.0\.0\.0:18096 failed: port is already allocated/);
+});
