@@ -68,6 +68,13 @@ musl_cc "$r/sbin/berth-agent" "$here/agent/agent.c" "$here/agent/protocol.c"
 musl_cc "$r/usr/bin/docker" "$here/agent/docker.c" "$here/agent/protocol.c"
 # docker run --init: bind-mounted into the container as /sbin/docker-init
 musl_cc "$r/sbin/berth-init" "$here/agent/init.c"
+# a container onto a bridge network, with rtnetlink (the kernel's uapi headers from linux-libc-dev)
+kinc=$work/kinc
+mkdir -p "$kinc"
+ln -sfn /usr/include/linux "$kinc/linux"
+ln -sfn /usr/include/asm-generic "$kinc/asm-generic"
+ln -sfn "/usr/include/$(gcc -print-multiarch)/asm" "$kinc/asm"
+musl_cc "$r/sbin/berth-veth" -idirafter "$kinc" "$here/agent/veth.c"
 
 cp -a "$here/files/." "$r/"
 chmod 1777 "$r/tmp"

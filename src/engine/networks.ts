@@ -108,25 +108,16 @@ export class NetworkService {
     const all = this.of(c);
     const nets = only ?? all;
     if (nets.length === 0) return;
-    const lines: string[] = ['pid=$(cat "$1/pid")'];
+    const lines: string[] = ['{ read -r pid < "$1/pid" || [ -n "$pid" ]; }'];
     nets.forEach((n) => {
       const i = all.indexOf(n);
       const ep = n.endpoints.get(c.id) ?? { ip: ipOf(n.subnet.split(".").map(Number), n.next++), aliases: [], mac: `02:42:${Array.from(crypto.getRandomValues(new Uint8Array(4)), (x) => x.toString(16).padStart(2, "0")).join(":")}` };
       ep.aliases = [...new Set([...ep.aliases, ...(c.hostConfig.aliases[n.name] ?? [])])];
       n.endpoints.set(c.id, ep);
-      const host = `v${c.id.slice(0, 9)}${i}`;
-      const peer = `p${c.id.slice(0, 9)}${i}`;
-      if (!n.up) lines.push(`ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/16 dev ${n.bridge} && ip link set ${n.bridge} up; }`);
+      if (!n.up) lines.push(`{ ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/16 dev ${n.bridge} && ip link set ${n.bridge} up; }; }`);
       n.up = true;
-      lines.push(
-        // busybox's ip names the peer vethN whatever it is asked: find it and rename it
-        `ip link add ${host} type veth peer name ${peer}`,
-        `p=$(ip -o link show ${host} | sed 's/^[0-9]*: [^@]*@\\([^:]*\\):.*/\\1/')`,
-        `{ [ "$p" = ${peer} ] || ip link set "$p" name ${peer}; }`,
-        `ip link set ${host} master ${n.bridge} up`,
-        `ip link set ${peer} netns "$pid"`,
-        `nsenter -t "$pid" -n sh -c 'ip link set ${peer} name eth${i} address ${ep.mac} && ip addr add ${ep.ip}/16 dev eth${i} && ip link set eth${i} up${i === 0 ? ` && ip route add default via ${n.gateway}` : ""}'`,
-      );
+      // the pair made with its peer in the container's namespace, addressed and routed: rootfs/agent/veth.c
+      lines.push(`berth-veth "$pid" ${n.bridge} v${c.id.slice(0, 9)}${i} eth${i} ${ep.mac} ${ep.ip}/16${i === 0 ? ` ${n.gateway}` : ""}`);
     });
     // its own /etc/hosts in the same go (in place: the file is bind-mounted)
     lines.push('printf %s "$2" > "$1/hosts"');

@@ -1,7 +1,7 @@
 // The network relay: the one file that imports ws on the server side.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -82,9 +82,11 @@ class Uplink implements Port {
   #pending: Uint8Array[] = [];
   #buf: Buffer = Buffer.alloc(0);
   #closed = false;
+  readonly #path: string;
 
   constructor(room: string, o: Required<Pick<RelayOptions, "passtPath" | "allowLoopback">>, onFrame: (f: Uint8Array) => void, log: (l: string) => void) {
     const path = join(tmpdir(), `berth-passt-${process.pid}-${room.slice(0, 16)}.sock`);
+    this.#path = path;
     // -f: foreground (we supervise it); -1: exit when our connection closes; --no-map-gw: the gateway is not the host's loopback
     const args = ["-f", "-q", "-1", "-s", path, ...(o.allowLoopback ? [] : ["--no-map-gw"])];
     this.#proc = spawn(o.passtPath, args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -134,6 +136,7 @@ class Uplink implements Port {
     this.#closed = true;
     this.#sock?.destroy();
     this.#proc.kill();
+    rmSync(this.#path, { force: true });
   }
 }
 
