@@ -75,6 +75,8 @@ ln -sfn /usr/include/linux "$kinc/linux"
 ln -sfn /usr/include/asm-generic "$kinc/asm-generic"
 ln -sfn "/usr/include/$(gcc -print-multiarch)/asm" "$kinc/asm"
 musl_cc "$r/sbin/berth-veth" -idirafter "$kinc" "$here/agent/veth.c"
+# Docker's NAT out of the VM for its bridges, with nf_tables over netlink
+musl_cc "$r/sbin/berth-nat" -idirafter "$kinc" "$here/agent/nat.c"
 
 cp -a "$here/files/." "$r/"
 chmod 1777 "$r/tmp"

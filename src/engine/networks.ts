@@ -7,7 +7,7 @@ import type { Container, ContainerService } from "./containers.js";
  * network namespace, addresses handed out in order. On user-defined networks
  * containers find each other by name, alias and short ID: each container's
  * /etc/hosts (a bind-mounted file in its bundle) is rewritten as peers come
- * and go. There is no NAT to the outside yet: `--network host` has the VM's.
+ * and go. What leaves the VM through its NIC is masqueraded (berth-nat).
  */
 export interface Network {
   id: string;
@@ -39,6 +39,7 @@ export class NetworkService {
   readonly #containers: ContainerService;
   readonly #networks = new Map<string, Network>();
   #nextSubnet = 18;
+  #nat = false;
 
   constructor(containers: ContainerService) {
     this.#containers = containers;
@@ -115,6 +116,11 @@ export class NetworkService {
       ep.aliases = [...new Set([...ep.aliases, ...(c.hostConfig.aliases[n.name] ?? [])])];
       n.endpoints.set(c.id, ep);
       if (!n.up) lines.push(`{ ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/16 dev ${n.bridge} && ip link set ${n.bridge} up; }; }`);
+      // Docker's NAT out of the VM, once, when there is a NIC: rootfs/agent/nat.c
+      if (!this.#nat && !n.internal) {
+        lines.push("{ [ ! -e /sys/class/net/eth0 ] || berth-nat eth0; }");
+        this.#nat = true;
+      }
       n.up = true;
       // the pair made with its peer in the container's namespace, addressed and routed: rootfs/agent/veth.c
       lines.push(`berth-veth "$pid" ${n.bridge} v${c.id.slice(0, 9)}${i} eth${i} ${ep.mac} ${ep.ip}/16${i === 0 ? ` ${n.gateway}` : ""}`);
@@ -144,6 +150,8 @@ export class NetworkService {
     c.hostConfig.networks.splice(i, 1);
     n.endpoints.delete(c.id);
     await this.refreshHosts([n, ...this.of(c)]);
+    // its own file too: the peers on that network are gone from it
+    if (c.mounted) await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
   }
 
   /** The container stopped: its addresses are kept (Docker gives them back at the next start), its veths went with its namespace. */
