@@ -34,6 +34,8 @@ export interface ContainerSpecOptions {
   initBinary?: string;
   /** --network host: no network namespace; the guest's resolv.conf is bind-mounted */
   hostNetwork?: boolean;
+  /** --network container:X: join this network namespace (/proc/<pid>/ns/net of X's init) */
+  netnsPath?: string;
   /** files bind-mounted over the container's /etc/hosts and /etc/resolv.conf (a bridge network's) */
   etcFiles?: { hosts: string; resolv: string };
 }
@@ -106,7 +108,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     linux: {
       cgroupsPath: o.cgroupsPath ?? "/berth",
       resources,
-      namespaces: [{ type: "pid" }, ...(o.hostNetwork ? [] : [{ type: "network" }]), { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
+      namespaces: [{ type: "pid" }, ...(o.hostNetwork ? [] : [{ type: "network", ...(o.netnsPath ? { path: o.netnsPath } : {}) }]), { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
       // Docker's list, less what our kernel has not got (acpi, asound, kcore, latency_stats,
       // timer_stats, sched_debug, scsi): each entry costs crun mount work in emulated time
       maskedPaths: o.privileged ? [] : ["/proc/keys", "/proc/timer_list", "/sys/firmware"],

@@ -275,7 +275,17 @@ export class ContainerService {
     c.ports = this.#allocatePorts(c);
     await this.mount(c);
     const h = c.hostConfig;
-    const bridged = h.networkMode !== "host" && h.networkMode !== "none";
+    // --network container:X shares X's namespace (and its /etc/hosts and resolv.conf)
+    let shared: Container | undefined;
+    let netnsPath: string | undefined;
+    if (h.networkMode.startsWith("container:")) {
+      shared = this.find(h.networkMode.slice("container:".length));
+      if (shared.state.status !== Status.running) throw new BerthError(ErrorCode.containerWrongState, `Cannot start container "${c.name}": cannot join network of a non running container: ${shared.id}`);
+      const pid = new TextDecoder().decode((await this.guest(["/bin/cat", `${shared.bundle}/pid`])).stdout).trim();
+      if (!/^\d+$/.test(pid)) throw new BerthError(ErrorCode.containerWrongState, `Cannot start container "${c.name}": cannot find the network of ${shared.name}`);
+      netnsPath = `/proc/${pid}/ns/net`;
+    }
+    const bridged = h.networkMode !== "host" && h.networkMode !== "none" && !shared;
     if (bridged) {
       // the file the container's /etc/hosts is (filled once it has an address, rewritten in place as
       // peers come and go); its resolv.conf is the guest's, or --dns's
@@ -303,6 +313,8 @@ export class ContainerService {
       tmpfs: h.tmpfs,
       hostNetwork: h.networkMode === "host",
       ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: h.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
+      ...(netnsPath ? { netnsPath } : {}),
+      ...(shared && shared.hostConfig.networkMode !== "none" && shared.hostConfig.networkMode !== "host" ? { etcFiles: { hosts: `${shared.bundle}/hosts`, resolv: shared.hostConfig.dns.length ? `${shared.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
     });
     const options: ExecOptions = {

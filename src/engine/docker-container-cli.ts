@@ -75,9 +75,12 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
   }
   const network = last(opts, "network") ?? last(opts, "net");
-  if (network?.startsWith("container:")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --network container:… is not supported by Berth yet`);
-  const netName = network === undefined || network === "default" ? "bridge" : network;
+  const joins = network?.startsWith("container:") ? ctx.containers.find(network.slice("container:".length)) : undefined;
+  const netName = network === undefined || network === "default" || joins ? "bridge" : network;
   const net = ctx.networks.find(netName); // network-not-found, in Docker's words
+  if (joins && (opts.has("publish") || opts.has("publish-all") || opts.has("hostname") || opts.has("dns") || opts.has("add-host"))) {
+    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: conflicting options: publish, hostname, dns and add-host cannot be used with --network container:`);
+  }
   const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
   if (aliases.length && (net.name === "bridge" || net.driver !== "bridge")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
   const extraHosts = (opts.get("add-host") ?? []).map((h) => {
@@ -160,8 +163,8 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     securityOpt: opts.get("security-opt") ?? [],
     init: opts.has("init"),
     tmpfs,
-    networkMode: net.driver === "host" ? "host" : net.driver === "null" ? "none" : net.name,
-    networks: net.driver === "bridge" ? [net.name] : [],
+    networkMode: joins ? `container:${joins.id}` : net.driver === "host" ? "host" : net.driver === "null" ? "none" : net.name,
+    networks: joins ? [] : net.driver === "bridge" ? [net.name] : [],
     aliases: aliases.length ? { [net.name]: aliases } : {},
     links: (opts.get("link") ?? []).map((l) => {
       const [name, alias] = l.split(":") as [string, string?];

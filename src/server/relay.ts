@@ -31,6 +31,8 @@ export interface RelayOptions {
   maxFramesPerSecond?: number;
   maxClientsPerRoom?: number;
   maxClientsPerIp?: number;
+  /** rooms one address may be in at once (default 8) */
+  maxRoomsPerIp?: number;
   /** a room with no frames for this long is closed (default 30 minutes) */
   idleMs?: number;
   log?: (line: string) => void;
@@ -158,6 +160,7 @@ export class Relay {
       maxFramesPerSecond: options.maxFramesPerSecond ?? 20000,
       maxClientsPerRoom: options.maxClientsPerRoom ?? 16,
       maxClientsPerIp: options.maxClientsPerIp ?? 16,
+      maxRoomsPerIp: options.maxRoomsPerIp ?? 8,
       idleMs: options.idleMs ?? 30 * 60_000,
       log: options.log,
     };
@@ -192,6 +195,8 @@ export class Relay {
     if (given.length !== want.length || !timingSafeEqual(given, want)) return refuse("403 Forbidden");
     if ((this.#perIp.get(ip) ?? 0) >= this.#o.maxClientsPerIp) return refuse("429 Too Many Requests");
     if ((this.#rooms.get(room)?.clients.size ?? 0) >= this.#o.maxClientsPerRoom) return refuse("429 Too Many Requests");
+    const roomsOfIp = [...this.#rooms.values()].filter((r) => r.name !== room && [...r.clients].some((c) => c.ip === ip)).length;
+    if (roomsOfIp >= this.#o.maxRoomsPerIp) return refuse("429 Too Many Requests");
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#join(room, ws, ip));
     return true;
   }

@@ -104,6 +104,7 @@ docker run --rm --link lone:buddy ${img} sh -c 'busybox ping -c1 -W1 buddy >/dev
 docker network connect appnet lone && docker exec lone sh -c 'busybox wget -qO- http://db/passwd | head -1' | sed 's/^/connected: /'
 docker network disconnect appnet lone && docker exec lone sh -c 'grep -q " db" /etc/hosts || echo "disconnected: yes"; ip -o link | grep -c eth1' | sed 's/^0$/disconnected: no eth1/'
 docker network ls --format '{{.Name}} {{.Driver}}' | sed 's/^/ls: /'
+docker run --rm --network container:db ${img} sh -c 'busybox wget -qO- http://127.0.0.1/passwd | head -1' | sed 's/^/shared: /'
 docker network rm appnet; echo "rm in use: $?"
 docker network inspect -f '{{.Name}} {{len .Containers}}' appnet | sed 's/^/inspect: /'
 docker run --rm --network nosuch ${img} true; echo "no such network: $?"
@@ -119,6 +120,7 @@ docker rm -f db lone >/dev/null; docker network rm appnet | sed 's/^/removed: /'
   assert.deepEqual(t("connected:"), ["root:x:0:0:root:/root:/bin/sh"]);
   assert.deepEqual(t("disconnected:"), ["yes", "no eth1"]);
   assert.deepEqual(t("ls:"), ["appnet bridge", "bridge bridge", "host host", "none null"]);
+  assert.deepEqual(t("shared:"), ["root:x:0:0:root:/root:/bin/sh"], "--network container:db sees db's own loopback");
   assert.deepEqual(t("rm in use:"), ["1"]);
   assert.deepEqual(t("inspect:"), ["appnet 1"]);
   assert.deepEqual(t("no such network:"), ["125"]);

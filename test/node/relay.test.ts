@@ -105,3 +105,16 @@ test("the uplink passes ARP and public IPv4, and no private address but DNS", ()
   v6[13] = 0xdd;
   assert.equal(uplinkAllows(v6, false), false);
 });
+
+test("limits per address: rooms and clients", async () => {
+  const limited = await serve({ port: 0, host: "127.0.0.1", quiet: true, relay: { uplink: false, maxRoomsPerIp: 2, maxClientsPerIp: 3 } });
+  const b = `127.0.0.1:${(limited.address() as { port: number }).port}`;
+  const roomUrl = async (): Promise<string> => `ws://${b}${((await (await fetch(`http://${b}/relay-room`)).json()) as { path: string }).path}`;
+  const r1 = await roomUrl();
+  const [a1, a2] = await Promise.all([join(r1), join(await roomUrl())]);
+  await assert.rejects(join(await roomUrl()), /429/, "a third room");
+  const a3 = await join(r1);
+  await assert.rejects(join(r1), /429/, "a fourth client");
+  for (const x of [a1, a2, a3]) x.ws.close();
+  await new Promise((r) => limited.close(r));
+});
