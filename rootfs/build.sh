@@ -77,6 +77,8 @@ ln -sfn "/usr/include/$(gcc -print-multiarch)/asm" "$kinc/asm"
 musl_cc "$r/sbin/berth-veth" -idirafter "$kinc" "$here/agent/veth.c"
 # Docker's NAT out of the VM for its bridges, with nf_tables over netlink
 musl_cc "$r/sbin/berth-nat" -idirafter "$kinc" "$here/agent/nat.c"
+# a published port's connection into a container (TCP or UDP)
+musl_cc "$r/sbin/berth-fwd" "$here/agent/fwd.c"
 
 cp -a "$here/files/." "$r/"
 chmod 1777 "$r/tmp"

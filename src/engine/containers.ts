@@ -245,14 +245,15 @@ export class ContainerService {
   }
 
   /**
-   * A TCP connection to the container's port, made in its network namespace
-   * (nsenter + nc in the guest): what is written goes to the port, what it
+   * A connection to the container's port (TCP, or UDP datagrams), made in its
+   * network namespace by berth-fwd in the guest: what is written goes to the port, what it
    * answers comes to `onData`; the process ends when the connection does.
    */
-  connect(c: Container, port: number, onData: (b: Uint8Array) => void): GuestProcess {
+  connect(c: Container, port: number, onData: (b: Uint8Array) => void, proto: "tcp" | "udp" = "tcp"): GuestProcess {
     if (c.state.status !== Status.running) throw new BerthError(ErrorCode.containerWrongState, `Cannot connect to port ${port} of "${c.name}": container ${c.id} is not running`);
-    const script = c.hostConfig.networkMode === "host" ? 'exec nc 127.0.0.1 "$2"' : 'exec nsenter -t "$(cat "$1/pid")" -n nc 127.0.0.1 "$2"';
-    return this.#channel.exec({ argv: ["/bin/sh", "-c", script, "forward", c.bundle, String(port)], env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: "/" }, { stdin: true, onStdout: onData });
+    // rootfs/agent/fwd.c: into the container's namespace, a connection to the port, bytes both ways
+    const script = c.hostConfig.networkMode === "host" ? 'exec berth-fwd - "$3" "$2"' : '{ read -r pid < "$1/pid" || [ -n "$pid" ]; } && exec berth-fwd "$pid" "$3" "$2"';
+    return this.#channel.exec({ argv: ["/bin/sh", "-c", script, "forward", c.bundle, String(port), proto], env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: "/" }, { stdin: true, onStdout: onData });
   }
 
   /** Mounts the container's root filesystem (image layers + a tmpfs writable layer) in the guest. */

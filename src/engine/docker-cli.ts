@@ -117,10 +117,10 @@ export class DockerCli {
   }
 
   /** A TCP connection to what is published on `hostPort` (see ContainerService.connect). */
-  connectPort(hostPort: number, onData: (b: Uint8Array) => void): GuestProcess {
-    const p = this.containers.published().find((x) => x.hostPort === hostPort && x.proto === "tcp");
-    if (!p) throw new BerthError(ErrorCode.containerNotFound, `Cannot connect to port ${hostPort}: no running container publishes it`);
-    return this.containers.connect(p.container, p.containerPort, onData);
+  connectPort(hostPort: number, onData: (b: Uint8Array) => void, proto: "tcp" | "udp" = "tcp"): GuestProcess {
+    const p = this.containers.published().find((x) => x.hostPort === hostPort && x.proto === proto);
+    if (!p) throw new BerthError(ErrorCode.containerNotFound, `Cannot connect to port ${hostPort}/${proto}: no running container publishes it`);
+    return this.containers.connect(p.container, p.containerPort, onData, proto);
   }
 
   /** One HTTP request to a published port (the page's /port/<n>/ path): the response, or a 502 in words. */

@@ -1,4 +1,6 @@
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
+import type { GuestProcess } from "../engine/guest-channel.js";
 import type { DockerCli, PublishedPort } from "../engine/docker-cli.js";
 
 /**
@@ -8,6 +10,7 @@ import type { DockerCli, PublishedPort } from "../engine/docker-cli.js";
  */
 export class PortForwarder {
   readonly #servers = new Map<number, Server>();
+  readonly #udp = new Map<number, UdpSocket>();
   readonly #warn: (line: string) => void;
   #docker: DockerCli | undefined;
 
@@ -20,6 +23,7 @@ export class PortForwarder {
   }
 
   update(ports: PublishedPort[]): void {
+    this.#updateUdp(ports);
     const want = new Set(ports.filter((p) => p.proto === "tcp").map((p) => p.hostPort));
     for (const [port, server] of this.#servers) {
       if (!want.has(port)) {
@@ -51,8 +55,43 @@ export class PortForwarder {
     }
   }
 
+  /** UDP: a `nc -u` in the container's namespace per peer address; each read one datagram either way. */
+  #updateUdp(ports: PublishedPort[]): void {
+    const want = new Set(ports.filter((p) => p.proto === "udp").map((p) => p.hostPort));
+    for (const [port, sock] of this.#udp) {
+      if (!want.has(port)) {
+        sock.close();
+        this.#udp.delete(port);
+      }
+    }
+    for (const port of want) {
+      if (this.#udp.has(port)) continue;
+      const sock = createSocket("udp4");
+      const peers = new Map<string, GuestProcess>();
+      sock.on("message", (msg, from) => {
+        const key = `${from.address}:${from.port}`;
+        let proc = peers.get(key);
+        if (!proc) {
+          try {
+            proc = this.#docker!.connectPort(port, (b) => sock.send(b, from.port, from.address), "udp");
+          } catch {
+            return;
+          }
+          peers.set(key, proc);
+          proc.exit.finally(() => peers.delete(key)).catch(() => {});
+        }
+        proc.write(new Uint8Array(msg));
+      });
+      sock.on("error", (e) => this.#warn(`berth: Warning [usage]: Cannot forward 127.0.0.1:${port}/udp to the container: ${e.message}`));
+      sock.bind(port, "127.0.0.1");
+      this.#udp.set(port, sock);
+    }
+  }
+
   close(): void {
     for (const s of this.#servers.values()) s.close();
     this.#servers.clear();
+    for (const s of this.#udp.values()) s.close();
+    this.#udp.clear();
   }
 }
