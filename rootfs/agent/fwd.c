@@ -6,6 +6,8 @@
  * and this is one process instead of sh, cat, nsenter and nc.)
  *
  *   berth-fwd PID|- tcp|udp PORT
+ *   berth-fwd --echo udp PORT     (an echo server: for checking a published UDP port by hand or in tests,
+ *                                  since busybox has no UDP server)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,7 +31,22 @@ static int write_all(int fd, const char *p, ssize_t n) {
   return 0;
 }
 
+static int echo_udp(int port) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+  if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0) { perror("berth-fwd: bind"); return 1; }
+  char buf[65536];
+  for (;;) {
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t r = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+    if (r < 0) { if (errno == EINTR) continue; return 1; }
+    sendto(s, buf, r, 0, (struct sockaddr *)&from, fl);
+  }
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "--echo") && !strcmp(argv[2], "udp")) return echo_udp(atoi(argv[3]));
   if (argc != 4 || (strcmp(argv[2], "tcp") && strcmp(argv[2], "udp"))) { fprintf(stderr, "usage: berth-fwd PID|- tcp|udp PORT\n"); return 2; }
   int udp = !strcmp(argv[2], "udp");
   if (strcmp(argv[1], "-")) {

@@ -148,3 +148,26 @@ sleep 8; docker rm -f web >/dev/null`);
   assert.deepEqual(t("ports:"), ["web 0.0.0.0:18096->80/tcp"]);
   assert.match(out.stderr, /Bind for 0\.0\.0\.0:18096 failed: port is already allocated/);
 });
+
+test("a published UDP port: datagrams to the host's 127.0.0.1 reach the container and its answers come back", async () => {
+  const { createSocket } = await import("node:dgram");
+  const img = `${registry.host}/test/busybox`;
+  // busybox has no UDP server: the guest's berth-fwd has an echo mode, copied into the container
+  const script = berthSh(dir.dir, `docker pull -q ${img} >/dev/null
+docker run -d --name udp -p 18194:7/udp ${img} sleep 60 >/dev/null
+docker cp /sbin/berth-fwd udp:/bin/berth-fwd && docker exec -d udp /bin/berth-fwd --echo udp 7
+docker port udp | sed 's/^/port: /'
+sleep 8; docker rm -f udp >/dev/null`);
+  const sock = createSocket("udp4");
+  const answers: string[] = [];
+  sock.on("message", (m) => answers.push(String(m)));
+  for (let i = 0; i < 40 && answers.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    sock.send(`ping-${i}`, 18194, "127.0.0.1");
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  sock.close();
+  const out = await script;
+  assert.ok(answers.some((a) => /^ping-\d+$/.test(a)), `answers: ${JSON.stringify(answers)} ${out.stderr}`);
+  assert.match(out.stdout, /port: 7\/udp -> 0\.0\.0\.0:18194/);
+});
