@@ -1,7 +1,9 @@
 // bench/pull: cold and warm pulls of the busybox fixture and a Debian i386
 // minbase image from docker-registry on 127.0.0.1 through the registry proxy,
 // in Node: MB/s compressed, time until runnable (written into the guest's 9p
-// share), and what unpacking adds to the download. Usage: node bench/pull.mjs [--runs N]
+// share), and what unpacking adds to the download; then `docker pull` in
+// headless Chromium (the Worker's engine, blobs in IndexedDB), cold and warm.
+// Usage: node bench/pull.mjs [--runs N] [--node-only]
 import { parseArgs } from "node:util";
 import { gunzipSync } from "fflate";
 import { Engine } from "../dist/src/engine/engine.js";
@@ -15,7 +17,7 @@ import { buildDebianImage, buildFixtures, pushImage } from "../dist/test/helpers
 import { startRegistry } from "../dist/test/helpers/registry.js";
 import { median, report } from "./lib.mjs";
 
-const { values: o } = parseArgs({ options: { runs: { type: "string" } } });
+const { values: o } = parseArgs({ options: { runs: { type: "string" }, "node-only": { type: "boolean" } } });
 const RUNS = Number(o.runs ?? 5);
 const registry = await startRegistry();
 const images = [(await buildFixtures())[0], await buildDebianImage()];
@@ -61,6 +63,54 @@ for (const img of images) {
   report(`${name}: warm pull (manifest only)`, warm, 100);
 }
 await engine.stop();
+
+if (!o["node-only"]) {
+  // Chromium: a fresh profile per run, so the first pull finds nothing in IndexedDB
+  const { default: puppeteer } = await import("puppeteer-core");
+  const { serveStatic } = await import("../dist/src/server/static-files.js");
+  const { defaultMounts } = await import("../dist/src/server/serve.js");
+  const { RegistryProxy } = await import("../dist/src/server/registry-proxy.js");
+  const { createServer } = await import("node:http");
+  const proxyMw = new RegistryProxy({ allow: [registry.host], allowPrivate: [registry.host] });
+  const mounts = [{ prefix: "/bench/", dir: new URL(".", import.meta.url).pathname }, ...defaultMounts()];
+  const page = createServer((req, res) => {
+    proxyMw.handle(req, res).then((done) => done || serveStatic(req, res, mounts)).then((ok) => ok || res.writeHead(404).end());
+  });
+  await new Promise((r) => page.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${page.address().port}`;
+  const browserRuns = Math.min(RUNS, 3);
+  let version = "";
+  for (const img of images) {
+    const name = `${registry.host}/${img.repository}:${img.tag}`;
+    const mb = img.layers.reduce((n, l) => n + l.data.length, 0) / 1e6;
+    const cold = [];
+    const warm = [];
+    const run = [];
+    for (let i = 0; i < browserRuns; i++) {
+      const browser = await puppeteer.launch({
+        executablePath: process.env.CHROME_PATH ?? "/usr/bin/chromium",
+        headless: true,
+        args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+      });
+      version = await browser.version();
+      const tab = await browser.newPage();
+      await tab.goto(`${base}/bench/pull.html?image=${encodeURIComponent(name)}`);
+      await tab.waitForFunction(() => window.benchResult, { timeout: 600000, polling: 100 });
+      const r = await tab.evaluate(() => window.benchResult);
+      if (r.code !== 0) throw new Error(`the pulled image did not run: ${JSON.stringify(r)}`);
+      cold.push(r.cold);
+      warm.push(r.warm);
+      run.push(r.run);
+      await browser.close();
+    }
+    console.log(`### ${version}, headless: docker pull ${img.repository}:${img.tag} in the page (${browserRuns} runs, a fresh profile each)`);
+    report(`${img.repository}: cold docker pull (to IndexedDB, unpacked)`, cold);
+    console.log(`${`${img.repository}: cold rate, unpack included`.padEnd(44)} median ${(mb / (median(cold) / 1000)).toFixed(1)} MB/s compressed`);
+    report(`${img.repository}: warm docker pull`, warm, 100);
+    report(`${img.repository}: docker run --rm true after it`, run);
+  }
+  page.close();
+}
 server.close();
 await registry.stop();
 process.exit(0);

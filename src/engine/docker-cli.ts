@@ -12,7 +12,7 @@ import { confirm, imageJson, labelMatch, platformOf, printFormat, printInspect, 
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
 import { gunzip } from "./gunzip.js";
-import { pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
+import { currentManifestDigest, pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
 import { ImageStore, type ImagesRecord, type LocalImage } from "./images.js";
 import { LayerTree } from "./layer-tree.js";
 import { readTar } from "./tar-reader.js";
@@ -283,6 +283,13 @@ export class DockerCli {
     const seen = new Set<string>();
     const layers = new Map<string, { loaded: number; total: number }>();
     const had = this.images.find(formatReference(r));
+    // a warm pull is the manifest request alone: the image held is that manifest's already
+    if (had && had.image.manifestDigest && (await currentManifestDigest(this.#d.client, r, o.platform)) === had.image.manifestDigest) {
+      this.images.add(r, had.image);
+      if (!o.quiet) out(`Digest: ${had.image.manifestDigest}\nStatus: Image is up to date for ${name}\n`);
+      out(`${formatReference(r)}\n`);
+      return had;
+    }
     const image = await pullImage(this.#d.client, r, {
       platform: o.platform,
       ...(this.#d.store ? { store: this.#d.store } : {}),

@@ -68,6 +68,13 @@ export interface PullOptions {
   store?: BlobStore;
 }
 
+/** The digest of the platform's manifest `ref` names now: one or two manifest requests, no blobs. */
+export async function currentManifestDigest(client: RegistryClient, ref: Reference, platform: Platform = DEFAULT_PLATFORM): Promise<string> {
+  const what = `${familiarName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+  const m = await client.manifest(ref.registry, ref.repository, ref.digest ?? ref.tag ?? "latest", what);
+  return isIndex(m.mediaType) ? selectPlatform(json<ImageIndex>(m.body), platform, what).digest : m.digest;
+}
+
 export async function pullImage(client: RegistryClient, ref: Reference, o: PullOptions = {}): Promise<PulledImage> {
   const what = `${familiarName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
   const platform = o.platform ?? DEFAULT_PLATFORM;
