@@ -41,15 +41,8 @@ function parsePipe(src: string): Pipe {
     for (const v of t.slice(0, at)) if (v !== ",") decl.push(v);
     t.splice(0, at + 1);
   }
-  const cmds: string[][] = [[]];
-  let depth = 0;
-  for (const x of t) {
-    if (x === "(") depth++;
-    if (x === ")") depth--;
-    if (x === "|" && depth === 0) cmds.push([]);
-    else cmds.at(-1)!.push(x);
-  }
-  if (depth !== 0) throw bad("unbalanced parentheses");
+  if (t.filter((x) => x === "(").length !== t.filter((x) => x === ")").length) throw bad("unbalanced parentheses");
+  const cmds = parsePipeTokens(t);
   if (cmds.some((c) => c.length === 0)) throw bad("missing command in pipeline");
   return { decl, cmds };
 }
@@ -201,6 +194,7 @@ function words(cmd: string[], s: Scope): Array<{ tok: string } | { val: unknown 
   return out;
 }
 
+/** A pipeline's commands: split at the `|` outside parentheses. */
 function parsePipeTokens(t: string[]): string[][] {
   const cmds: string[][] = [[]];
   let depth = 0;

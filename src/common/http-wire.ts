@@ -1,3 +1,5 @@
+import { concatBytes } from "./bytes.js";
+
 /**
  * HTTP/1.1 on the wire, for requests the page sends to a container's
  * published port through the engine (one connection per request, closed
@@ -55,13 +57,7 @@ function dechunk(b: Uint8Array): Uint8Array {
     parts.push(b.subarray(eol + 2, eol + 2 + size));
     off = eol + 2 + size + 2;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Parses what the server sent before it closed; undefined when it is not an HTTP response. */

@@ -8,6 +8,7 @@ import { containerSpec } from "../common/oci-spec.js";
 import type { PortBinding } from "../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
 import type { NetworkService } from "./networks.js";
+import { concatBytes } from "../common/bytes.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {
@@ -516,7 +517,7 @@ export class ContainerService {
       p.closeStdin();
     }
     const code = await p.exit;
-    return { code, stdout: concat(out), stderr: new TextDecoder().decode(concat(err)) };
+    return { code, stdout: concatBytes(out), stderr: new TextDecoder().decode(concatBytes(err)) };
   }
 
   async #crun(args: string[]): Promise<void> {
@@ -537,7 +538,7 @@ export class ContainerService {
     for (let i = 0; i < b.length; i++) {
       if (b[i] !== 10) continue;
       c.partial[stream].push(b.subarray(start, i + 1));
-      this.#log(c, stream, concat(c.partial[stream]));
+      this.#log(c, stream, concatBytes(c.partial[stream]));
       c.partial[stream] = [];
       start = i + 1;
     }
@@ -546,7 +547,7 @@ export class ContainerService {
 
   #flush(c: Container): void {
     for (const stream of ["stdout", "stderr"] as const) {
-      if (c.partial[stream].length) this.#log(c, stream, concat(c.partial[stream]));
+      if (c.partial[stream].length) this.#log(c, stream, concatBytes(c.partial[stream]));
       c.partial[stream] = [];
     }
   }
@@ -560,16 +561,6 @@ export class ContainerService {
   }
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -1,3 +1,4 @@
+import { concatBytes } from "../common/bytes.js";
 import { columns } from "../common/docker-format.js";
 import { last } from "../common/docker-flags.js";
 import { isBerthError } from "../common/errors.js";
@@ -114,15 +115,29 @@ export function printFormat(ctx: CliContext, format: string, rows: Array<Record<
 export async function confirm(ctx: CliContext, warning: string, force: boolean): Promise<boolean> {
   if (force) return true;
   ctx.s.stdout(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
+  return /^\s*y(es)?\s*$/i.test(await readLine(ctx));
+}
+
+/** The session's stdin up to the first newline (or its end). */
+export function readLine(ctx: CliContext): Promise<string> {
+  return new Promise((resolve) => {
     let line = "";
+    const dec = new TextDecoder();
     ctx.s.onStdin((b) => {
       if (!b.length) return resolve(line);
-      line += new TextDecoder().decode(b);
-      if (line.includes("\n")) resolve(line);
+      line += dec.decode(b, { stream: true });
+      if (line.includes("\n")) resolve(line.slice(0, line.indexOf("\n") + 1));
     });
     ctx.s.onClose(() => resolve(line));
   });
-  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]!);
 }
 
+/** The session's whole stdin (`docker load`, `import -`, `cp -`). */
+export function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    const parts: Uint8Array[] = [];
+    const done = (): void => resolve(concatBytes(parts));
+    ctx.s.onStdin((b) => (b.length ? parts.push(b) : done()));
+    ctx.s.onClose(done);
+  });
+}

@@ -8,7 +8,7 @@ import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { NetworkService } from "./networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
-import { confirm, imageJson, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, imageJson, readLine, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
 import { gunzip } from "./gunzip.js";
@@ -19,6 +19,7 @@ import { readTar } from "./tar-reader.js";
 import type { RegistryClient } from "./registry-client.js";
 import { writeRootfs } from "./rootfs-writer.js";
 import type { ShareFiles } from "./vm-host.js";
+import { concatBytes } from "../common/bytes.js";
 
 export interface DockerCliDeps {
   channel: GuestChannel;
@@ -136,12 +137,7 @@ export class DockerCli {
     // nc ends when the server closes (Connection: close); stdin stays open until then
     const code = await Promise.race([proc.exit, new Promise<number>((r) => setTimeout(() => r(-1), 30_000))]);
     if (code === -1) proc.kill(9);
-    const raw = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-    let off = 0;
-    for (const b of parts) {
-      raw.set(b, off);
-      off += b.length;
-    }
+    const raw = concatBytes(parts);
     return parseResponse(raw) ?? textResponse(502, `Error [container-wrong-state]: Cannot reach port ${hostPort}: ${raw.length ? "the container did not answer with HTTP" : "nothing answered (is the server listening?)"}`);
   }
 
@@ -566,19 +562,6 @@ function serverName(server: string | undefined): string {
   return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
 }
 
-/** The session's stdin up to the first newline (or its end). */
-function readLine(ctx: CliContext): Promise<string> {
-  return new Promise((resolve) => {
-    let line = "";
-    const dec = new TextDecoder();
-    ctx.s.onStdin((b) => {
-      if (!b.length) return resolve(line);
-      line += dec.decode(b, { stream: true });
-      if (line.includes("\n")) resolve(line.slice(0, line.indexOf("\n") + 1));
-    });
-    ctx.s.onClose(() => resolve(line));
-  });
-}
 
 function textResponse(status: number, text: string): WireResponse {
   return { status, statusText: "Bad Gateway", headers: [["Content-Type", "text/plain; charset=utf-8"]], body: new TextEncoder().encode(`${text}\n`) };

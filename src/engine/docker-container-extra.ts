@@ -4,7 +4,7 @@ import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
-import { confirm, printFormat, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { PulledImage } from "./image-puller.js";
 import { LayerTree } from "./layer-tree.js";
 import { sha256Hex } from "./digest.js";
@@ -52,25 +52,6 @@ const cp: Handler = async (ctx, args) => {
   if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot copy: ${r.stderr.trim().replaceAll(c.rootfs, "") || `exit ${r.code}`}`);
   return 0;
 };
-
-function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
-  return new Promise((resolve) => {
-    const parts: Uint8Array[] = [];
-    const done = (): void => resolve(join(parts));
-    ctx.s.onStdin((b) => (b.length ? parts.push(b) : done()));
-    ctx.s.onClose(done);
-  });
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** The writable layer as tar entries (overlayfs whiteouts, char 0:0, become `.wh.` names). */
 async function upperEntries(ctx: CliContext, c: Container): Promise<{ entries: TarEntry[]; tar: Uint8Array }> {
@@ -205,7 +186,7 @@ const importCmd: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "c,change": "value", "m,message": "value", platform: "value" }, "import", { interspersed: true });
   requireArgs(rest, { min: 1, max: 2 }, "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nImport the contents from a tarball to create a filesystem image");
   let tar: Uint8Array;
-  if (rest[0] === "-") tar = await readStdin(ctx);
+  if (rest[0] === "-") tar = await readAllStdin(ctx);
   else {
     const r = await ctx.containers.guest(["/bin/cat", "--", rest[0]!], { cwd: ctx.s.cwd });
     if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot import "${rest[0]}": ${r.stderr.trim().replace(/^cat: /, "")}`);
@@ -226,10 +207,6 @@ const importCmd: Handler = async (ctx, args) => {
   ctx.s.stdout(`${id}\n`);
   return 0;
 };
-
-function readStdin(ctx: CliContext): Promise<Uint8Array> {
-  return readAllStdin(ctx);
-}
 
 const top: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "top");

@@ -2,7 +2,7 @@ import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flag
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { MediaType } from "../common/oci-image.js";
 import { familiarName, formatReference, parseReference } from "../common/reference.js";
-import { shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { addImage } from "./docker-container-extra.js";
 import { sha256Hex } from "./digest.js";
 import { gunzip } from "./gunzip.js";
@@ -111,7 +111,7 @@ const load: Handler = async (ctx, args) => {
     data = r.stdout;
   } else {
     if (ctx.s.tty) throw new UsageError("requested load from stdin, but stdin is empty");
-    data = await readStdin(ctx);
+    data = await readAllStdin(ctx);
   }
   if (isGzip(data)) data = gunzip(data);
   const what = `"${input ?? "stdin"}"`;
@@ -165,22 +165,5 @@ const load: Handler = async (ctx, args) => {
   }
   return 0;
 };
-
-function readStdin(ctx: CliContext): Promise<Uint8Array> {
-  return new Promise((resolve) => {
-    const parts: Uint8Array[] = [];
-    const done = (): void => {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      resolve(out);
-    };
-    ctx.s.onStdin((b) => (b.length ? parts.push(b) : done()));
-    ctx.s.onClose(done);
-  });
-}
 
 export const ARCHIVE_COMMANDS: Record<string, Handler> = { save, load, "image-save": save, "image-load": load };

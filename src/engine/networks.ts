@@ -151,7 +151,7 @@ export class NetworkService {
     n.endpoints.delete(c.id);
     await this.refreshHosts([n, ...this.of(c)]);
     // its own file too: the peers on that network are gone from it
-    if (c.mounted) await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
+    await this.#writeHosts(c);
   }
 
   /** The container stopped: its addresses are kept (Docker gives them back at the next start), its veths went with its namespace. */
@@ -194,9 +194,14 @@ export class NetworkService {
     if (except) ids.delete(except.id);
     for (const id of ids) {
       const c = this.#containers.tryFind(id);
-      if (!c || !c.mounted) continue;
-      await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
+      if (c) await this.#writeHosts(c);
     }
+  }
+
+  /** A container's /etc/hosts, rewritten in place (`cat >`: the file is bind-mounted, a new inode would not be seen). */
+  async #writeHosts(c: Container): Promise<void> {
+    if (!c.mounted) return;
+    await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
   }
 
   async #sh(script: string, args: string[]): Promise<{ code: number; stderr: string }> {

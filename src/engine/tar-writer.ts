@@ -1,3 +1,5 @@
+import { concatBytes } from "../common/bytes.js";
+
 /**
  * A small ustar writer for `docker save`: regular files and directories with
  * names under 100 bytes (an image archive's are `blobs/sha256/<64 hex>` and a
@@ -43,11 +45,5 @@ export function writeTar(files: readonly TarFile[], mtime = 0): Uint8Array {
     }
   }
   parts.push(new Uint8Array(1024));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
