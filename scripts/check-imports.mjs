@@ -10,6 +10,7 @@ const root = new URL("..", import.meta.url).pathname;
 const adapters = {
   v86: ["src/engine/vm-host.ts"],
   fflate: ["src/engine/gunzip.ts"],
+  fzstd: ["src/engine/decompress.ts"],
   "idb-keyval": ["src/engine/idb-snapshot-store.ts", "src/engine/idb-blob-store.ts"],
   comlink: ["src/engine/worker.ts", "src/ui/engine-client.ts"],
   "@xterm/xterm": ["src/ui/berth-terminal.ts"],

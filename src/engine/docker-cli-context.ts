@@ -9,7 +9,9 @@ import type { BlobStore } from "./blob-store.js";
 import type { ContainerService } from "./containers.js";
 import type { NetworkService } from "./networks.js";
 import type { CliSession } from "./guest-channel.js";
+import type { PulledImage } from "./image-puller.js";
 import type { ImageStore, LocalImage } from "./images.js";
+import type { MergedView } from "./layer-store.js";
 
 /**
  * What the docker command handlers share: the session, the engine's services,
@@ -27,8 +29,14 @@ export interface CliContext {
   collectBlobs(): Promise<number>;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
   ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
-  /** guest directories of an image's layers, top first (written on first use) */
+  /** guest directories of an image's layers, top first (unpacked on first use) */
   layers(local: LocalImage): Promise<string[]>;
+  /** the paths an image's layers show, merged (unpacked on first use) */
+  imageView(local: LocalImage): Promise<MergedView>;
+  /** a regular file of the image, or undefined */
+  imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined>;
+  /** unpacks the layers of an image made here (commit, import, load) from their bytes; answers the entries neutralised */
+  unpackLayers(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]>;
   /** pull progress and status lines, to `out` */
   pull(out: (b: string) => void, name: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage>;
 }

@@ -11,13 +11,11 @@ import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
 import { confirm, imageJson, readLine, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
-import { gunzip } from "./gunzip.js";
+import { compressionOf, sniffCompression } from "./decompress.js";
 import { currentManifestDigest, pullImage, type ImageConfig, type PulledImage } from "./image-puller.js";
 import { ImageStore, type ImagesRecord, type LocalImage } from "./images.js";
-import { LayerTree } from "./layer-tree.js";
-import { readTar } from "./tar-reader.js";
+import { LayerStore } from "./layer-store.js";
 import type { RegistryClient } from "./registry-client.js";
-import { writeRootfs } from "./rootfs-writer.js";
 import type { ShareFiles } from "./vm-host.js";
 import { concatBytes } from "../common/bytes.js";
 
@@ -58,9 +56,9 @@ export class DockerCli {
   readonly images = new ImageStore();
   readonly containers: ContainerService;
   readonly networks: NetworkService;
-  /** image ID -> its tree's directory in the 9p share. The guest caches the share
-   * (cache=loose), so a directory is written once and never rewritten, even after rmi */
-  readonly #written = new Map<string, string>();
+  /** the images' layers in the 9p share, a directory per layer chain. The guest caches
+   * the share (cache=loose), so a directory is written once and never rewritten, even after rmi */
+  readonly layerStore: LayerStore;
 
   /** the images kept from an earlier run, read back before the first command */
   readonly #restored: Promise<void>;
@@ -68,6 +66,7 @@ export class DockerCli {
 
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
+    this.layerStore = new LayerStore(deps.files);
     this.containers = new ContainerService(deps.channel);
     this.networks = new NetworkService(this.containers);
     this.containers.networks = this.networks;
@@ -76,8 +75,9 @@ export class DockerCli {
   }
 
   /**
-   * Reads the image record and rebuilds each image from its blobs (config,
-   * layers unpacked again). An image whose blobs are gone is left out.
+   * Reads the image record back: each image's config, and its layers' blobs
+   * checked present. Layers are unpacked at an image's first use, not here.
+   * An image whose blobs are gone is left out.
    */
   async #restore(): Promise<void> {
     const store = this.#d.store;
@@ -85,25 +85,13 @@ export class DockerCli {
     if (!store || !text) return;
     const rec = JSON.parse(text) as ImagesRecord;
     if (rec.version !== 1) return;
+    const stored = new Set(await store.list());
     for (const i of rec.images) {
       try {
         const configBytes = await store.get(i.id);
-        if (!configBytes) continue;
-        const tree = new LayerTree();
-        const neutralised: string[] = [];
-        let complete = true;
-        for (const l of i.layers) {
-          const blob = await store.get(l.digest);
-          if (!blob) {
-            complete = false;
-            break;
-          }
-          const tar = blob[0] === 0x1f && blob[1] === 0x8b ? gunzip(blob) : blob;
-          neutralised.push(...tree.apply(readTar(tar, `layer ${l.digest.slice(0, 19)}`)).neutralised);
-        }
-        if (!complete) continue;
+        if (!configBytes || !i.layers.every((l) => stored.has(l.digest))) continue;
         const config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
-        const image: PulledImage = { reference: parseReference(i.reference), manifestDigest: i.manifestDigest, id: i.id, config, tree, neutralised, layerSizes: i.layerSizes, layers: i.layers };
+        const image: PulledImage = { reference: parseReference(i.reference), manifestDigest: i.manifestDigest, id: i.id, config, neutralised: [], layerSizes: i.layerSizes, layers: i.layers };
         this.images.restore(image, i.repoDigests, Object.entries(rec.tags).filter(([, id]) => id === i.id).map(([t]) => t));
       } catch {
         // a damaged image is left out; its blobs stay for the next pull
@@ -224,6 +212,9 @@ export class DockerCli {
       collectBlobs: () => this.#collect(),
       ensureImage: (name, o) => this.#ensure(s, name, o),
       layers: (local) => this.#layers(local),
+      imageView: async (local) => this.layerStore.view(await this.#unpacked(local)),
+      imageFile: async (local, path) => this.layerStore.read(await this.#unpacked(local), path),
+      unpackLayers: (image, data) => this.#unpackNew(image, data),
       pull: (out, name, o) => this.#fetch(out, name, o),
     };
   }
@@ -288,6 +279,7 @@ export class DockerCli {
     }
     const image = await pullImage(this.#d.client, r, {
       platform: o.platform,
+      layers: this.layerStore,
       ...(this.#d.store ? { store: this.#d.store } : {}),
       onProgress: (p) => {
         if (this.#d.onPull) {
@@ -328,14 +320,37 @@ export class DockerCli {
     return local;
   }
 
+  /** Guest directories of the image's layers, top first, unpacked from the blob store if they are not yet. */
   async #layers(local: LocalImage): Promise<string[]> {
-    let dir = this.#written.get(local.id);
-    if (!dir) {
-      dir = `/images/${local.id.slice(7, 19)}/rootfs`;
-      await writeRootfs(this.#d.files, dir, local.image.tree);
-      this.#written.set(local.id, dir);
+    await this.#unpacked(local);
+    return this.layerStore.guestDirs(await LayerStore.chainKeys(local.image.layers.map((l) => l.digest)));
+  }
+
+  /** Makes sure every layer of the image is unpacked; answers its top chain's key. */
+  async #unpacked(local: LocalImage): Promise<string> {
+    const keys = await LayerStore.chainKeys(local.image.layers.map((l) => l.digest));
+    for (const [i, layer] of local.image.layers.entries()) {
+      if (this.layerStore.has(keys[i]!)) continue;
+      const blob = await this.#d.store?.get(layer.digest);
+      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use image ${local.id.slice(7, 19)}: its layer ${layer.digest.slice(0, 19)} is no longer stored; pull the image again`);
+      const compression = compressionOf(layer.mediaType) ?? sniffCompression(blob);
+      await this.layerStore.unpack(keys[i]!, keys[i - 1], blob, compression, `layer ${layer.digest.slice(0, 19)}`);
     }
-    return [`/mnt/host${dir}`];
+    return keys.at(-1) ?? "";
+  }
+
+  /** Unpacks the layers of an image made here (commit, import, load) from their bytes, before it is recorded. */
+  async #unpackNew(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
+    const keys = await LayerStore.chainKeys(image.layers.map((l) => l.digest));
+    const neutralised: string[] = [];
+    for (const [i, layer] of image.layers.entries()) {
+      if (this.layerStore.has(keys[i]!)) continue;
+      const blob = data.get(layer.digest) ?? (await this.#d.store?.get(layer.digest));
+      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use layer ${layer.digest.slice(0, 19)}: it is not stored`);
+      const r = await this.layerStore.unpack(keys[i]!, keys[i - 1], blob, compressionOf(layer.mediaType) ?? sniffCompression(blob), `layer ${layer.digest.slice(0, 19)}`);
+      neutralised.push(...r.neutralised);
+    }
+    return neutralised;
   }
 
   async #pull(ctx: CliContext, args: string[]): Promise<number> {

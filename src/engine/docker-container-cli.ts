@@ -27,12 +27,14 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** /etc/passwd and /etc/group lookups in the image, for `-u name[:group]`. */
-function resolveUser(image: LocalImage, spec: string): { uid: number; gid: number } {
+async function resolveUser(ctx: CliContext, image: LocalImage, spec: string): Promise<{ uid: number; gid: number }> {
   if (!spec) return { uid: 0, gid: 0 };
   const [user, group] = spec.split(":") as [string, string?];
+  const passwd = await ctx.imageFile(image, "etc/passwd");
+  const groups = group !== undefined && !/^\d+$/.test(group) ? await ctx.imageFile(image, "etc/group") : undefined;
   const file = (p: string): string[][] => {
-    const n = image.image.tree.nodes.get(p);
-    return n ? dec.decode(n.data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
+    const data = p === "etc/passwd" ? passwd : groups;
+    return data ? dec.decode(data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
   };
   const pw = /^\d+$/.test(user) ? file("etc/passwd").find((f) => f[2] === user) : file("etc/passwd").find((f) => f[0] === user);
   if (!pw && !/^\d+$/.test(user)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find user ${user}: no matching entries in passwd file`);
@@ -138,7 +140,7 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
     env: mergeEnv(ic.Env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], ctx.s.env)]),
     workingDir: last(opts, "workdir") ?? (ic.WorkingDir || ""),
     user: userSpec,
-    ...resolveUser(local, userSpec),
+    ...(await resolveUser(ctx, local, userSpec)),
     hostname: "",
     labels,
     tty,
@@ -473,7 +475,7 @@ const exec: Handler = async (ctx, args) => {
   if (tty && stdin && !s.tty && !opts.has("detach")) throw new BerthError(ErrorCode.usage, "Cannot attach to the exec session: the input device is not a TTY");
   const local = ctx.images.find(c.config.imageId);
   const userSpec = last(opts, "user");
-  const user = userSpec && local ? resolveUser(local, userSpec) : undefined;
+  const user = userSpec && local ? await resolveUser(ctx, local, userSpec) : undefined;
   const detach = opts.has("detach");
   const env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], s.env)];
   const wd = last(opts, "workdir");

@@ -6,7 +6,6 @@ import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
 import { confirm, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { PulledImage } from "./image-puller.js";
-import { LayerTree } from "./layer-tree.js";
 import { sha256Hex } from "./digest.js";
 import { readTar, type TarEntry } from "./tar-reader.js";
 
@@ -65,11 +64,12 @@ async function upperEntries(ctx: CliContext, c: Container): Promise<{ entries: T
   const all = [...readTar(r.stdout, `the changes of "${c.name}"`)];
   const kept = all.filter((e) => !(MOUNT_POINTS.has(e.path) && e.type === "file" && e.data.length === 0));
   const dirs = new Set(kept.filter((e) => e.type === "dir").map((e) => e.path));
-  const base = ctx.images.find(c.config.imageId)?.image.tree;
+  const local = ctx.images.find(c.config.imageId);
+  const base = local ? await ctx.imageView(local) : undefined;
   for (const e of all) {
     if (!MOUNT_POINTS.has(e.path) || kept.includes(e)) continue;
     // a directory copied up only to hold a mount point is no change either
-    for (let d = e.path.slice(0, e.path.lastIndexOf("/")); d && dirs.has(d) && base?.nodes.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf("/")))) {
+    for (let d = e.path.slice(0, e.path.lastIndexOf("/")); d && dirs.has(d) && base?.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf("/")))) {
       if (kept.some((k) => k.path.startsWith(`${d}/`))) break;
       dirs.delete(d);
     }
@@ -88,13 +88,14 @@ const diff: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "diff", { interspersed: true });
   requireArgs(rest, { exact: 1 }, "diff", "CONTAINER\n\nInspect changes to files or directories on a container's filesystem");
   const c = ctx.containers.find(rest[0]!);
-  const base = ctx.images.find(c.config.imageId)?.image.tree;
+  const local = ctx.images.find(c.config.imageId);
+  const base = local ? await ctx.imageView(local) : undefined;
   const { entries } = await upperEntries(ctx, c);
   const lines: string[] = [];
   for (const e of entries) {
     const name = e.path.slice(e.path.lastIndexOf("/") + 1);
     if (name.startsWith(".wh.")) lines.push(`D /${e.path.slice(0, e.path.length - name.length)}${name.slice(4)}`);
-    else lines.push(`${base?.nodes.has(e.path) ? "C" : "A"} /${e.path}`);
+    else lines.push(`${base?.has(e.path) ? "C" : "A"} /${e.path}`);
   }
   ctx.s.stdout(lines.sort((a, b) => a.slice(2).localeCompare(b.slice(2))).map((l) => `${l}\n`).join(""));
   return 0;
@@ -134,9 +135,11 @@ function applyChanges(config: NonNullable<PulledImage["config"]["config"]>, chan
 export async function addImage(ctx: CliContext, image: Omit<PulledImage, "id" | "reference">, repo: string | undefined, blobs: Array<{ digest: string; data: Uint8Array }> = [], knownId?: string): Promise<string> {
   const configBytes = enc.encode(JSON.stringify(image.config));
   const id = knownId ?? `sha256:${await sha256Hex(configBytes)}`;
+  // unpacked now, from the bytes at hand (there may be no blob store to unpack from later)
+  const neutralised = await ctx.unpackLayers(image, new Map(blobs.map((b) => [b.digest, b.data])));
   for (const b of [...blobs, ...(knownId ? [] : [{ digest: id, data: configBytes }])]) await ctx.store?.put(b.digest, b.data);
   const ref = repo ? parseReference(repo) : undefined;
-  const full: PulledImage = { ...image, id, reference: ref ?? parseReference("none") };
+  const full: PulledImage = { ...image, neutralised, id, reference: ref ?? parseReference("none") };
   ctx.images.add(ref && !ref.tag ? { ...ref, tag: "latest" } : ref, full);
   return id;
 }
@@ -147,11 +150,7 @@ const commit: Handler = async (ctx, args) => {
   const c = ctx.containers.find(rest[0]!);
   if (rest[1]) parseReference(rest[1]);
   const base = ctx.images.require(c.config.imageId, `commit "${c.name}"`);
-  const { entries, tar } = await upperEntries(ctx, c);
-  const tree = new LayerTree();
-  tree.nodes.clear();
-  for (const [k, v] of base.image.tree.nodes) tree.nodes.set(k, v);
-  tree.apply(entries);
+  const { tar } = await upperEntries(ctx, c);
   const cfg = { ...(base.image.config.config ?? {}), Env: c.config.env, Cmd: c.config.cmd, Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : undefined, WorkingDir: c.config.workingDir, User: c.config.user, Labels: c.config.labels };
   applyChanges(cfg, opts.get("change") ?? []);
   const now = new Date().toISOString();
@@ -164,7 +163,7 @@ const commit: Handler = async (ctx, args) => {
     history: [...(base.image.config.history ?? []), { created: now, created_by: [...c.config.entrypoint, ...c.config.cmd].join(" "), ...(opts.has("message") ? { comment: last(opts, "message")! } : {}), ...(opts.has("author") ? { author: last(opts, "author")! } : {}) }],
   };
   const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
-  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length], layers: [...base.image.layers, layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
+  const id = await addImage(ctx, { manifestDigest: "", config, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length], layers: [...base.image.layers, layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
   ctx.s.stdout(`${id}\n`);
   return 0;
 };
@@ -192,8 +191,6 @@ const importCmd: Handler = async (ctx, args) => {
     if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot import "${rest[0]}": ${r.stderr.trim().replace(/^cat: /, "")}`);
     tar = r.stdout;
   }
-  const tree = new LayerTree();
-  const { neutralised } = tree.apply(readTar(tar, `"${rest[0]}"`));
   const cfg: NonNullable<PulledImage["config"]["config"]> = {};
   applyChanges(cfg, opts.get("change") ?? []);
   const now = new Date().toISOString();
@@ -203,7 +200,7 @@ const importCmd: Handler = async (ctx, args) => {
     history: [{ created: now, created_by: "", comment: last(opts, "message") ?? "Imported from -" }],
   };
   const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
-  const id = await addImage(ctx, { manifestDigest: "", config, tree, neutralised, layerSizes: [tar.length], layers: [layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
+  const id = await addImage(ctx, { manifestDigest: "", config, neutralised: [], layerSizes: [tar.length], layers: [layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
   ctx.s.stdout(`${id}\n`);
   return 0;
 };

@@ -8,7 +8,6 @@ import { sha256Hex } from "./digest.js";
 import { gunzip } from "./gunzip.js";
 import type { ImageConfig } from "./image-puller.js";
 import type { LocalImage } from "./images.js";
-import { LayerTree } from "./layer-tree.js";
 import { readTar } from "./tar-reader.js";
 import { writeTar, type TarFile } from "./tar-writer.js";
 
@@ -139,15 +138,12 @@ const load: Handler = async (ctx, args) => {
     if (config.architecture && config.architecture !== "386") {
       throw new BerthError(ErrorCode.platformNotAvailable, `Cannot load ${what}: it is a ${config.os ?? "linux"}/${config.architecture} image, not linux/386`);
     }
-    const tree = new LayerTree();
-    const neutralised: string[] = [];
     const layers: Array<{ digest: string; mediaType: string; size: number }> = [];
     const blobs: Array<{ digest: string; data: Uint8Array }> = [];
     const sizes: number[] = [];
     for (const path of e.Layers) {
       const raw = read(path);
       const tar = isGzip(raw) ? gunzip(raw) : raw;
-      neutralised.push(...tree.apply(readTar(tar, `layer ${path} of ${what}`)).neutralised);
       const digest = `sha256:${await sha256Hex(tar)}`;
       layers.push({ digest, mediaType: "application/vnd.oci.image.layer.v1.tar", size: tar.length });
       blobs.push({ digest, data: tar });
@@ -157,7 +153,7 @@ const load: Handler = async (ctx, args) => {
     // the config's own bytes keep its digest (the image ID)
     await ctx.store?.put(id, configBytes);
     const tags = e.RepoTags ?? [];
-    const image = { manifestDigest: "", config, tree, neutralised, layerSizes: sizes, layers };
+    const image = { manifestDigest: "", config, neutralised: [], layerSizes: sizes, layers };
     const got = await addImage(ctx, image, tags[0], blobs, id);
     for (const t of tags.slice(1)) ctx.images.tag(ctx.images.require(got), parseReference(t));
     if (tags.length) for (const t of tags) ctx.s.stdout(`Loaded image: ${shortName(parseReference(t))}\n`);

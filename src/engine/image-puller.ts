@@ -4,11 +4,10 @@ import {
   type ImageIndex, type ImageManifest, type Platform,
 } from "../common/oci-image.js";
 import { familiarName, type Reference } from "../common/reference.js";
-import { gunzip } from "./gunzip.js";
-import { LayerTree } from "./layer-tree.js";
 import type { BlobStore } from "./blob-store.js";
+import { compressionOf } from "./decompress.js";
+import { LayerStore } from "./layer-store.js";
 import type { RegistryClient } from "./registry-client.js";
-import { readTar } from "./tar-reader.js";
 
 /** The parts of an image config that running it needs. */
 export interface ImageConfig {
@@ -38,7 +37,6 @@ export interface PulledImage {
   /** the config's digest: Docker's image ID */
   id: string;
   config: ImageConfig;
-  tree: LayerTree;
   /** entries dropped from layers because they tried to escape the root */
   neutralised: string[];
   /** each layer's uncompressed (tar) size, bottom first */
@@ -53,19 +51,21 @@ export interface PullProgress {
   total: number;
 }
 
-const LAYER_GZIP = new Set<string>([MediaType.ociLayerGzip, MediaType.dockerLayerGzip, MediaType.dockerForeignLayerGzip]);
 const json = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
 
 /**
  * Pull as a walk over descriptors (containerd's images/handlers.go): index ->
- * the platform's manifest -> config and layers, each verified by the client,
- * then the layers applied in order into one tree.
+ * the platform's manifest -> config and layers, each verified by the client
+ * and unpacked into the layer store as it downloads (a layer already there,
+ * from another image, is neither downloaded nor unpacked again).
  */
 export interface PullOptions {
   platform?: Platform;
   onProgress?: (p: PullProgress) => void;
   /** blobs found here are not downloaded; downloaded ones are kept here */
   store?: BlobStore;
+  /** where the layers are unpacked */
+  layers: LayerStore;
 }
 
 /** The digest of the platform's manifest `ref` names now: one or two manifest requests, no blobs. */
@@ -75,7 +75,7 @@ export async function currentManifestDigest(client: RegistryClient, ref: Referen
   return isIndex(m.mediaType) ? selectPlatform(json<ImageIndex>(m.body), platform, what).digest : m.digest;
 }
 
-export async function pullImage(client: RegistryClient, ref: Reference, o: PullOptions = {}): Promise<PulledImage> {
+export async function pullImage(client: RegistryClient, ref: Reference, o: PullOptions): Promise<PulledImage> {
   const what = `${familiarName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
   const platform = o.platform ?? DEFAULT_PLATFORM;
   let m = await client.manifest(ref.registry, ref.repository, ref.digest ?? ref.tag ?? "latest", what);
@@ -87,13 +87,10 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     throw new BerthError(ErrorCode.unsupportedMediaType, `Cannot pull "${what}": the manifest is of type "${m.mediaType}", not an OCI or Docker v2 image`);
   }
   const manifest = json<ImageManifest>(m.body);
-  const fetchBlob = async (digest: string, size: number, onProgress?: (n: number) => void): Promise<Uint8Array> => {
+  const fetchBlob = async (digest: string, size: number): Promise<Uint8Array> => {
     const cached = await o.store?.get(digest).catch(() => undefined);
-    if (cached) {
-      onProgress?.(cached.length);
-      return cached;
-    }
-    const data = await client.blob(ref.registry, ref.repository, digest, { what, size, ...(onProgress ? { onProgress } : {}) });
+    if (cached) return cached;
+    const data = await client.blob(ref.registry, ref.repository, digest, { what, size });
     // storage-full reaches the user; what was stored before stays intact
     await o.store?.put(digest, data);
     return data;
@@ -103,23 +100,59 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
   if (config.architecture && config.architecture !== platform.architecture) {
     throw new BerthError(ErrorCode.platformNotAvailable, `Cannot pull "${what}": it is a ${config.os ?? "linux"}/${config.architecture} image, not ${platform.os}/${platform.architecture}`);
   }
-  const tree = new LayerTree();
-  const neutralised: string[] = [];
-  const layerSizes: number[] = [];
   for (const layer of manifest.layers) {
-    if (!LAYER_GZIP.has(layer.mediaType) && layer.mediaType !== MediaType.ociLayer) {
+    if (!compressionOf(layer.mediaType)) {
       throw new BerthError(ErrorCode.unsupportedMediaType, `Cannot pull "${what}": layers of type "${layer.mediaType}" are not supported`);
     }
-    const blob = await fetchBlob(layer.digest, layer.size, o.onProgress ? (loaded) => o.onProgress!({ layer: layer.digest, loaded, total: layer.size }) : undefined);
-    let tar: Uint8Array;
-    try {
-      tar = LAYER_GZIP.has(layer.mediaType) ? gunzip(blob) : blob;
-    } catch (e) {
-      throw new BerthError(ErrorCode.digestMismatch, `Cannot unpack "${what}": layer ${layer.digest.slice(0, 19)} is not valid gzip`, { cause: e });
-    }
-    layerSizes.push(tar.length);
-    neutralised.push(...tree.apply(readTar(tar, `layer ${layer.digest.slice(0, 19)} of "${what}"`)).neutralised);
   }
-  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, tree, neutralised, layerSizes, layers: manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })) };
+  const keys = await LayerStore.chainKeys(manifest.layers.map((l) => l.digest));
+  const neutralised: string[] = [];
+  const layerSizes: number[] = [];
+  for (const [i, layer] of manifest.layers.entries()) {
+    const key = keys[i]!;
+    const parent = i > 0 ? keys[i - 1] : undefined;
+    const label = `layer ${layer.digest.slice(0, 19)} of "${what}"`;
+    const compression = compressionOf(layer.mediaType)!;
+    const progress = (loaded: number): void => o.onProgress?.({ layer: layer.digest, loaded, total: layer.size });
+    let report;
+    const stored = o.layers.has(key) ? undefined : await o.store?.get(layer.digest).catch(() => undefined);
+    if (o.layers.has(key) || stored) {
+      // a layer already unpacked (another image has it) or already downloaded
+      progress(layer.size);
+      report = await o.layers.unpack(key, parent, stored ?? new Uint8Array(0), compression, label);
+    } else {
+      // unpack while it downloads; the layer becomes visible only once the download is verified
+      const pipe = new TransformStream<Uint8Array, Uint8Array>();
+      let writer: WritableStreamDefaultWriter<Uint8Array> | undefined = pipe.writable.getWriter();
+      const unpacking = o.layers.unpack(key, parent, pipe.readable, compression, label);
+      unpacking.catch(() => {});
+      let data: Uint8Array;
+      try {
+        data = await client.blob(ref.registry, ref.repository, layer.digest, {
+          what, size: layer.size, onProgress: progress,
+          onChunk: (c) => void writer?.write(c).catch(() => {}),
+          // the server sent it all again: unpack from the verified bytes instead
+          onRestart: () => {
+            void writer?.abort(new Error("restarted")).catch(() => {});
+            writer = undefined;
+          },
+        });
+        await o.store?.put(layer.digest, data);
+      } catch (e) {
+        void writer?.abort(e).catch(() => {});
+        await unpacking.catch(() => {});
+        throw e;
+      }
+      if (writer) {
+        void writer.close().catch(() => {});
+        report = await unpacking;
+      } else {
+        await unpacking.catch(() => {});
+        report = await o.layers.unpack(key, parent, data, compression, label);
+      }
+    }
+    layerSizes.push(report.size);
+    neutralised.push(...report.neutralised);
+  }
+  return { reference: ref, manifestDigest: m.digest, id: manifest.config.digest, config, neutralised, layerSizes, layers: manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })) };
 }
-

@@ -6,7 +6,7 @@ import type { PulledImage } from "./image-puller.js";
 export interface LocalImage {
   readonly id: string;
   image: PulledImage;
-  /** uncompressed size of the tree's files */
+  /** the layers' uncompressed size, as Docker counts an image's */
   size: number;
   /** `repo@sha256:…` of the manifests it was pulled as */
   repoDigests: Set<string>;
@@ -52,9 +52,7 @@ export class ImageStore {
   add(ref: Reference | undefined, image: PulledImage): { local: LocalImage; previous: LocalImage | undefined } {
     let local = this.#byId.get(image.id);
     if (!local) {
-      let size = 0;
-      for (const n of image.tree.nodes.values()) if (n.type === "file" && n.hardlinkOf === undefined) size += n.data.length;
-      local = { id: image.id, image, size, repoDigests: new Set() };
+      local = { id: image.id, image, size: image.layerSizes.reduce((a, b) => a + b, 0), repoDigests: new Set() };
       this.#byId.set(image.id, local);
     }
     this.changes++;

@@ -165,7 +165,12 @@ export class RegistryClient {
    * A whole blob, verified against `digest` (and `size`) before it is returned.
    * A download that breaks off is resumed from where it stopped (Range).
    */
-  async blob(registry: string, repository: string, digest: string, o: { what: string; size?: number; onProgress?: (loaded: number) => void }): Promise<Uint8Array> {
+  /**
+   * A blob, verified against its digest. `onChunk` sees the bytes as they
+   * arrive (to unpack while downloading); `onRestart` is called when a broken
+   * download has to start again from the first byte (no Range support).
+   */
+  async blob(registry: string, repository: string, digest: string, o: { what: string; size?: number; onProgress?: (loaded: number) => void; onChunk?: (chunk: Uint8Array) => void; onRestart?: () => void }): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let loaded = 0;
     for (let attempt = 1; ; attempt++) {
@@ -174,6 +179,7 @@ export class RegistryClient {
       if (loaded > 0 && res.status !== 206) {
         parts.length = 0; // the server sent it all again
         loaded = 0;
+        o.onRestart?.();
       }
       try {
         const reader = res.body!.getReader();
@@ -183,6 +189,7 @@ export class RegistryClient {
           parts.push(value);
           loaded += value.length;
           if (o.size !== undefined && loaded > o.size) throw new BerthError(ErrorCode.digestMismatch, `Cannot pull "${o.what}": a layer is larger than its manifest says`);
+          o.onChunk?.(value);
           o.onProgress?.(loaded);
         }
         break;

@@ -2,8 +2,8 @@ import { BerthError, ErrorCode } from "../common/errors.js";
 
 /**
  * A tar reader for image layers: ustar, POSIX PAX headers (long names, large
- * sizes, exact times) and GNU long names. Reads a whole (gunzipped) layer held
- * in memory; entries point into it without copying.
+ * sizes, exact times) and GNU long names, from a whole (decompressed) layer or
+ * from a stream of chunks.
  */
 export const EntryType = {
   file: "file",
@@ -79,52 +79,121 @@ function parsePax(data: Uint8Array): Record<string, string> {
   return out;
 }
 
-/** The entries of a tar archive, in order. `what` names the layer in errors. */
+/** The entries of a tar archive held whole, in order (they point into it). `what` names the layer in errors. */
 export function* readTar(tar: Uint8Array, what = "a layer"): Generator<TarEntry> {
-  let off = 0;
-  let pax: Record<string, string> = {};
-  let globalPax: Record<string, string> = {};
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  while (off + 512 <= tar.length) {
-    const h = tar.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) return; // end of archive
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-    if (sum !== num(h, 148, 8)) throw corrupt(what, "a tar header's checksum is wrong");
-    const flag = String.fromCharCode(h[156]!);
-    const fields = { ...globalPax, ...pax };
-    const size = fields["size"] !== undefined ? Number(fields["size"]) : num(h, 124, 12);
-    const start = off + 512;
-    const end = start + size;
-    if (!Number.isSafeInteger(size) || size < 0 || end > tar.length) throw corrupt(what, "the archive is truncated");
-    const data = tar.subarray(start, end);
-    off = start + Math.ceil(size / 512) * 512;
-    if (flag === "x") { pax = parsePax(data); continue; }
-    if (flag === "g") { globalPax = { ...globalPax, ...parsePax(data) }; continue; }
-    if (flag === "L") { longName = str(data, 0, data.length); continue; }
-    if (flag === "K") { longLink = str(data, 0, data.length); continue; }
-    const type = TYPES[flag];
-    const magic = str(h, 257, 6);
-    const prefix = magic.startsWith("ustar") ? str(h, 345, 155) : "";
-    const rawName = fields["path"] ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
-    const linkname = fields["linkpath"] ?? longLink ?? str(h, 157, 100);
-    pax = {};
-    longName = undefined;
-    longLink = undefined;
-    if (!type) continue; // other kinds (sparse, volume labels): not in image layers
-    yield {
-      path: normalisePath(rawName),
-      type: rawName.endsWith("/") && type === "file" ? "dir" : type,
-      mode: num(h, 100, 8) & 0o7777,
-      uid: fields["uid"] !== undefined ? Number(fields["uid"]) : num(h, 108, 8),
-      gid: fields["gid"] !== undefined ? Number(fields["gid"]) : num(h, 116, 8),
-      mtime: fields["mtime"] !== undefined ? Math.floor(Number(fields["mtime"])) : num(h, 136, 12),
-      linkname,
-      devmajor: num(h, 329, 8),
-      devminor: num(h, 337, 8),
-      data: type === "file" ? data : new Uint8Array(0),
-    };
+  const p = new TarParser(what);
+  yield* p.push(tar);
+  p.end();
+}
+
+/**
+ * The same reader fed a stream in chunks of any size (a layer as it is
+ * downloaded and decompressed): `push` answers the entries completed so far,
+ * `end` fails if the archive stopped in the middle of one. Bytes are copied
+ * only when an entry spans chunks.
+ */
+export class TarParser {
+  readonly #what: string;
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+  #done = false;
+  /** the header read, waiting for its data */
+  #header: Uint8Array | undefined;
+  #pax: Record<string, string> = {};
+  #globalPax: Record<string, string> = {};
+  #longName: string | undefined;
+  #longLink: string | undefined;
+
+  constructor(what = "a layer") {
+    this.#what = what;
   }
-  if (off < tar.length) throw corrupt(what, "the archive is truncated");
+
+  push(chunk: Uint8Array): TarEntry[] {
+    const out: TarEntry[] = [];
+    if (this.#done) return out;
+    if (chunk.length) {
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    }
+    for (;;) {
+      if (!this.#header) {
+        const h = this.#take(512);
+        if (!h) break;
+        if (h.every((b) => b === 0)) {
+          this.#done = true; // end of archive
+          this.#chunks = [];
+          this.#length = 0;
+          break;
+        }
+        let sum = 0;
+        for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+        if (sum !== num(h, 148, 8)) throw corrupt(this.#what, "a tar header's checksum is wrong");
+        this.#header = h;
+      }
+      const h = this.#header;
+      const fields = { ...this.#globalPax, ...this.#pax };
+      const size = fields["size"] !== undefined ? Number(fields["size"]) : num(h, 124, 12);
+      if (!Number.isSafeInteger(size) || size < 0) throw corrupt(this.#what, "the archive is truncated");
+      const block = this.#take(Math.ceil(size / 512) * 512);
+      if (!block) break;
+      this.#header = undefined;
+      const data = block.subarray(0, size);
+      const flag = String.fromCharCode(h[156]!);
+      if (flag === "x") { this.#pax = parsePax(data); continue; }
+      if (flag === "g") { this.#globalPax = { ...this.#globalPax, ...parsePax(data) }; continue; }
+      if (flag === "L") { this.#longName = str(data, 0, data.length); continue; }
+      if (flag === "K") { this.#longLink = str(data, 0, data.length); continue; }
+      const type = TYPES[flag];
+      const magic = str(h, 257, 6);
+      const prefix = magic.startsWith("ustar") ? str(h, 345, 155) : "";
+      const rawName = fields["path"] ?? this.#longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+      const linkname = fields["linkpath"] ?? this.#longLink ?? str(h, 157, 100);
+      this.#pax = {};
+      this.#longName = undefined;
+      this.#longLink = undefined;
+      if (!type) continue; // other kinds (sparse, volume labels): not in image layers
+      out.push({
+        path: normalisePath(rawName),
+        type: rawName.endsWith("/") && type === "file" ? "dir" : type,
+        mode: num(h, 100, 8) & 0o7777,
+        uid: fields["uid"] !== undefined ? Number(fields["uid"]) : num(h, 108, 8),
+        gid: fields["gid"] !== undefined ? Number(fields["gid"]) : num(h, 116, 8),
+        mtime: fields["mtime"] !== undefined ? Math.floor(Number(fields["mtime"])) : num(h, 136, 12),
+        linkname,
+        devmajor: num(h, 329, 8),
+        devminor: num(h, 337, 8),
+        data: type === "file" ? data : new Uint8Array(0),
+      });
+    }
+    return out;
+  }
+
+  /** The archive ended: an error if it stopped inside an entry. */
+  end(): void {
+    if (!this.#done && (this.#header || this.#length > 0)) throw corrupt(this.#what, "the archive is truncated");
+  }
+
+  /** `n` bytes in one piece, or undefined until that many have come. */
+  #take(n: number): Uint8Array | undefined {
+    if (this.#length < n) return undefined;
+    this.#length -= n;
+    const first = this.#chunks[0];
+    if (n === 0) return new Uint8Array(0);
+    if (first!.length >= n) {
+      if (first!.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first!.subarray(n);
+      return first!.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      out.set(c.subarray(0, k), off);
+      off += k;
+      if (k === c.length) this.#chunks.shift();
+      else this.#chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
 }

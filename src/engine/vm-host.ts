@@ -56,6 +56,10 @@ export interface ShareFiles {
   /** a character or block device, or a fifo */
   node(parent: number, name: string, kind: "char" | "block" | "fifo", major: number, minor: number, a: NodeAttrs): number;
   hardlink(parent: number, name: string, target: number): void;
+  /** sets a node's mode, owner and times */
+  setAttrs(id: number, type: "dir" | "file" | "symlink" | "char" | "block" | "fifo", a: NodeAttrs): void;
+  /** a regular file's contents, or undefined if there is none at `path` */
+  read(path: string): Promise<Uint8Array | undefined>;
   /** removes `path` and everything below it; no error if it is not there */
   remove(path: string): void;
 }
@@ -72,6 +76,7 @@ interface V86Fs {
   CreateNode(name: string, parentid: number, major: number, minor: number): number;
   Link(parentid: number, targetid: number, name: string): number;
   RecursiveDelete(path: string): void;
+  read_file(path: string): Promise<Uint8Array | null>;
 }
 
 /** A running guest: its agent channel and its serial console. */
@@ -212,6 +217,14 @@ export class VmHost {
       node: (parent, name, kind, major, minor, a) => set(fs.CreateNode(name, parent, major, minor), kind, a),
       hardlink: (parent, name, target) => {
         if (fs.Link(parent, target, name) < 0) throw new TypeError(`cannot hard link ${name}`);
+      },
+      setAttrs: (id, type, a) => {
+        set(id, type, a);
+      },
+      read: async (path) => {
+        const ino = fs.SearchPath(path);
+        if (ino.id < 0 || (fs.inodes[ino.id]!.mode & 0o170000) !== S_IF.file) return undefined;
+        return (await fs.read_file(path)) ?? undefined;
       },
       remove: (path) => {
         if (fs.SearchPath(path).id >= 0) fs.RecursiveDelete(path);

@@ -28,9 +28,17 @@ function busyboxBinary(): string {
 
 /** A gzip'd layer tar of `dir`, reproducibly. */
 function tarGz(dir: string): Uint8Array {
-  const tar = execFileSync("tar", ["--sort=name", `--mtime=@${EPOCH}`, "--owner=0", "--group=0", "--numeric-owner", "--format=posix",
+  return execFileSync("gzip", ["-n", "-6"], { input: tarOf(dir), maxBuffer: 1 << 28 });
+}
+
+/** The same tar, zstd-compressed (Debian's zstd), for a layer of type tar+zstd. */
+function tarZstd(dir: string): Uint8Array {
+  return execFileSync("zstd", ["-q", "-3", "-c"], { input: tarOf(dir), maxBuffer: 1 << 28 });
+}
+
+function tarOf(dir: string): Uint8Array {
+  return execFileSync("tar", ["--sort=name", `--mtime=@${EPOCH}`, "--owner=0", "--group=0", "--numeric-owner", "--format=posix",
     "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-C", dir, "-cf", "-", "."], { maxBuffer: 1 << 28 });
-  return execFileSync("gzip", ["-n", "-6"], { input: tar, maxBuffer: 1 << 28 });
 }
 
 export interface Blob {
@@ -56,7 +64,7 @@ function blob(mediaType: string, data: Uint8Array | string): Blob {
 }
 
 function image(repository: string, tag: string, layers: Blob[], cfg: Record<string, unknown>, arch = "386"): TestImage {
-  const diffIds = layers.map((l) => sha256(execFileSync("gzip", ["-dc"], { input: l.data, maxBuffer: 1 << 28 })));
+  const diffIds = layers.map((l) => sha256(execFileSync(l.mediaType.endsWith("zstd") ? "zstd" : "gzip", ["-dc"], { input: l.data, maxBuffer: 1 << 28 })));
   const config = blob(MediaType.ociConfig, JSON.stringify({
     architecture: arch, os: "linux", created: "2023-11-14T22:13:20Z",
     config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"], ...cfg },
@@ -110,6 +118,8 @@ export async function buildFixtures(): Promise<TestImage[]> {
     const upperLayer = blob(MediaType.ociLayerGzip, tarGz(upper));
 
     const busybox = image("test/busybox", "latest", [baseLayer], {});
+    // the layered image again with zstd layers (as BuildKit writes with compression=zstd)
+    const zstd = image("test/zstd", "latest", [blob(MediaType.ociLayerZstd, tarZstd(base)), blob(MediaType.ociLayerZstd, tarZstd(upper))], { Env: ["PATH=/bin", "GREETING=hello"] });
     const layered = image("test/layered", "v1", [baseLayer, upperLayer], { Env: ["PATH=/bin", "GREETING=hello"], Cmd: ["cat", "/opt/data/new"], WorkingDir: "/opt" });
     const amd64 = image("test/multi", "latest", [baseLayer], {}, "amd64");
     const indexFor = (repository: string, entries: Array<[TestImage, string]>): TestImage => {
@@ -122,7 +132,7 @@ export async function buildFixtures(): Promise<TestImage[]> {
     };
     const multi = indexFor("test/multi", [[amd64, "amd64"], [busybox, "386"]]);
     const no386 = indexFor("test/no386", [[amd64, "amd64"]]);
-    return [busybox, layered, multi, no386];
+    return [busybox, layered, multi, no386, zstd];
   } finally {
     await rm(work, { recursive: true, force: true });
   }
