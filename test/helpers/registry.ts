@@ -1,5 +1,6 @@
 // A real registry for tests: Debian's docker-registry (distribution 2.8) on
-// 127.0.0.1, in a temporary directory, open or with htpasswd. Stopped by stop().
+// 127.0.0.1, in a temporary directory: open, with htpasswd, or in token-auth mode
+// with our token server (token-server.ts). Stopped by stop().
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -24,7 +25,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(options: { htpasswd?: string; corsOrigin?: string } = {}): Promise<TestRegistry> {
+export async function startRegistry(options: { htpasswd?: string; corsOrigin?: string; token?: { realm: string; service: string; issuer: string; certPath: string } } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), "berth-registry-"));
   const port = await freePort();
   const headers = ["    X-Content-Type-Options: [nosniff]"];
@@ -36,7 +37,9 @@ export async function startRegistry(options: { htpasswd?: string; corsOrigin?: s
       "    Access-Control-Expose-Headers: ['Docker-Content-Digest', 'Content-Range', 'WWW-Authenticate']",
     );
   }
-  const auth = options.htpasswd ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(dir, "htpasswd")}\n` : "";
+  const t = options.token;
+  const auth = options.htpasswd ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(dir, "htpasswd")}\n`
+    : t ? `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certPath}\n` : "";
   if (options.htpasswd) await writeFile(join(dir, "htpasswd"), options.htpasswd);
   const config = `version: 0.1
 log:
