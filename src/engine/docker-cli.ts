@@ -294,7 +294,7 @@ export class DockerCli {
         }
         if (p.loaded === p.total && !seen.has(p.layer)) {
           seen.add(p.layer);
-          if (!o.quiet) out(`${p.layer.slice(7, 19)}: Pull complete\n`);
+          if (!o.quiet) out(`${p.layer.slice(7, 19)}: ${p.existed ? "Already exists" : "Pull complete"}\n`);
         }
       },
     });

@@ -49,6 +49,8 @@ export interface PullProgress {
   layer: string;
   loaded: number;
   total: number;
+  /** the layer was unpacked already (another image shares it): nothing was downloaded */
+  existed?: boolean;
 }
 
 const json = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
@@ -113,12 +115,12 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     const parent = i > 0 ? keys[i - 1] : undefined;
     const label = `layer ${layer.digest.slice(0, 19)} of "${what}"`;
     const compression = compressionOf(layer.mediaType)!;
-    const progress = (loaded: number): void => o.onProgress?.({ layer: layer.digest, loaded, total: layer.size });
+    const progress = (loaded: number, existed = false): void => o.onProgress?.({ layer: layer.digest, loaded, total: layer.size, ...(existed ? { existed } : {}) });
     let report;
     const stored = o.layers.has(key) ? undefined : await o.store?.get(layer.digest).catch(() => undefined);
     if (o.layers.has(key) || stored) {
       // a layer already unpacked (another image has it) or already downloaded
-      progress(layer.size);
+      progress(layer.size, o.layers.has(key));
       report = await o.layers.unpack(key, parent, stored ?? new Uint8Array(0), compression, label);
     } else {
       // unpack while it downloads; the layer becomes visible only once the download is verified

@@ -41,6 +41,8 @@ test("docker pull, images and run, with Docker's output and exit codes", async (
   assert.match(lines[7]!, new RegExp(`^${r.replace(/\./g, "\\.")}/test/busybox\\s+latest\\s+[0-9a-f]{12}\\s+\\d+ years ago\\s+2\\.\\d+MB$`));
   assert.deepEqual(lines.slice(8), ["from the upper layer", "42", "status 4", ""]);
   assert.match(out.stderr, new RegExp(`Unable to find image '${r.replace(/\./g, "\\.")}/test/layered:v1' locally`));
+  // test/layered is busybox's layer plus one: the shared layer is neither downloaded nor unpacked again
+  assert.match(out.stderr, /\n[0-9a-f]{12}: Already exists\n[0-9a-f]{12}: Pull complete\n/);
 });
 
 test("docker run -i feeds stdin to the container; without -i it reads EOF", async () => {
