@@ -27,6 +27,8 @@ export interface CliContext {
   store: BlobStore | undefined;
   /** deletes the blobs no image refers to any more (after rmi and prunes); answers the bytes freed */
   collectBlobs(): Promise<number>;
+  /** removes dangling images (or, with `all`, every image no container uses) and their blobs; answers Docker's "Deleted Images:" report */
+  pruneImages(all: boolean): Promise<string>;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
   ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
   /** guest directories of an image's layers, top first (unpacked on first use) */

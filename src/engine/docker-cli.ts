@@ -210,6 +210,7 @@ export class DockerCli {
       networks: this.networks,
       store: this.#d.store,
       collectBlobs: () => this.#collect(),
+      pruneImages: (all) => this.#pruneImages(all),
       ensureImage: (name, o) => this.#ensure(s, name, o),
       layers: (local) => this.#layers(local),
       imageView: async (local) => this.layerStore.view(await this.#unpacked(local)),
@@ -550,22 +551,32 @@ export class DockerCli {
     return printInspect(ctx, rest.map((n) => () => imageJson(this.images, this.images.require(n, `inspect "${n}"`))), last(opts, "format"));
   }
 
-  async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
-    const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
-    if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
+  /**
+   * Removes dangling images (every image no container uses, with `all`) and
+   * their blobs; answers Docker's report (image prune's, and system prune's part).
+   */
+  async #pruneImages(all: boolean): Promise<string> {
     const used = new Set(this.containers.list().map((c) => c.config.imageId));
     let out = "";
     let reclaimed = 0;
     for (const local of this.images.all()) {
       if (used.has(local.id)) continue;
       const tags = this.images.tagsOf(local);
-      if (tags.length && !opts.has("all")) continue;
-      out += this.#removeImage(local.id, true);
+      if (tags.length && !all) continue;
+      for (const t of tags) out += `untagged: ${shortName(t)}\n`;
+      this.images.delete(local);
+      out += `deleted: ${local.id}\n`;
       reclaimed += local.size;
     }
-    await ctx.collectBlobs();
-    ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    await this.#collect();
+    return `${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`;
+  }
+
+  async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
+    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
+    const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
+    if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
+    ctx.s.stdout(await this.#pruneImages(opts.has("all")));
     return 0;
   }
 }

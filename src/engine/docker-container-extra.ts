@@ -369,20 +369,7 @@ const systemPrune: Handler = async (ctx, args) => {
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
   const gone = await pruneContainers(ctx);
   if (gone.length) ctx.s.stdout(`Deleted Containers:\n${gone.join("\n")}\n\n`);
-  const used = new Set(ctx.containers.list().map((c) => c.config.imageId));
-  let out = "";
-  let reclaimed = 0;
-  for (const local of ctx.images.all()) {
-    if (used.has(local.id)) continue;
-    const tags = ctx.images.tagsOf(local);
-    if (tags.length && !opts.has("all")) continue;
-    for (const t of tags) out += `untagged: ${shortName(t)}\n`;
-    ctx.images.delete(local);
-    out += `deleted: ${local.id}\n`;
-    reclaimed += local.size;
-  }
-  await ctx.collectBlobs();
-  ctx.s.stdout(`${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  ctx.s.stdout(await ctx.pruneImages(opts.has("all")));
   return 0;
 };
 
