@@ -5,6 +5,7 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
 import { confirm, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { pruneNetworks } from "./docker-network-cli.js";
 import type { PulledImage } from "./image-puller.js";
 import { sha256Hex } from "./digest.js";
 import { readTar, type TarEntry } from "./tar-reader.js";
@@ -369,6 +370,8 @@ const systemPrune: Handler = async (ctx, args) => {
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
   const gone = await pruneContainers(ctx);
   if (gone.length) ctx.s.stdout(`Deleted Containers:\n${gone.join("\n")}\n\n`);
+  const networks = await pruneNetworks(ctx);
+  if (networks.length) ctx.s.stdout(`Deleted Networks:\n${networks.join("\n")}\n\n`);
   ctx.s.stdout(await ctx.pruneImages(opts.has("all")));
   return 0;
 };

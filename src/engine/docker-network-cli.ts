@@ -87,13 +87,7 @@ const sub: Record<string, Handler> = {
   async prune(ctx, args) {
     const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "network prune", { interspersed: true });
     if (!(await confirm(ctx, "WARNING! This will remove all custom networks not used by at least one container.", opts.has("force")))) return 0;
-    const used = new Set(ctx.containers.list().flatMap((c) => c.hostConfig.networks));
-    const gone: string[] = [];
-    for (const n of ctx.networks.list()) {
-      if (n.driver !== "bridge" || n.name === "bridge" || used.has(n.name)) continue;
-      await ctx.networks.remove(n);
-      gone.push(n.name);
-    }
+    const gone = await pruneNetworks(ctx);
     ctx.s.stdout(gone.length ? `Deleted Networks:\n${gone.join("\n")}\n` : "");
     return 0;
   },
@@ -110,3 +104,15 @@ export const NETWORK_COMMANDS: Record<string, Handler> = {
     return h(ctx, rest);
   },
 };
+
+/** Removes the user-defined networks no container is on (network prune, system prune); answers their names. */
+export async function pruneNetworks(ctx: CliContext): Promise<string[]> {
+  const used = new Set(ctx.containers.list().flatMap((c) => c.hostConfig.networks));
+  const gone: string[] = [];
+  for (const n of ctx.networks.list()) {
+    if (n.driver !== "bridge" || n.name === "bridge" || used.has(n.name)) continue;
+    await ctx.networks.remove(n);
+    gone.push(n.name);
+  }
+  return gone;
+}

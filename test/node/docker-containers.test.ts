@@ -195,7 +195,7 @@ docker export srv > /tmp/srv.tar && docker import /tmp/srv.tar imported:v1 | cut
 docker run --rm imported:v1 cat /data/u.txt | sed 's/^/imported: /'
 docker system df | sed -n 1,2p | sed 's/^/df: /'
 docker info 2>/dev/null | grep -E '^ (Containers|Cgroup Version):' | sed 's/^/info:/'
-docker rm -f srv >/dev/null; docker system prune -f | tail -1 | sed 's/^/prune: /'`);
+docker rm -f srv >/dev/null; docker network create unused-net >/dev/null; docker system prune -f | sed -n -e '/^Deleted Networks/,/^$/p' -e '/^Total/p' | sed 's/^/prune: /'`);
   assert.equal(out.code, 0, out.stderr);
   const t = (k: string): string[] => tagged(out.stdout, k);
   assert.deepEqual(t("created:"), ["job Created"]);
@@ -225,7 +225,8 @@ docker rm -f srv >/dev/null; docker system prune -f | tail -1 | sed 's/^/prune: 
   assert.match(t("df:")[1]!, /^Images +\d+ +\d+ +\S+ +\S+ \(\d+%\)$/);
   assert.match(out.stderr, /WARNING: Your kernel does not support swap limit capabilities/);
   assert.deepEqual(t("info:"), ["Containers: 2", "Cgroup Version: 2"]);
-  assert.match(t("prune:")[0]!, /^Total reclaimed space: /);
+  assert.deepEqual(t("prune:").slice(0, 2), ["Deleted Networks:", "unused-net"]);
+  assert.match(t("prune:").at(-1)!, /^Total reclaimed space: /);
 });
 
 test("save and load: an OCI layout + docker-archive tar, from a file or a pipe, round trip", async () => {
