@@ -82,25 +82,35 @@ export function imageJson(images: ImageStore, l: LocalImage): Record<string, unk
   };
 }
 
-/** `inspect`: a JSON array indented like Docker's, or each object through `--format`. */
-export function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined): number {
-  const found: Array<Record<string, unknown>> = [];
+/**
+ * Docker's way with several arguments (rm, stop, rmi, network rm, inspect, …):
+ * each is acted on in turn; one that fails prints its error line and the rest
+ * go on; the exit status is 1 if any failed.
+ */
+export async function eachArgument<T>(ctx: CliContext, args: readonly T[], act: (arg: T) => unknown): Promise<number> {
   let failed = 0;
-  for (const get of objects) {
+  for (const a of args) {
     try {
-      found.push(get());
+      await act(a);
     } catch (e) {
       if (!isBerthError(e)) throw e;
       ctx.s.stderr(`${e.toLine()}\n`);
       failed++;
     }
   }
+  return failed ? 1 : 0;
+}
+
+/** `inspect`: a JSON array indented like Docker's, or each object through `--format`. */
+export async function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined): Promise<number> {
+  const found: Array<Record<string, unknown>> = [];
+  const code = await eachArgument(ctx, objects, (get) => found.push(get()));
   if (format !== undefined) {
     for (const o of found) ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, o)}\n`);
   } else {
     ctx.s.stdout(`${JSON.stringify(found, null, 4)}\n`);
   }
-  return failed ? 1 : 0;
+  return code;
 }
 
 /** `--format`: `table …` (a header from `headers`), `json`, or a template per row. */

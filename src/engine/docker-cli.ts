@@ -8,7 +8,7 @@ import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { NetworkService } from "./networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
-import { confirm, imageJson, readLine, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, imageJson, readLine, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
 import { compressionOf, sniffCompression } from "./decompress.js";
@@ -215,7 +215,7 @@ export class DockerCli {
       layers: (local) => this.#layers(local),
       imageView: async (local) => this.layerStore.view(await this.#unpacked(local)),
       imageFile: async (local, path) => this.layerStore.read(await this.#unpacked(local), path),
-      unpackLayers: (image, data) => this.#unpackNew(image, data),
+      unpackLayers: async (image, data) => (await this.#unpack(image.layers, data)).neutralised,
       pull: (out, name, o) => this.#fetch(out, name, o),
     };
   }
@@ -323,35 +323,30 @@ export class DockerCli {
 
   /** Guest directories of the image's layers, top first, unpacked from the blob store if they are not yet. */
   async #layers(local: LocalImage): Promise<string[]> {
-    await this.#unpacked(local);
-    return this.layerStore.guestDirs(await LayerStore.chainKeys(local.image.layers.map((l) => l.digest)));
+    return this.layerStore.guestDirs((await this.#unpack(local.image.layers)).keys);
   }
 
   /** Makes sure every layer of the image is unpacked; answers its top chain's key. */
   async #unpacked(local: LocalImage): Promise<string> {
-    const keys = await LayerStore.chainKeys(local.image.layers.map((l) => l.digest));
-    for (const [i, layer] of local.image.layers.entries()) {
-      if (this.layerStore.has(keys[i]!)) continue;
-      const blob = await this.#d.store?.get(layer.digest);
-      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use image ${local.id.slice(7, 19)}: its layer ${layer.digest.slice(0, 19)} is no longer stored; pull the image again`);
-      const compression = compressionOf(layer.mediaType) ?? sniffCompression(blob);
-      await this.layerStore.unpack(keys[i]!, keys[i - 1], blob, compression, `layer ${layer.digest.slice(0, 19)}`);
-    }
-    return keys.at(-1) ?? "";
+    return (await this.#unpack(local.image.layers)).keys.at(-1) ?? "";
   }
 
-  /** Unpacks the layers of an image made here (commit, import, load) from their bytes, before it is recorded. */
-  async #unpackNew(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
-    const keys = await LayerStore.chainKeys(image.layers.map((l) => l.digest));
+  /**
+   * Unpacks the layers not unpacked yet, from `data` (an image made here: commit,
+   * import, load) or the blob store; answers the layers' chain keys, bottom
+   * first, and the entries neutralised.
+   */
+  async #unpack(layers: PulledImage["layers"], data: ReadonlyMap<string, Uint8Array> = new Map()): Promise<{ keys: string[]; neutralised: string[] }> {
+    const keys = await LayerStore.chainKeys(layers.map((l) => l.digest));
     const neutralised: string[] = [];
-    for (const [i, layer] of image.layers.entries()) {
+    for (const [i, layer] of layers.entries()) {
       if (this.layerStore.has(keys[i]!)) continue;
       const blob = data.get(layer.digest) ?? (await this.#d.store?.get(layer.digest));
-      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use layer ${layer.digest.slice(0, 19)}: it is not stored`);
+      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use layer ${layer.digest.slice(0, 19)}: it is no longer stored; pull the image again`);
       const r = await this.layerStore.unpack(keys[i]!, keys[i - 1], blob, compressionOf(layer.mediaType) ?? sniffCompression(blob), `layer ${layer.digest.slice(0, 19)}`);
       neutralised.push(...r.neutralised);
     }
-    return neutralised;
+    return { keys, neutralised };
   }
 
   async #pull(ctx: CliContext, args: string[]): Promise<number> {
@@ -482,21 +477,14 @@ export class DockerCli {
   async #rmi(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "f,force": "bool", "no-prune": "bool" }, "rmi", { interspersed: true });
     requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
-    let failed = 0;
     let removed = false;
-    for (const name of rest) {
-      try {
-        const out = this.#removeImage(name, opts.has("force"));
-        removed ||= out.includes("Deleted:");
-        ctx.s.stdout(out);
-      } catch (e) {
-        if (!isBerthError(e)) throw e;
-        ctx.s.stderr(`${e.toLine()}\n`);
-        failed++;
-      }
-    }
+    const code = await eachArgument(ctx, rest, (name) => {
+      const out = this.#removeImage(name, opts.has("force"));
+      removed ||= out.includes("Deleted:");
+      ctx.s.stdout(out);
+    });
     if (removed) await ctx.collectBlobs();
-    return failed ? 1 : 0;
+    return code;
   }
 
   /** Docker's rmi: a name untags (deleting only with its last tag); an ID deletes, with -f even when tagged twice. */

@@ -5,7 +5,7 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { VALID_NAME } from "../common/names.js";
 import { formatBinding, parsePublish } from "../common/port-spec.js";
 import type { Container, ContainerConfig, HostConfig } from "./containers.js";
-import { imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { eachArgument, imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
@@ -30,18 +30,17 @@ const dec = new TextDecoder();
 async function resolveUser(ctx: CliContext, image: LocalImage, spec: string): Promise<{ uid: number; gid: number }> {
   if (!spec) return { uid: 0, gid: 0 };
   const [user, group] = spec.split(":") as [string, string?];
-  const passwd = await ctx.imageFile(image, "etc/passwd");
-  const groups = group !== undefined && !/^\d+$/.test(group) ? await ctx.imageFile(image, "etc/group") : undefined;
-  const file = (p: string): string[][] => {
-    const data = p === "etc/passwd" ? passwd : groups;
+  const file = async (p: string): Promise<string[][]> => {
+    const data = await ctx.imageFile(image, p);
     return data ? dec.decode(data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
   };
-  const pw = /^\d+$/.test(user) ? file("etc/passwd").find((f) => f[2] === user) : file("etc/passwd").find((f) => f[0] === user);
+  const passwd = await file("etc/passwd");
+  const pw = /^\d+$/.test(user) ? passwd.find((f) => f[2] === user) : passwd.find((f) => f[0] === user);
   if (!pw && !/^\d+$/.test(user)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find user ${user}: no matching entries in passwd file`);
   const uid = pw ? Number(pw[2]) : Number(user);
   let gid = pw ? Number(pw[3]) : 0;
   if (group !== undefined) {
-    const gr = /^\d+$/.test(group) ? undefined : file("etc/group").find((f) => f[0] === group);
+    const gr = /^\d+$/.test(group) ? undefined : (await file("etc/group")).find((f) => f[0] === group);
     if (!gr && !/^\d+$/.test(group)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find group ${group}: no matching entries in group file`);
     gid = gr ? Number(gr[2]) : Number(group);
   }
@@ -280,18 +279,10 @@ function each(cmd: string, flags: FlagSpec, usage: string, act: (ctx: CliContext
   return async (ctx, args) => {
     const { opts, rest } = parseFlags(args, flags, cmd, { interspersed: true });
     requireArgs(rest, { min: 1 }, cmd, usage);
-    let failed = 0;
-    for (const ref of rest) {
-      try {
-        const out = await act(ctx, ctx.containers.find(ref), opts);
-        ctx.s.stdout(`${out ?? ref}\n`);
-      } catch (e) {
-        if (!isBerthError(e)) throw e;
-        ctx.s.stderr(`${e.toLine()}\n`);
-        failed++;
-      }
-    }
-    return failed ? 1 : 0;
+    return eachArgument(ctx, rest, async (ref) => {
+      const out = await act(ctx, ctx.containers.find(ref), opts);
+      ctx.s.stdout(`${out ?? ref}\n`);
+    });
   };
 }
 
@@ -337,18 +328,10 @@ const unpause = each("unpause", {}, "CONTAINER [CONTAINER...]\n\nUnpause all pro
 const wait: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "wait", { interspersed: true });
   requireArgs(rest, { min: 1 }, "wait", "CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes");
-  let failed = 0;
-  for (const ref of rest) {
-    try {
-      const c = ctx.containers.find(ref);
-      ctx.s.stdout(`${await ctx.containers.wait(c)}\n`);
-    } catch (e) {
-      if (!isBerthError(e)) throw e;
-      ctx.s.stderr(`${e.toLine()}\n`);
-      failed++;
-    }
-  }
-  return failed ? 1 : 0;
+  return eachArgument(ctx, rest, async (ref) => {
+    const c = ctx.containers.find(ref);
+    ctx.s.stdout(`${await ctx.containers.wait(c)}\n`);
+  });
 };
 
 const rename: Handler = async (ctx, args) => {

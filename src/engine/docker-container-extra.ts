@@ -1,10 +1,10 @@
 import { Status, isRunning, parseRestartPolicy } from "../common/container-state.js";
 import { bytesSize, columns, humanSize } from "../common/docker-format.js";
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../common/docker-flags.js";
-import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../common/errors.js";
 import { parseReference } from "../common/reference.js";
 import type { Container } from "./containers.js";
-import { confirm, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { pruneNetworks } from "./docker-network-cli.js";
 import type { PulledImage } from "./image-puller.js";
 import { sha256Hex } from "./digest.js";
@@ -282,33 +282,25 @@ const update: Handler = async (ctx, args) => {
   if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag`);
   const shares = last(opts, "cpu-shares");
   const restart = opts.has("restart") ? parseRestartPolicy(last(opts, "restart")!) : undefined;
-  let failed = 0;
-  for (const ref of rest) {
-    try {
-      const c = ctx.containers.find(ref);
-      if (restart && c.hostConfig.autoRemove && restart.name !== "no") throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
-      const flags: string[] = [];
-      if (memory !== undefined) flags.push("--memory", String(memory));
-      if (cpus !== undefined) flags.push("--cpu-quota", String(Math.round(cpus / 1e4)), "--cpu-period", "100000");
-      if (pids !== undefined) flags.push("--pids-limit", pids);
-      if (shares !== undefined) flags.push("--cpu-share", shares);
-      if (flags.length && isRunning(c.state)) {
-        const r = await ctx.containers.guest(["/usr/bin/crun", "update", ...flags, c.id]);
-        if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot update container ${c.id}: ${r.stderr.trim()}`);
-      }
-      if (memory !== undefined) c.hostConfig.memory = memory;
-      if (cpus !== undefined) c.hostConfig.nanoCpus = cpus;
-      if (pids !== undefined) c.hostConfig.pidsLimit = Number(pids);
-      if (shares !== undefined) c.hostConfig.cpuShares = Number(shares);
-      if (restart) c.hostConfig.restartPolicy = restart;
-      ctx.s.stdout(`${ref}\n`);
-    } catch (e) {
-      if (!isBerthError(e)) throw e;
-      ctx.s.stderr(`${e.toLine()}\n`);
-      failed++;
+  return eachArgument(ctx, rest, async (ref) => {
+    const c = ctx.containers.find(ref);
+    if (restart && c.hostConfig.autoRemove && restart.name !== "no") throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+    const flags: string[] = [];
+    if (memory !== undefined) flags.push("--memory", String(memory));
+    if (cpus !== undefined) flags.push("--cpu-quota", String(Math.round(cpus / 1e4)), "--cpu-period", "100000");
+    if (pids !== undefined) flags.push("--pids-limit", pids);
+    if (shares !== undefined) flags.push("--cpu-share", shares);
+    if (flags.length && isRunning(c.state)) {
+      const r = await ctx.containers.guest(["/usr/bin/crun", "update", ...flags, c.id]);
+      if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot update container ${c.id}: ${r.stderr.trim()}`);
     }
-  }
-  return failed ? 1 : 0;
+    if (memory !== undefined) c.hostConfig.memory = memory;
+    if (cpus !== undefined) c.hostConfig.nanoCpus = cpus;
+    if (pids !== undefined) c.hostConfig.pidsLimit = Number(pids);
+    if (shares !== undefined) c.hostConfig.cpuShares = Number(shares);
+    if (restart) c.hostConfig.restartPolicy = restart;
+    ctx.s.stdout(`${ref}\n`);
+  });
 };
 
 const info: Handler = async (ctx) => {

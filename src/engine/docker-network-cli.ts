@@ -1,7 +1,6 @@
 import { columns } from "../common/docker-format.js";
 import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
-import { isBerthError } from "../common/errors.js";
-import { confirm, labelMatch, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, labelMatch, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import type { Network } from "./networks.js";
 
 /** `docker network …`: bridge networks in the VM (see networks.ts). */
@@ -59,18 +58,10 @@ const sub: Record<string, Handler> = {
   async rm(ctx, args) {
     const { rest } = parseFlags(args, { "f,force": "bool" }, "network rm", { interspersed: true });
     requireArgs(rest, { min: 1 }, "network rm", "NETWORK [NETWORK...]\n\nRemove one or more networks");
-    let failed = 0;
-    for (const r of rest) {
-      try {
-        await ctx.networks.remove(ctx.networks.find(r));
-        ctx.s.stdout(`${r}\n`);
-      } catch (e) {
-        if (!isBerthError(e)) throw e;
-        ctx.s.stderr(`${e.toLine()}\n`);
-        failed++;
-      }
-    }
-    return failed ? 1 : 0;
+    return eachArgument(ctx, rest, async (r) => {
+      await ctx.networks.remove(ctx.networks.find(r));
+      ctx.s.stdout(`${r}\n`);
+    });
   },
   async connect(ctx, args) {
     const { opts, rest } = parseFlags(args, { alias: "value", ip: "value", link: "value" }, "network connect", { interspersed: true });

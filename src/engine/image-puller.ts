@@ -117,10 +117,11 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     const compression = compressionOf(layer.mediaType)!;
     const progress = (loaded: number, existed = false): void => o.onProgress?.({ layer: layer.digest, loaded, total: layer.size, ...(existed ? { existed } : {}) });
     let report;
-    const stored = o.layers.has(key) ? undefined : await o.store?.get(layer.digest).catch(() => undefined);
-    if (o.layers.has(key) || stored) {
+    const unpacked = o.layers.has(key);
+    const stored = unpacked ? undefined : await o.store?.get(layer.digest).catch(() => undefined);
+    if (unpacked || stored) {
       // a layer already unpacked (another image has it) or already downloaded
-      progress(layer.size, o.layers.has(key));
+      progress(layer.size, unpacked);
       report = await o.layers.unpack(key, parent, stored ?? new Uint8Array(0), compression, label);
     } else {
       // unpack while it downloads; the layer becomes visible only once the download is verified

@@ -96,14 +96,10 @@ export class LayerStore {
    */
   unpack(key: string, parent: string | undefined, source: Uint8Array | ReadableStream<Uint8Array>, compression: Compression, what: string): Promise<UnpackReport> {
     const have = this.#chains.get(key);
-    if (have) {
-      if (source instanceof ReadableStream) source.cancel().catch(() => {});
-      return Promise.resolve({ neutralised: [], size: have.size });
-    }
     const running = this.#pending.get(key);
-    if (running) {
+    if (have || running) {
       if (source instanceof ReadableStream) source.cancel().catch(() => {});
-      return running;
+      return running ?? Promise.resolve({ neutralised: [], size: have!.size });
     }
     const p = this.#unpack(key, parent, source, compression, what).finally(() => this.#pending.delete(key));
     this.#pending.set(key, p);

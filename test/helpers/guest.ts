@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { concatBytes } from "../../src/common/bytes.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { loadGuestAssets } from "../../src/node/guest-files.js";
 
@@ -30,11 +31,5 @@ export function cpioFiles(files: Record<string, { data: string; mode?: number }>
   };
   for (const [name, f] of Object.entries(files)) entry(name, 0o100000 | (f.mode ?? 0o644), enc.encode(f.data));
   entry("TRAILER!!!", 0, new Uint8Array(0));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
