@@ -14,7 +14,7 @@ pkgs=(
   seabios                                                      # the BIOS v86 boots
   passt                                                        # the network relay's uplink (berth serve)
 )
-[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils zstd)
+[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils zstd openssl)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
