@@ -21,7 +21,9 @@ fi
 hash=$( (cd "$here" && find . -type f | LC_ALL=C sort | xargs sha256sum; echo "$versions") | sha256sum | cut -c1-16)
 out=$cache/rootfs-$hash
 crun=$("$here/build-crun.sh" | tail -n 1)
-if [ -f "$out/initramfs.cpio.gz" ]; then
+# A cached build is checked again (it takes a second): a cache written by an
+# older, broken build script must not boot.
+if [ -f "$out/initramfs.cpio.gz" ] && node "$here/check-initramfs.mjs" "$out/initramfs.cpio.gz" 2>/dev/null; then
   echo "$out/initramfs.cpio.gz"
   exit 0
 fi
@@ -45,8 +47,12 @@ for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$work/x"; done
 r=$work/root
 mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,lib,etc,proc,sys,dev,run,tmp,var,root,mnt,newroot,containers}
 cp "$work/x/bin/busybox" "$r/bin/busybox"
-# Applet links made now, not by `busybox --install` at every boot.
-for a in $("$r/bin/busybox" --list-full); do
+# Applet links made now, not by `busybox --install` at every boot. The list is
+# read out of the binary (busybox-applets.mjs), never by running it: the host
+# may have no IA-32 emulation (this one has it switched off), and then the
+# i386 busybox cannot run here at all.
+applets=$(node "$here/busybox-applets.mjs" "$r/bin/busybox")
+for a in $applets; do
   [ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"
 done
 cp "$crun" "$r/usr/bin/crun"
@@ -87,8 +93,11 @@ chmod 1777 "$r/tmp"
 mkdir -p "$out"
 (cd "$r" && find . -mindepth 1 -exec touch -h -d @0 {} + && find . -mindepth 1 | LC_ALL=C sort |
   cpio --quiet -o -H newc -R 0:0 --reproducible) > "$work/initramfs.cpio"
-gzip -n -9 < "$work/initramfs.cpio" > "$out/initramfs.cpio.gz.tmp"
-mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
+gzip -n -9 < "$work/initramfs.cpio" > "$work/initramfs.cpio.gz"
+# Only a whole initramfs is cached under this key: a missing piece stops here
+# with one line naming it (check-initramfs.mjs reads the archive).
+node "$here/check-initramfs.mjs" "$work/initramfs.cpio.gz"
+mv "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
 echo "built: $out/initramfs.cpio.gz ($(stat -c %s "$work/initramfs.cpio") bytes, $(stat -c %s "$out/initramfs.cpio.gz") gzipped)" >&2
 rm -rf "$work"
 echo "$out/initramfs.cpio.gz"
