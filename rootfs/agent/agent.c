@@ -24,12 +24,20 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "protocol.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* i386, Linux 5.9 */
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
+#endif
 
 #define MAX_PROCS 256
 #define MAX_STRS 512
@@ -182,7 +190,11 @@ static pid_t spawn(struct proc *p, char **argv, char **envp, const char *cwd, in
     setsid();
     if (flags & BT_F_TTY) ioctl(in[0], TIOCSCTTY, 0);
     dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
-    for (int fd = 3; fd < 1024; fd++) if (fd != ex[1]) close(fd);
+    /* Every other descriptor is closed at exec. One close_range call instead of
+     * a close() per possible fd: 1021 syscalls in emulated time were most of
+     * the cost of an exec (1.2M guest instructions for /bin/true). */
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+      for (int fd = 3; fd < 1024; fd++) if (fd != ex[1]) close(fd);
     if (cwd && *cwd && chdir(cwd) < 0) { int e = errno; write(ex[1], &e, sizeof e); _exit(127); }
     execvpe(argv[0], argv, envp);
     int e = errno;

@@ -53,6 +53,9 @@ export interface EngineStartInfo {
   timings: Record<string, number>;
 }
 
+/** ms without a DHCP lease before the engine warns that the relay does not answer (the client keeps asking) */
+const DHCP_WARN_MS = 8000;
+
 const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"];
 
 /** One guest VM with its agent: boots or restores it, runs processes in it. */
@@ -89,15 +92,22 @@ export class Engine {
     const b = new Uint8Array(5);
     crypto.getRandomValues(b);
     const mac = ["02", ...Array.from(b, (x) => x.toString(16).padStart(2, "0"))].join(":");
-    const script = `ip link set eth0 down && ip link set eth0 address ${mac} && exec udhcpc -i eth0 -n -q -f -t 6 -T 1 -s /etc/berth/udhcpc`;
-    this.#network = this.run(["/bin/sh", "-c", script]).then(
-      (r) => {
-        if (r.code === 0) return true;
-        o.onWarning?.(new BerthError(ErrorCode.relayUnavailable, `Cannot reach the network relay at ${o.relayUrl!.replace(/\?.*$/, "")}: no DHCP answer, so containers have no outside network (the VM and containers work)`));
-        return false;
-      },
-      () => false,
-    );
+    // udhcpc never gives up (no -n): it asks again every few seconds until the
+    // relay and its uplink answer, then configures eth0 and exits (-q). A busy
+    // machine can take longer than any fixed number of tries to bring the relay's
+    // WebSocket and passt up, and a client that gave up left the VM without a
+    // route for good. The warning only says it is late; the lease still comes.
+    const script = `ip link set eth0 down && ip link set eth0 address ${mac} && exec udhcpc -i eth0 -q -f -t 3 -T 1 -A 2 -s /etc/berth/udhcpc`;
+    const leased = this.run(["/bin/sh", "-c", script]).then((r) => r.code === 0, () => false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), DHCP_WARN_MS)));
+    this.#network = Promise.race([leased, late]).then((r) => {
+      clearTimeout(timer);
+      if (r === true) return true;
+      const why = r === "late" ? `no DHCP answer in ${DHCP_WARN_MS / 1000} s (still asking)` : "the guest's DHCP client failed";
+      o.onWarning?.(new BerthError(ErrorCode.relayUnavailable, `Cannot reach the network relay at ${o.relayUrl!.replace(/\?.*$/, "")}: ${why}, so containers have no outside network yet (the VM and containers work)`));
+      return false;
+    });
     return this;
   }
 
@@ -143,8 +153,9 @@ export class Engine {
       if (sealed) {
         options.onPhase?.(BootPhase.restoring);
         try {
-          const state = await openSnapshot(key, sealed);
-          lap("verify");
+          // checked (a SHA-256 of ~30 MB, off the main thread) while the emulator is made
+          const state = openSnapshot(key, sealed);
+          state.catch(() => {}); // VmHost.start rethrows it
           const vm = await VmHost.start(images, { ...vmOptions, state, timings });
           mark = now();
           options.onPhase?.(BootPhase.ready);

@@ -16,8 +16,12 @@ export interface VmImages {
 
 export interface VmOptions {
   memoryMB: number;
-  /** a state from saveState() of a VM with the same images and memory size */
-  state?: ArrayBuffer;
+  /**
+   * a state from saveState() of a VM with the same images and memory size; a
+   * promise lets it be read and checked while the emulator is made (a rejection
+   * is thrown from start(), after the emulator is freed)
+   */
+  state?: ArrayBuffer | Promise<ArrayBuffer>;
   /** ms to wait for the agent: cold boots take seconds, restores well under one */
   readyTimeoutMs?: number;
   /** every byte the serial console prints, from the very start (boot log, shell) */
@@ -155,8 +159,16 @@ export class VmHost {
     });
 
     if (options.state) {
+      let state: ArrayBuffer;
       try {
-        await emu.restore_state(options.state);
+        state = await options.state;
+      } catch (e) {
+        await host.destroy();
+        throw e;
+      }
+      lap("snapshot-wait");
+      try {
+        await restoreSparse(emu, state);
       } catch (e) {
         await host.destroy();
         throw new BerthError(ErrorCode.snapshotInvalid, "Cannot restore the saved VM state: it does not match this emulator", { cause: e });
@@ -312,6 +324,34 @@ function serialLink(emu: V86, n: number): ByteLink {
       return () => emu.remove_listener(event, l);
     },
   };
+}
+
+/** Guest memory below this is where a fresh emulator has written (BIOS and option ROMs). */
+const LOW_MEMORY = 1 << 20;
+
+/**
+ * Restores `state` into a VM that has never run, writing only the pages the
+ * state holds, so a restore costs the size of the state and not of guest memory.
+ * Undocumented: v86's CPU.unpack_memory (src/cpu.js) first zeroes all of guest
+ * memory with the wasm export `zero_memory`, then copies the state's non-zero
+ * pages. A fresh emulator's guest memory is fresh wasm memory, zero already,
+ * but for the low 1 MiB where the BIOS is loaded; and on hosts where the first
+ * write to a page is slow, zeroing 256 MiB cost ~750 ms, more than the rest of
+ * a restore. So while the restore runs, zeroing is limited to the low 1 MiB.
+ */
+async function restoreSparse(emu: V86, state: ArrayBuffer): Promise<void> {
+  const cpu = (emu as unknown as { v86?: { cpu?: { zero_memory?: (addr: number, len: number) => void } } }).v86?.cpu;
+  const zero = cpu?.zero_memory;
+  if (!cpu || !zero) return emu.restore_state(state);
+  cpu.zero_memory = (addr, len) => {
+    const end = Math.min(addr + len, LOW_MEMORY);
+    if (end > addr) zero(addr, end - addr);
+  };
+  try {
+    await emu.restore_state(state);
+  } finally {
+    cpu.zero_memory = zero;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,7 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { RegistryClient } from "../engine/registry-client.js";
 import { DirBlobStore } from "./dir-blob-store.js";
 import { DirSnapshotStore } from "./dir-snapshot-store.js";
-import { loadGuestAssets } from "./guest-files.js";
+import { loadGuestAssets, packageRoot } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
 import { installWebSocket } from "./websocket.js";
 import { PortForwarder } from "./port-forwarder.js";
@@ -94,6 +94,7 @@ export async function main(argv: string[]): Promise<void> {
     const { DEFAULT_ALLOWED } = await import("../server/registry-proxy.js");
     const extra = o["registry-allow"] ?? [];
     await serve({
+      root: packageRoot,
       port,
       host: o.host ?? "127.0.0.1",
       proxy: { allow: [...DEFAULT_ALLOWED, ...extra], allowPrivate: extra, cache: new DirBlobStore(join(homedir(), ".cache", "berth", "proxy-blobs")) },

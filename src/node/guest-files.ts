@@ -1,12 +1,20 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import type { GuestAssets } from "../engine/engine.js";
 
-/** The package root: dist/src/node/ -> ../../.. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** The package root: the nearest directory above this module with a package.json (from dist/src/node/ or the dist/node/ bundle). */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "package.json"))) return d;
+    if (dirname(d) === d) return join(dir, "..", "..", "..");
+  }
+}
 
 /** build/guest/, written by scripts/build-guest.sh: the kernel, initramfs, BIOS and a manifest. */
 export const guestDir = process.env["BERTH_GUEST_DIR"] ?? join(packageRoot, "build", "guest");

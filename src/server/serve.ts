@@ -6,11 +6,14 @@ import { RegistryProxy, type RegistryProxyOptions } from "./registry-proxy.js";
 import { Relay, type RelayOptions } from "./relay.js";
 import { serveStatic, type Mount } from "./static-files.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** The package root seen from dist/src/server/ (the bundled `berth` passes its own). */
+const builtRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export interface ServeOptions {
   port: number;
   host: string;
+  /** the package's root directory, where demo/, dist/ and build/ are (default: found from this module) */
+  root?: string;
   /** directory with the guest files (default build/guest) */
   guestDir?: string;
   quiet?: boolean;
@@ -21,7 +24,7 @@ export interface ServeOptions {
 }
 
 /** The mounts `berth serve` answers from: the demo, the bundles and the guest files. */
-export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] {
+export function defaultMounts(root = builtRoot, guestDir = join(root, "build", "guest")): Mount[] {
   return [
     { prefix: "/guest/", dir: guestDir },
     { prefix: "/dist/web/", dir: join(root, "dist", "web") },
@@ -34,7 +37,7 @@ export function defaultMounts(guestDir = join(root, "build", "guest")): Mount[] 
 
 /** `berth serve`: the demo pages with the engine and the guest files, and the registry proxy. */
 export async function serve(o: ServeOptions): Promise<Server> {
-  const mounts = defaultMounts(o.guestDir);
+  const mounts = defaultMounts(o.root, o.guestDir);
   const proxy = new RegistryProxy(o.proxy);
   const relay = new Relay(o.relay);
   const server = createServer((req, res) => {
