@@ -15,6 +15,8 @@ pkgs=(
   passt                                                        # the network relay's uplink (berth serve)
 )
 [ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils zstd openssl)
+# the Engine API tests drive the real docker CLI; Debian's docker.io brings one where the machine has none
+[ "${1:-}" = --for-tests ] && ! command -v docker >/dev/null && pkgs+=(docker.io)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo

@@ -101,6 +101,11 @@ export class Container {
   readonly attached = new Set<Attachment>();
   readonly logWaiters = new Set<(l: LogLine | undefined) => void>();
   exitWaiters: Array<(code: number) => void> = [];
+  /** an API client attached before the start (docker run): wires the process when it is created */
+  pendingWire: ((p: GuestProcess) => void) | undefined;
+  /** resolves once the container is removed (wait condition=removed) */
+  readonly removed: Promise<void>;
+  markRemoved!: () => void;
   partial: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
 
   constructor(
@@ -111,6 +116,7 @@ export class Container {
     readonly hostConfig: HostConfig,
   ) {
     this.name = name;
+    this.removed = new Promise((r) => (this.markRemoved = r));
   }
 
   get shortId(): string {
@@ -345,7 +351,9 @@ export class ContainerService {
         throw this.#failed(c, e, mark);
       }
     }
-    if (io.onCreated) io.onCreated(proc);
+    const wire = io.onCreated ?? c.pendingWire;
+    c.pendingWire = undefined;
+    if (wire) wire(proc);
     else if (!c.config.openStdin && !c.config.tty) proc.closeStdin();
     try {
       await this.#channel.startContainer(c.id);
@@ -487,6 +495,7 @@ export class ContainerService {
     await this.networks?.detach(c, { forget: true }).catch(() => {});
     this.#containers.delete(c.id);
     c.state.status = Status.removing;
+    c.markRemoved();
     // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background
     if (c.mounted) {
       c.mounted = false;

@@ -55,10 +55,6 @@ export function platformOf(opts: Map<string, string[]>): Platform {
   return p ? parsePlatform(p) : DEFAULT_PLATFORM;
 }
 
-export function labelMatch(labels: Record<string, string> | undefined, spec: string): boolean {
-  const [k, v] = spec.split(/=(.*)/s) as [string, string?];
-  return labels !== undefined && k in labels && (v === undefined || labels[k] === v);
-}
 
 /** Docker's image inspect document. */
 export function imageJson(images: ImageStore, l: LocalImage): Record<string, unknown> {

@@ -8,7 +8,8 @@ import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { NetworkService } from "./networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
-import { confirm, eachArgument, imageJson, readLine, labelMatch, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, imageJson, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { labelMatch } from "./daemon/container-list.js";
 import type { CliSession, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../common/http-wire.js";
 import { compressionOf, sniffCompression } from "./decompress.js";
@@ -17,7 +18,9 @@ import { ImageStore, type ImagesRecord, type LocalImage } from "./images.js";
 import { LayerStore } from "./layer-store.js";
 import type { RegistryClient } from "./registry-client.js";
 import type { ShareFiles } from "./vm-host.js";
+import type { Daemon } from "./daemon/daemon.js";
 import { concatBytes } from "../common/bytes.js";
+import { messageLine, progressBar, type JsonMessage } from "../common/api/json-message.js";
 
 export interface DockerCliDeps {
   channel: GuestChannel;
@@ -51,7 +54,7 @@ const EXIT_125 = new Set(["run", "create"]);
  * The engine's side of the guest's `docker` command: parses Docker's flags and
  * prints Docker's output. Images here; containers in docker-container-cli.ts.
  */
-export class DockerCli {
+export class DockerCli implements Daemon {
   readonly #d: DockerCliDeps;
   readonly images = new ImageStore();
   readonly containers: ContainerService;
@@ -98,6 +101,25 @@ export class DockerCli {
       }
     }
     this.#saved = this.images.changes;
+  }
+
+  /** Guest directories of an image's layers, top first (unpacked on first use): the daemon's CreateDeps. */
+  layers(local: LocalImage): Promise<string[]> {
+    return this.#layers(local);
+  }
+
+  /** A regular file of an image, or undefined. */
+  async imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined> {
+    return this.layerStore.read(await this.#unpacked(local), path);
+  }
+
+  persist(): Promise<void> {
+    return this.#persist();
+  }
+
+  /** Resolves once the images kept from an earlier run are read back. */
+  ready(): Promise<void> {
+    return this.#restored;
   }
 
   /** The published ports of running containers. */
@@ -261,21 +283,25 @@ export class DockerCli {
     return 1;
   }
 
-  async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage> {
+  /**
+   * Pulls `given` (`POST /images/create`'s work): Docker's progress messages go
+   * to `onMessage` as they come ("Pulling from …", per layer "Pulling fs layer",
+   * "Downloading" with progress, "Download complete", "Pull complete" or
+   * "Already exists", then "Digest: …" and "Status: …"). A warm pull is the
+   * manifest request alone.
+   * @throws BerthError from the registry client (image-not-found, registry-*, …)
+   */
+  async pullImage(given: string, o: { platform: Platform; onMessage?: (m: JsonMessage) => void }): Promise<LocalImage> {
+    const send = o.onMessage ?? (() => {});
     const r = parseReference(given);
     const name = shortName(r);
-    if (!o.quiet) {
-      if (!r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
-      out(`${r.tag ?? r.digest}: Pulling from ${r.repository}\n`);
-    }
-    const seen = new Set<string>();
-    const layers = new Map<string, { loaded: number; total: number }>();
+    send({ status: `Pulling from ${r.repository}`, id: r.tag ?? r.digest ?? "latest" });
+    const layers = new Map<string, { loaded: number; total: number; done: boolean }>();
     const had = this.images.find(formatReference(r));
-    // a warm pull is the manifest request alone: the image held is that manifest's already
     if (had && had.image.manifestDigest && (await currentManifestDigest(this.#d.client, r, o.platform)) === had.image.manifestDigest) {
       this.images.add(r, had.image);
-      if (!o.quiet) out(`Digest: ${had.image.manifestDigest}\nStatus: Image is up to date for ${name}\n`);
-      out(`${formatReference(r)}\n`);
+      send({ status: `Digest: ${had.image.manifestDigest}` });
+      send({ status: `Status: Image is up to date for ${name}` });
       return had;
     }
     const image = await pullImage(this.#d.client, r, {
@@ -283,27 +309,55 @@ export class DockerCli {
       layers: this.layerStore,
       ...(this.#d.store ? { store: this.#d.store } : {}),
       onProgress: (p) => {
+        const id = p.layer.slice(7, 19);
+        let l = layers.get(p.layer);
+        if (!l) {
+          l = { loaded: 0, total: p.total, done: false };
+          layers.set(p.layer, l);
+          if (!p.existed) send({ status: "Pulling fs layer", progressDetail: {}, id });
+        }
+        l.loaded = p.loaded;
         if (this.#d.onPull) {
-          layers.set(p.layer, { loaded: p.loaded, total: p.total });
           let loaded = 0;
           let total = 0;
-          for (const l of layers.values()) {
-            loaded += l.loaded;
-            total += l.total;
+          for (const x of layers.values()) {
+            loaded += x.loaded;
+            total += x.total;
           }
           this.#d.onPull({ image: name, loaded, total });
         }
-        if (p.loaded === p.total && !seen.has(p.layer)) {
-          seen.add(p.layer);
-          if (!o.quiet) out(`${p.layer.slice(7, 19)}: ${p.existed ? "Already exists" : "Pull complete"}\n`);
+        if (l.done) return;
+        if (p.loaded < p.total) {
+          send({ status: "Downloading", progressDetail: { current: p.loaded, total: p.total }, progress: progressBar(p.loaded, p.total), id });
+          return;
         }
+        l.done = true;
+        if (p.existed) {
+          send({ status: "Already exists", progressDetail: {}, id });
+          return;
+        }
+        send({ status: "Verifying Checksum", progressDetail: {}, id });
+        send({ status: "Download complete", progressDetail: {}, id });
+        send({ status: "Pull complete", progressDetail: {}, id });
       },
     });
     const { local } = this.images.add(r, image);
-    if (!o.quiet) {
-      out(`Digest: ${image.manifestDigest}\n`);
-      out(had?.id === image.id ? `Status: Image is up to date for ${name}\n` : `Status: Downloaded newer image for ${name}\n`);
-    }
+    send({ status: `Digest: ${image.manifestDigest}` });
+    send({ status: had?.id === image.id ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
+    return local;
+  }
+
+  /** The guest CLI's pull: Docker's lines (as its CLI prints the daemon's messages off a terminal), then the reference. */
+  async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage> {
+    const r = parseReference(given);
+    if (!o.quiet && !r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
+    const local = await this.pullImage(given, {
+      platform: o.platform,
+      onMessage: (m) => {
+        const line = o.quiet ? undefined : messageLine(m);
+        if (line) out(line);
+      },
+    });
     out(`${formatReference(r)}\n`);
     return local;
   }

@@ -4,8 +4,12 @@ import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type 
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { VALID_NAME } from "../common/names.js";
 import { formatBinding, parsePublish } from "../common/port-spec.js";
-import type { Container, ContainerConfig, HostConfig } from "./containers.js";
-import { eachArgument, imageJson, labelMatch, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import type { ContainerCreateBody } from "../common/api/container-create.js";
+import type { Container } from "./containers.js";
+import { createContainer, resolveUser } from "./daemon/container-create.js";
+import { listContainers } from "./daemon/container-list.js";
+import { containerJson } from "./daemon/container-inspect.js";
+import { eachArgument, imageJson, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
@@ -25,27 +29,6 @@ const RUN_FLAGS: FlagSpec = {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** /etc/passwd and /etc/group lookups in the image, for `-u name[:group]`. */
-async function resolveUser(ctx: CliContext, image: LocalImage, spec: string): Promise<{ uid: number; gid: number }> {
-  if (!spec) return { uid: 0, gid: 0 };
-  const [user, group] = spec.split(":") as [string, string?];
-  const file = async (p: string): Promise<string[][]> => {
-    const data = await ctx.imageFile(image, p);
-    return data ? dec.decode(data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
-  };
-  const passwd = await file("etc/passwd");
-  const pw = /^\d+$/.test(user) ? passwd.find((f) => f[2] === user) : passwd.find((f) => f[0] === user);
-  if (!pw && !/^\d+$/.test(user)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find user ${user}: no matching entries in passwd file`);
-  const uid = pw ? Number(pw[2]) : Number(user);
-  let gid = pw ? Number(pw[3]) : 0;
-  if (group !== undefined) {
-    const gr = /^\d+$/.test(group) ? undefined : (await file("etc/group")).find((f) => f[0] === group);
-    if (!gr && !/^\d+$/.test(group)) throw new BerthError(ErrorCode.usage, `Cannot run as "${spec}": unable to find group ${group}: no matching entries in group file`);
-    gid = gr ? Number(gr[2]) : Number(group);
-  }
-  return { uid, gid };
-}
 
 /** `-e NAME` takes NAME from the client's environment (and is dropped when unset there). */
 function envValues(values: string[], clientEnv: readonly string[]): string[] {
@@ -69,128 +52,97 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
   return envValues(out, ctx.s.env);
 }
 
+/**
+ * `docker create`/`run`: flags to Docker's create body (what the real CLI sends
+ * to POST /containers/create), the image pulled when missing (the CLI's part in
+ * Docker), then the daemon's create operation.
+ */
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
   const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
   requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
-  for (const f of ["volume", "mount"]) {
-    if (opts.has(f)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: --${f} is not supported by Berth yet`);
-  }
-  const network = last(opts, "network") ?? last(opts, "net");
-  const joins = network?.startsWith("container:") ? ctx.containers.find(network.slice("container:".length)) : undefined;
-  const netName = network === undefined || network === "default" || joins ? "bridge" : network;
-  const net = ctx.networks.find(netName); // network-not-found, in Docker's words
-  if (joins && (opts.has("publish") || opts.has("publish-all") || opts.has("hostname") || opts.has("dns") || opts.has("add-host"))) {
-    throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: conflicting options: publish, hostname, dns and add-host cannot be used with --network container:`);
-  }
-  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
-  if (aliases.length && (net.name === "bridge" || net.driver !== "bridge")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
   const extraHosts = (opts.get("add-host") ?? []).map((h) => {
     const m = /^([^:]+):(.+)$/.exec(h);
     if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
-    return `${m[2] === "host-gateway" ? "172.17.0.1" : m[2]}\t${m[1]}`;
+    return `${m[1]}:${m[2]}`;
   });
   if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
-  const name = last(opts, "name");
-  if (name !== undefined && !VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  // limits are checked before anything is pulled
-  const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : 0;
-  if (memory && memory < 6 * 1024 * 1024) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Minimum memory limit allowed is 6MB`);
-  const swapSpec = last(opts, "memory-swap");
-  const memorySwap = swapSpec === undefined ? 0 : swapSpec === "-1" ? -1 : parseBytes(swapSpec, "--memory-swap");
-  if (memorySwap > 0 && memorySwap < memory) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Minimum memoryswap limit should be larger than memory limit, see usage`);
+  const swap = last(opts, "memory-swap");
   const pids = last(opts, "pids-limit");
   if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
   const shares = last(opts, "cpu-shares");
   if (shares !== undefined && !/^\d+$/.test(shares)) throw new UsageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
   const stopTimeout = last(opts, "stop-timeout");
   if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw new UsageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
-  const restartPolicy = parseRestartPolicy(last(opts, "restart") ?? "no");
+  const restart = parseRestartPolicy(last(opts, "restart") ?? "no");
   const tmpfs: Record<string, string> = {};
   for (const t of opts.get("tmpfs") ?? []) {
     const [dest, o = ""] = t.split(/:(.*)/s) as [string, string?];
-    if (!dest.startsWith("/")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
     tmpfs[dest] = o;
   }
-  for (const o of opts.get("security-opt") ?? []) {
-    if (!/^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) {
-      throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: invalid --security-opt: "${o}"`);
-    }
+  const ports: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const b of (opts.get("publish") ?? []).flatMap(parsePublish)) {
+    (ports[`${b.containerPort}/${b.proto}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" });
+  }
+  const labels: Record<string, string> = {};
+  for (const l of opts.get("label") ?? []) {
+    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
+    labels[k] = v;
   }
   const tty = opts.has("tty");
   if (cmd === "run" && tty && opts.has("interactive") && !ctx.s.tty && !opts.has("detach")) {
     throw new BerthError(ErrorCode.usage, "Cannot attach to the container: the input device is not a TTY");
   }
-  const [imageName, ...command] = rest as [string, ...string[]];
-  const local = await ctx.ensureImage(imageName, { platform: platformOf(opts), pull: last(opts, "pull") ?? "missing" });
-  const ic = local.image.config.config ?? {};
+  const network = last(opts, "network") ?? last(opts, "net");
+  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
   const entry = last(opts, "entrypoint");
-  const userSpec = last(opts, "user") ?? ic.User ?? "";
-  const labels: Record<string, string> = { ...(ic.Labels ?? {}) };
-  for (const l of opts.get("label") ?? []) {
-    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
-    labels[k] = v;
-  }
-  const config: ContainerConfig = {
-    image: imageName,
-    imageId: local.id,
-    layers: await ctx.layers(local),
-    entrypoint: entry !== undefined ? (entry ? [entry] : []) : ic.Entrypoint ?? [],
-    cmd: command.length ? command : entry !== undefined ? [] : ic.Cmd ?? [],
-    env: mergeEnv(ic.Env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], ctx.s.env)]),
-    workingDir: last(opts, "workdir") ?? (ic.WorkingDir || ""),
-    user: userSpec,
-    ...(await resolveUser(ctx, local, userSpec)),
-    hostname: "",
-    labels,
-    tty,
-    openStdin: opts.has("interactive"),
-    stopSignal: last(opts, "stop-signal") ?? ic.StopSignal ?? "SIGTERM",
-    stopTimeout: stopTimeout === undefined ? undefined : Number(stopTimeout),
+  const [imageName, ...command] = rest as [string, ...string[]];
+  const body: ContainerCreateBody = {
+    Image: imageName,
+    ...(command.length ? { Cmd: command } : {}),
+    ...(entry !== undefined ? { Entrypoint: [entry] } : {}),
+    Env: [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], ctx.s.env)],
+    WorkingDir: last(opts, "workdir") ?? "",
+    User: last(opts, "user") ?? "",
+    Hostname: last(opts, "hostname") ?? "",
+    Labels: labels,
+    Tty: tty,
+    OpenStdin: opts.has("interactive"),
+    StopSignal: last(opts, "stop-signal") ?? "",
+    StopTimeout: stopTimeout === undefined ? null : Number(stopTimeout),
+    HostConfig: {
+      Memory: opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : 0,
+      MemorySwap: swap === undefined ? 0 : swap === "-1" ? -1 : parseBytes(swap, "--memory-swap"),
+      NanoCpus: opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : 0,
+      CpuShares: shares === undefined ? 0 : Number(shares),
+      PidsLimit: pids === undefined ? null : Number(pids),
+      ReadonlyRootfs: opts.has("read-only"),
+      RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
+      AutoRemove: opts.has("rm"),
+      CapAdd: opts.get("cap-add") ?? [],
+      CapDrop: opts.get("cap-drop") ?? [],
+      Privileged: opts.has("privileged"),
+      SecurityOpt: opts.get("security-opt") ?? [],
+      Init: opts.has("init"),
+      Tmpfs: tmpfs,
+      NetworkMode: network ?? "default",
+      Links: opts.get("link") ?? [],
+      ExtraHosts: extraHosts,
+      Dns: opts.get("dns") ?? [],
+      PortBindings: ports,
+      PublishAllPorts: opts.has("publish-all"),
+      Binds: opts.get("volume") ?? [],
+      Mounts: opts.get("mount") ?? [],
+    },
+    ...(aliases.length && network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } } } : {}),
   };
-  if (config.entrypoint.length + config.cmd.length === 0) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: no command specified`);
-  if (config.workingDir && !config.workingDir.startsWith("/")) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`);
-  const host: HostConfig = {
-    memory,
-    memorySwap,
-    nanoCpus: opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : 0,
-    cpuShares: shares === undefined ? 0 : Number(shares),
-    pidsLimit: pids === undefined ? 0 : Number(pids),
-    readonlyRootfs: opts.has("read-only"),
-    restartPolicy,
-    autoRemove: opts.has("rm"),
-    capAdd: opts.get("cap-add") ?? [],
-    capDrop: opts.get("cap-drop") ?? [],
-    privileged: opts.has("privileged"),
-    securityOpt: opts.get("security-opt") ?? [],
-    init: opts.has("init"),
-    tmpfs,
-    networkMode: joins ? `container:${joins.id}` : net.driver === "host" ? "host" : net.driver === "null" ? "none" : net.name,
-    networks: joins ? [] : net.driver === "bridge" ? [net.name] : [],
-    aliases: aliases.length ? { [net.name]: aliases } : {},
-    links: (opts.get("link") ?? []).map((l) => {
-      const [name, alias] = l.split(":") as [string, string?];
-      ctx.containers.find(name);
-      return { name, alias: alias ?? name };
-    }),
-    extraHosts,
-    dns: opts.get("dns") ?? [],
-    portBindings: (opts.get("publish") ?? []).flatMap(parsePublish),
-    publishAll: opts.has("publish-all"),
-    exposed: Object.keys(ic.ExposedPorts ?? {}),
-  };
-  if (network === "none" && (host.portBindings.length || host.publishAll)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: published ports are discarded when using host network mode or none`);
-  // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
-  if (swapSpec !== undefined) ctx.s.stderr("WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\n");
-  const c = ctx.containers.create(config, host, name);
-  // Docker's default hostname is the short ID; with the host's network, the host's name
-  config.hostname = last(opts, "hostname") ?? (host.networkMode === "host" ? "berth" : c.shortId);
+  if (aliases.length && !network) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
+  // the image is pulled by the client before the daemon creates (Docker's CLI does the same)
+  const name = last(opts, "name");
+  if (name !== undefined && !VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  await ctx.ensureImage(imageName, { platform: platformOf(opts), pull: last(opts, "pull") ?? "missing" });
+  const { container: c, warnings } = await createContainer(ctx, body, { ...(name !== undefined ? { name } : {}), action: cmd });
+  for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
   return { c, opts };
-}
-
-function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...base, ...extra]) out.set(e.split("=")[0]!, e);
-  return [...out.values()];
 }
 
 /**
@@ -368,24 +320,13 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
 const ps: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "a,all": "bool", "q,quiet": "bool", "n,last": "value", "l,latest": "bool", "s,size": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, "ps", { interspersed: true });
   requireArgs(rest, { exact: 0 }, "ps", "[OPTIONS]\n\nList containers");
-  let list = ctx.containers.list();
-  const n = opts.has("latest") ? 1 : opts.has("last") ? Number(last(opts, "last")) : -1;
-  if (!opts.has("all") && n < 0) list = list.filter((c) => isRunning(c.state) || c.state.status === Status.restarting);
+  const filters: Record<string, string[]> = {};
   for (const f of opts.get("filter") ?? []) {
     const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
-    const test: Record<string, (c: Container) => boolean> = {
-      status: (c) => c.state.status === v,
-      name: (c) => new RegExp(v).test(c.name),
-      id: (c) => c.id.startsWith(v),
-      label: (c) => labelMatch(c.config.labels, v),
-      ancestor: (c) => c.config.image === v || c.config.imageId === v || c.config.imageId.slice(7).startsWith(v) || ctx.images.find(v)?.id === c.config.imageId,
-      exited: (c) => c.state.status === Status.exited && c.state.exitCode === Number(v),
-    };
-    if (!test[k]) throw new BerthError(ErrorCode.usage, `Cannot list containers: invalid filter '${k}'`);
-    if (k === "status" && !Object.values(Status).includes(v as Status)) throw new BerthError(ErrorCode.usage, `Cannot list containers: invalid filter 'status=${v}'`);
-    list = list.filter(test[k]);
+    (filters[k] ??= []).push(v);
   }
-  if (n >= 0) list = list.slice(0, n);
+  const n = opts.has("latest") ? 1 : opts.has("last") ? Number(last(opts, "last")) : -1;
+  const list = listContainers(ctx.containers.list(), ctx.images, { all: opts.has("all"), limit: n, filters });
   if (opts.has("quiet")) {
     ctx.s.stdout(list.map((c) => `${opts.has("no-trunc") ? c.id : c.shortId}\n`).join(""));
     return 0;
@@ -458,7 +399,7 @@ const exec: Handler = async (ctx, args) => {
   if (tty && stdin && !s.tty && !opts.has("detach")) throw new BerthError(ErrorCode.usage, "Cannot attach to the exec session: the input device is not a TTY");
   const local = ctx.images.find(c.config.imageId);
   const userSpec = last(opts, "user");
-  const user = userSpec && local ? await resolveUser(ctx, local, userSpec) : undefined;
+  const user = userSpec && local ? await resolveUser(ctx, local, userSpec, (why) => new BerthError(ErrorCode.usage, `Cannot run as "${userSpec}": ${why}`)) : undefined;
   const detach = opts.has("detach");
   const env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], s.env)];
   const wd = last(opts, "workdir");
@@ -499,93 +440,6 @@ const attachCmd: Handler = async (ctx, args) => {
   if (c.proc) a.wire(c.proc);
   return (await a.attached) ?? 0;
 };
-
-/** Docker's container inspect document. */
-export function containerJson(ctx: CliContext, c: Container): Record<string, unknown> {
-  const t = (ms: number): string => (ms ? new Date(ms).toISOString().replace("Z", "000000Z") : "0001-01-01T00:00:00Z");
-  const h = c.hostConfig;
-  const args = [...(h.init ? ["--", ...c.config.entrypoint] : c.config.entrypoint.slice(1)), ...c.config.cmd];
-  return {
-    Id: c.id,
-    Created: t(c.created),
-    Path: h.init ? "/sbin/docker-init" : c.config.entrypoint[0] ?? c.config.cmd[0] ?? "",
-    Args: h.init || c.config.entrypoint.length ? args : c.config.cmd.slice(1),
-    State: {
-      Status: c.state.status,
-      Running: isRunning(c.state),
-      Paused: c.state.status === Status.paused,
-      Restarting: c.state.status === Status.restarting,
-      OOMKilled: c.state.oomKilled,
-      Dead: c.state.status === Status.dead,
-      Pid: c.proc ? 1 : 0,
-      ExitCode: c.state.exitCode,
-      Error: c.state.error,
-      StartedAt: t(c.state.startedAt),
-      FinishedAt: t(c.state.finishedAt),
-    },
-    Image: c.config.imageId,
-    ResolvConfPath: "",
-    HostnamePath: "",
-    HostsPath: "",
-    LogPath: "",
-    Name: `/${c.name}`,
-    RestartCount: c.restartCount,
-    Driver: "overlay2",
-    Platform: "linux",
-    HostConfig: {
-      Memory: h.memory,
-      MemorySwap: h.memorySwap,
-      NanoCpus: h.nanoCpus,
-      CpuShares: h.cpuShares,
-      PidsLimit: h.pidsLimit || null,
-      ReadonlyRootfs: h.readonlyRootfs,
-      RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
-      AutoRemove: h.autoRemove,
-      CapAdd: h.capAdd.length ? h.capAdd : null,
-      CapDrop: h.capDrop.length ? h.capDrop : null,
-      Privileged: h.privileged,
-      SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
-      Init: h.init || null,
-      Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
-      NetworkMode: h.networkMode === "bridge" ? "bridge" : h.networkMode,
-      ExtraHosts: h.extraHosts.length ? h.extraHosts.map((l) => l.split("\t").reverse().join(":")) : null,
-      Dns: h.dns,
-      Links: h.links.length ? h.links.map((l) => `/${l.name}:/${c.name}/${l.alias}`) : null,
-      PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
-      PublishAllPorts: h.publishAll,
-      LogConfig: { Type: "json-file", Config: {} },
-    },
-    Mounts: [],
-    Config: {
-      Hostname: c.config.hostname,
-      Domainname: "",
-      User: c.config.user,
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      Tty: c.config.tty,
-      OpenStdin: c.config.openStdin,
-      StdinOnce: false,
-      Env: c.config.env,
-      Cmd: c.config.cmd.length ? c.config.cmd : null,
-      Image: c.config.image,
-      Volumes: null,
-      WorkingDir: c.config.workingDir,
-      Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
-      OnBuild: null,
-      Labels: c.config.labels,
-      StopSignal: c.config.stopSignal,
-      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
-    },
-    NetworkSettings: {
-      IPAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.ip ?? "",
-      Networks: Object.fromEntries(ctx.networks.of(c).map((n) => {
-        const ep = n.endpoints.get(c.id);
-        return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: 16, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];
-      })),
-      Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
-  };
-}
 
 const inspect: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "f,format": "value", type: "value", "s,size": "bool" }, "inspect", { interspersed: true });

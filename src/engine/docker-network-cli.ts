@@ -1,6 +1,7 @@
 import { columns } from "../common/docker-format.js";
 import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
-import { confirm, eachArgument, labelMatch, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { labelMatch } from "./daemon/container-list.js";
 import type { Network } from "./networks.js";
 
 /** `docker network …`: bridge networks in the VM (see networks.ts). */

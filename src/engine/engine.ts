@@ -53,8 +53,10 @@ export interface EngineStartInfo {
   timings: Record<string, number>;
 }
 
-/** ms without a DHCP lease before the engine warns that the relay does not answer (the client keeps asking) */
+/** ms without a DHCP lease before the engine warns that the relay cannot be reached (the client keeps asking) */
 const DHCP_WARN_MS = 8000;
+/** ms a relay whose WebSocket is open gets to answer DHCP before the same warning */
+const DHCP_MAX_MS = 45000;
 
 const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"];
 
@@ -98,16 +100,22 @@ export class Engine {
     // WebSocket and passt up, and a client that gave up left the VM without a
     // route for good. The warning only says it is late; the lease still comes.
     const script = `ip link set eth0 down && ip link set eth0 address ${mac} && exec udhcpc -i eth0 -q -f -t 3 -T 1 -A 2 -s /etc/berth/udhcpc`;
-    const leased = this.run(["/bin/sh", "-c", script]).then((r) => r.code === 0, () => false);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), DHCP_WARN_MS)));
-    this.#network = Promise.race([leased, late]).then((r) => {
-      clearTimeout(timer);
-      if (r === true) return true;
-      const why = r === "late" ? `no DHCP answer in ${DHCP_WARN_MS / 1000} s (still asking)` : "the guest's DHCP client failed";
+    let leased: boolean | undefined;
+    this.run(["/bin/sh", "-c", script]).then((r) => (leased = r.code === 0), () => (leased = false));
+    // Late is only "unavailable" when the relay's WebSocket is not open: a relay that
+    // is up on a busy machine gets up to DHCP_MAX_MS to answer before the warning.
+    this.#network = (async () => {
+      const t0 = now();
+      while (leased === undefined) {
+        const waited = now() - t0;
+        if (waited >= DHCP_MAX_MS || (waited >= DHCP_WARN_MS && !this.vm.relayOpen())) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (leased === true) return true;
+      const why = leased === false ? "the guest's DHCP client failed" : `no DHCP answer in ${Math.round((now() - t0) / 1000)} s (still asking)`;
       o.onWarning?.(new BerthError(ErrorCode.relayUnavailable, `Cannot reach the network relay at ${o.relayUrl!.replace(/\?.*$/, "")}: ${why}, so containers have no outside network yet (the VM and containers work)`));
       return false;
-    });
+    })();
     return this;
   }
 

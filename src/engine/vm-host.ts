@@ -1,7 +1,8 @@
 // The one file that imports v86. Everything here uses the documented API in
-// v86.d.ts except three uses, noted where they are: writing to a virtio-console
-// port, catching an emulator panic, and writing image trees into the 9p
-// filesystem with their modes, owners, links and device nodes.
+// v86.d.ts except five uses, noted where they are: writing to a virtio-console
+// port, catching an emulator panic, writing image trees into the 9p filesystem
+// with their modes, owners, links and device nodes, restoring a state without
+// zeroing all of guest memory, and asking whether the relay's socket is open.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
@@ -247,6 +248,16 @@ export class VmHost {
   /** A byte link over serial port `n` (ttySn), for an agent started there: bench/channel.mjs compares it. */
   serialLink(n: number): ByteLink {
     return serialLink(this.#emu, n);
+  }
+
+  /**
+   * Whether the NIC's WebSocket to the relay is open. Undocumented: v86 keeps
+   * its relay adapter as `network_adapter` (src/browser/network.js), which
+   * opens the socket at the first frame and reconnects every 10 s after a close.
+   */
+  relayOpen(): boolean {
+    const adapter = (this.#emu as unknown as { network_adapter?: { socket?: { readyState?: number } } }).network_adapter;
+    return adapter?.socket?.readyState === 1;
   }
 
   /** Bytes for the serial console (the interactive guest shell). */

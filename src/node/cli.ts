@@ -10,10 +10,17 @@ import { loadGuestAssets, packageRoot } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
 import { installWebSocket } from "./websocket.js";
 import { PortForwarder } from "./port-forwarder.js";
+import { parseHost, type DaemonHost } from "./daemon-server.js";
+import { runDaemon } from "./daemon.js";
 
 const USAGE = `Usage:
   berth [OPTIONS]                  an interactive shell in the guest
   berth [OPTIONS] sh -c SCRIPT     run SCRIPT in the guest; exit with its status
+  berth [OPTIONS] daemon [-H unix:///PATH|tcp://HOST:PORT]...
+                                   the Docker Engine API on a socket (default
+                                   unix://~/.cache/berth/docker.sock): use it with
+                                   DOCKER_HOST=unix://… docker …; the guest's docker
+                                   shares the same containers
   berth serve [--port N] [--host ADDR] [--registry-allow HOST]...
                                    the demo page and the registry proxy (default 127.0.0.1:8080);
                                    --registry-allow lets the proxy reach a registry on a private
@@ -71,7 +78,7 @@ export async function main(argv: string[]): Promise<void> {
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
         port: { type: "string", short: "p" },
-        host: { type: "string" },
+        host: { type: "string", short: "H", multiple: true },
         "registry-allow": { type: "string", multiple: true },
         c: { type: "string", short: "c" },
       },
@@ -96,13 +103,22 @@ export async function main(argv: string[]): Promise<void> {
     await serve({
       root: packageRoot,
       port,
-      host: o.host ?? "127.0.0.1",
+      host: o.host?.at(-1) ?? "127.0.0.1",
       proxy: { allow: [...DEFAULT_ALLOWED, ...extra], allowPrivate: extra, cache: new DirBlobStore(join(homedir(), ".cache", "berth", "proxy-blobs")) },
     }).catch(fail);
     return;
   }
-  if (o.port !== undefined || o.host !== undefined || o["registry-allow"]) usage("--port, --host and --registry-allow go with \"berth serve\"");
-  if (command !== undefined && command !== "sh") usage(`Unknown command "${command}"`);
+  if (o.port !== undefined || o["registry-allow"]) usage("--port and --registry-allow go with \"berth serve\"");
+  if (o.host !== undefined && command !== "daemon") usage("--host goes with \"berth serve\" and \"berth daemon\"");
+  if (command !== undefined && command !== "sh" && command !== "daemon") usage(`Unknown command "${command}"`);
+  if (command === "daemon" && rest.length > 0) usage(`Unexpected argument "${rest[0]}"`);
+  const hosts = command === "daemon" ? (o.host ?? [`unix://${join(homedir(), ".cache", "berth", "docker.sock")}`]).map((h) => {
+    try {
+      return parseHost(h);
+    } catch (e) {
+      fail(e);
+    }
+  }) : [];
   if (command === "sh" && (o.c === undefined || rest.length > 0)) usage('Use "berth sh -c SCRIPT"');
   if (command === undefined && o.c !== undefined) usage('-c goes with "berth sh -c SCRIPT"');
 
@@ -147,6 +163,13 @@ export async function main(argv: string[]): Promise<void> {
     fail(e);
   }
   forwarder.attach(engine.docker);
+  if (command === "daemon") {
+    await runDaemon(engine, hosts, memoryMB).catch(async (e: unknown) => {
+      await engine.stop().catch(() => {});
+      fail(e);
+    });
+    return;
+  }
   let code: number;
   try {
     // a script that wants the network finds it configured (or a warning said why not)

@@ -1,0 +1,88 @@
+/**
+ * The body of the Engine API's `POST /containers/create` (Docker's
+ * ContainerConfig with its HostConfig and NetworkingConfig), the fields Berth
+ * reads. Names and shapes are Docker's (moby api/types/container/config.go,
+ * hostconfig.go), so the real docker CLI's requests and `docker run`'s flags
+ * arrive as the same thing. Unknown fields are ignored, as Docker's are.
+ */
+export interface ContainerCreateBody {
+  /** the image as the user named it: "busybox", "busybox:1.36", an ID */
+  Image: string;
+  /** null or absent: the image's */
+  Cmd?: string[] | string | null;
+  /** null or absent: the image's; [] or [""]: none (and the image's Cmd is dropped) */
+  Entrypoint?: string[] | string | null;
+  /** "NAME=value" entries; they win over the image's */
+  Env?: string[] | null;
+  WorkingDir?: string;
+  /** "user", "uid", "user:group", "uid:gid"; "" is the image's */
+  User?: string;
+  Hostname?: string;
+  Domainname?: string;
+  Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  StopSignal?: string;
+  /** seconds */
+  StopTimeout?: number | null;
+  /** "80/tcp": {} */
+  ExposedPorts?: Record<string, object> | null;
+  HostConfig?: HostConfigBody | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsBody | null> | null } | null;
+}
+
+/** Docker's HostConfig: limits, privileges, networking, ports. */
+export interface HostConfigBody {
+  /** bytes; 0 = unlimited */
+  Memory?: number;
+  /** bytes, -1 unlimited */
+  MemorySwap?: number;
+  /** CPUs × 1e9 */
+  NanoCpus?: number;
+  CpuShares?: number;
+  /** null or 0 = unlimited */
+  PidsLimit?: number | null;
+  ReadonlyRootfs?: boolean;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
+  AutoRemove?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  SecurityOpt?: string[] | null;
+  Init?: boolean | null;
+  /** mount point -> options ("size=64m,mode=1777") */
+  Tmpfs?: Record<string, string> | null;
+  /** "default", "bridge", "host", "none", "container:<name|id>", or a network's name */
+  NetworkMode?: string;
+  /** "name:alias" */
+  Links?: string[] | null;
+  /** "host:ip" (Docker's API form; the CLI's --add-host is "host:ip" too) */
+  ExtraHosts?: string[] | null;
+  Dns?: string[] | null;
+  /** "80/tcp" -> [{HostIp, HostPort}]; HostPort "" or "0": chosen by the engine */
+  PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
+  PublishAllPorts?: boolean;
+  /** volumes and bind mounts: not in Berth yet (refused when given) */
+  Binds?: string[] | null;
+  Mounts?: unknown[] | null;
+}
+
+export interface EndpointSettingsBody {
+  Aliases?: string[] | null;
+}
+
+/** The answer to `POST /containers/create`. */
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[];
+}
+
+/** Cmd and Entrypoint may come as a string (Docker's strslice takes both). */
+export function strSlice(v: string[] | string | null | undefined): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === "string" ? [v] : v;
+}

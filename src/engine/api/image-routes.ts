@@ -1,0 +1,102 @@
+import type { JsonMessage } from "../../common/api/json-message.js";
+import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
+import { DEFAULT_PLATFORM, parsePlatform } from "../../common/oci-image.js";
+import { familiarName, parseReference } from "../../common/reference.js";
+import type { Daemon } from "../daemon/daemon.js";
+import { imageJson } from "../docker-cli-context.js";
+import { json, empty, type ApiReply, type StreamSink } from "./api-types.js";
+import { dockerMessage, route, type Route } from "./router.js";
+import { filtersParam } from "./container-routes.js";
+import { labelMatch } from "../daemon/container-list.js";
+
+/** `GET /images/json`'s items (moby api/types/image.Summary). */
+function imageSummaries(d: Daemon, filters: Record<string, string[]>): unknown[] {
+  for (const k of Object.keys(filters)) if (!["dangling", "reference", "label"].includes(k)) throw new BerthError(ErrorCode.usage, `Cannot list images: invalid filter '${k}'`);
+  return d.images.all().filter((l) => {
+    const tags = d.images.tagsOf(l);
+    if (filters["dangling"]?.length && !filters["dangling"].some((v) => (tags.length === 0) === (v === "true"))) return false;
+    if (filters["label"]?.length && !filters["label"].some((v) => labelMatch(l.image.config.config?.Labels, v))) return false;
+    if (filters["reference"]?.length && !tags.some((t) => filters["reference"]!.some((v) => familiarName(t) === v || `${familiarName(t)}:${t.tag}` === v))) return false;
+    return true;
+  }).map((l) => {
+    const tags = d.images.tagsOf(l).map((t) => `${familiarName(t)}:${t.tag}`);
+    return {
+      Id: l.id,
+      ParentId: "",
+      RepoTags: tags,
+      RepoDigests: [...l.repoDigests],
+      Created: Math.floor(Date.parse(l.image.config.created ?? "1970-01-01T00:00:00Z") / 1000) || 0,
+      Size: l.size,
+      SharedSize: -1,
+      VirtualSize: l.size,
+      Labels: l.image.config.config?.Labels ?? null,
+      Containers: -1,
+    };
+  });
+}
+
+/**
+ * `POST /images/create?fromImage=…&tag=…`: a pull, answered as Docker's JSON
+ * message stream. An error before anything was pulled (no such image, the
+ * registry refused) is the reply's status, as Docker's; a later one is an
+ * error message in the stream.
+ */
+async function pull(d: Daemon, q: URLSearchParams): Promise<ApiReply> {
+  const from = q.get("fromImage");
+  if (!from) throw new BerthError(ErrorCode.usage, "Cannot pull: importing an image (fromSrc) is not supported by Berth yet; give fromImage");
+  const tag = q.get("tag");
+  const name = tag ? (tag.startsWith("sha256:") ? `${from}@${tag}` : `${from}:${tag}`) : from;
+  parseReference(name); // invalid-reference before anything starts
+  const platform = q.get("platform") ? parsePlatform(q.get("platform")!) : DEFAULT_PLATFORM;
+  const queue: JsonMessage[] = [];
+  let sink: StreamSink | undefined;
+  let started!: () => void;
+  const first = new Promise<void>((r) => (started = r));
+  const send = (m: JsonMessage): void => {
+    if (sink) sink.write(`${JSON.stringify(m)}\r\n`);
+    else queue.push(m);
+    if (m.status !== undefined && !m.status.startsWith("Pulling from")) started();
+  };
+  const done = d.pullImage(name, { platform, onMessage: send });
+  // the registry's answer decides the status: wait for the first real progress, or the end
+  await Promise.race([first, done]);
+  return {
+    kind: "stream",
+    status: 200,
+    contentType: "application/json",
+    run: async (out) => {
+      for (const m of queue.splice(0)) out.write(`${JSON.stringify(m)}\r\n`);
+      sink = out;
+      try {
+        await done;
+        await d.persist();
+      } catch (e) {
+        const message = isBerthError(e) ? dockerMessage(e) : String(e);
+        out.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\r\n`);
+      }
+    },
+  };
+}
+
+/** Engine API routes for images. */
+export function imageRoutes(d: Daemon): Route[] {
+  const find = (name: string) => {
+    const l = d.images.find(name);
+    if (!l) throw new BerthError(ErrorCode.imageNotFound, `Cannot find image "${name}": No such image: ${name}`);
+    return l;
+  };
+  return [
+    route("GET", "/images/json", (req) => json(imageSummaries(d, filtersParam(req.query)))),
+    route("POST", "/images/create", (req) => pull(d, req.query)),
+    route("GET", "/images/{name*}/json", (_req, [name]) => json(imageJson(d.images, find(name!)))),
+    route("POST", "/images/{name*}/tag", async (req, [name]) => {
+      const l = find(name!);
+      const repo = req.query.get("repo");
+      if (!repo) throw new BerthError(ErrorCode.usage, "Cannot tag: repository name must have at least one component");
+      const ref = parseReference(`${repo}${req.query.get("tag") ? `:${req.query.get("tag")}` : ""}`);
+      d.images.add(ref, l.image);
+      await d.persist();
+      return empty(201);
+    }),
+  ];
+}

@@ -1,0 +1,193 @@
+import { strSlice, type ContainerCreateBody } from "../../common/api/container-create.js";
+import type { RestartPolicy } from "../../common/container-state.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { VALID_NAME } from "../../common/names.js";
+import type { PortBinding } from "../../common/port-spec.js";
+import type { Container, ContainerConfig, ContainerService, HostConfig } from "../containers.js";
+import type { ImageStore, LocalImage } from "../images.js";
+import type { NetworkService } from "../networks.js";
+
+/** What creating a container needs of the daemon's services. */
+export interface CreateDeps {
+  images: ImageStore;
+  containers: ContainerService;
+  networks: NetworkService;
+  /** guest directories of an image's layers, top first (unpacked on first use) */
+  layers(local: LocalImage): Promise<string[]>;
+  /** a regular file of the image, or undefined */
+  imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined>;
+}
+
+export interface CreateResult {
+  container: Container;
+  /** Docker's create warnings (the CLI prints each as "WARNING: …") */
+  warnings: string[];
+}
+
+const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const SECURITY_OPT = /^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/;
+const dec = new TextDecoder();
+
+/**
+ * Creates a container from Docker's create body: the operation behind
+ * `POST /containers/create` and the guest's `docker create`/`run`. The image
+ * must be held already (Docker's daemon does not pull on create; its CLI
+ * does). The image's config fills what the body leaves out, as Docker's does
+ * (Cmd is dropped when Entrypoint is given; Env entries of the body win).
+ *
+ * @param o.name the container's name (none: a generated one)
+ * @param o.action the verb for error messages ("create", "run")
+ * @throws BerthError image-not-found ("No such image: X"), network-not-found,
+ *   container-not-found (a link or `container:` network), name-in-use, and
+ *   usage for what Docker's daemon refuses (bad names, limits, options)
+ */
+export async function createContainer(d: CreateDeps, body: ContainerCreateBody, o: { name?: string; action?: string } = {}): Promise<CreateResult> {
+  const fail = (why: string): BerthError => new BerthError(ErrorCode.usage, `Cannot ${o.action ?? "create"} the container: ${why}`);
+  const h = body.HostConfig ?? {};
+  if (h.Binds?.length) throw fail("--volume is not supported by Berth yet");
+  if (h.Mounts?.length) throw fail("--mount is not supported by Berth yet");
+  if (o.name !== undefined && !VALID_NAME.test(o.name)) throw fail(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  const name = o.name?.replace(/^\//, "");
+
+  const mode = h.NetworkMode ?? "default";
+  const joins = mode.startsWith("container:") ? d.containers.find(mode.slice("container:".length)) : undefined;
+  const net = d.networks.find(mode === "default" || joins ? "bridge" : mode); // network-not-found, in Docker's words
+  const ports = portBindings(h.PortBindings);
+  if (joins && (ports.length || h.PublishAllPorts || body.Hostname || h.Dns?.length || h.ExtraHosts?.length)) {
+    throw fail("conflicting options: publish, hostname, dns and add-host cannot be used with --network container:");
+  }
+  if (net.driver !== "bridge" && !joins && (ports.length || h.PublishAllPorts)) throw fail("published ports are discarded when using host network mode or none");
+  const endpoint = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}).find(([k]) => k === net.name || k === mode)?.[1];
+  const aliases = endpoint?.Aliases ?? [];
+  if (aliases.length && (net.name === "bridge" || net.driver !== "bridge")) throw fail("network-scoped alias is supported only for containers in user defined networks");
+
+  const restartPolicy = restartOf(h.RestartPolicy, fail);
+  if (h.AutoRemove && restartPolicy.name !== "no") throw fail("can't create 'AutoRemove' container with restart policy");
+  const memory = h.Memory ?? 0;
+  if (memory && memory < 6 * 1024 * 1024) throw fail("Minimum memory limit allowed is 6MB");
+  const memorySwap = h.MemorySwap ?? 0;
+  if (memorySwap > 0 && memorySwap < memory) throw fail("Minimum memoryswap limit should be larger than memory limit, see usage");
+  const warnings: string[] = [];
+  // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
+  if (memorySwap !== 0) warnings.push("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.");
+  for (const dest of Object.keys(h.Tmpfs ?? {})) {
+    if (!dest.startsWith("/")) throw fail(`invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
+  }
+  for (const opt of h.SecurityOpt ?? []) if (!SECURITY_OPT.test(opt)) throw fail(`invalid --security-opt: "${opt}"`);
+  const links = (h.Links ?? []).map((l) => {
+    const [linked, alias] = l.split(":") as [string, string?];
+    d.containers.find(linked);
+    return { name: linked.replace(/^\//, ""), alias: alias?.replace(/^.*\//, "") ?? linked };
+  });
+
+  const local = d.images.find(body.Image);
+  if (!local) throw new BerthError(ErrorCode.imageNotFound, `Cannot ${o.action ?? "create"} the container: No such image: ${body.Image}`);
+  const ic = local.image.config.config ?? {};
+  const entrypoint = strSlice(body.Entrypoint);
+  const cmd = strSlice(body.Cmd);
+  const userSpec = body.User || ic.User || "";
+  const config: ContainerConfig = {
+    image: body.Image,
+    imageId: local.id,
+    layers: await d.layers(local),
+    entrypoint: entrypoint !== undefined ? entrypoint.filter((x, i) => i > 0 || x !== "") : ic.Entrypoint ?? [],
+    cmd: cmd?.length ? cmd : entrypoint !== undefined ? [] : ic.Cmd ?? [],
+    env: mergeEnv(ic.Env ?? [DEFAULT_PATH], body.Env ?? []),
+    workingDir: body.WorkingDir || ic.WorkingDir || "",
+    user: userSpec,
+    ...(await resolveUser(d, local, userSpec, fail)),
+    hostname: "",
+    labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
+    tty: body.Tty ?? false,
+    openStdin: body.OpenStdin ?? false,
+    stopSignal: body.StopSignal || ic.StopSignal || "SIGTERM",
+    stopTimeout: body.StopTimeout ?? undefined,
+  };
+  if (config.entrypoint.length + config.cmd.length === 0) throw fail("no command specified");
+  if (config.workingDir && !config.workingDir.startsWith("/")) throw fail(`the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`);
+  const host: HostConfig = {
+    memory,
+    memorySwap,
+    nanoCpus: h.NanoCpus ?? 0,
+    cpuShares: h.CpuShares ?? 0,
+    pidsLimit: h.PidsLimit ?? 0,
+    readonlyRootfs: h.ReadonlyRootfs ?? false,
+    restartPolicy,
+    autoRemove: h.AutoRemove ?? false,
+    capAdd: h.CapAdd ?? [],
+    capDrop: h.CapDrop ?? [],
+    privileged: h.Privileged ?? false,
+    securityOpt: h.SecurityOpt ?? [],
+    init: h.Init ?? false,
+    tmpfs: { ...(h.Tmpfs ?? {}) },
+    networkMode: joins ? `container:${joins.id}` : net.driver === "host" ? "host" : net.driver === "null" ? "none" : net.name,
+    networks: joins ? [] : net.driver === "bridge" ? [net.name] : [],
+    aliases: aliases.length ? { [net.name]: aliases } : {},
+    links,
+    extraHosts: (h.ExtraHosts ?? []).map((e) => {
+      const i = e.indexOf(":");
+      const ip = e.slice(i + 1);
+      return `${ip === "host-gateway" ? "172.17.0.1" : ip}\t${e.slice(0, i)}`;
+    }),
+    dns: h.Dns ?? [],
+    portBindings: ports,
+    publishAll: h.PublishAllPorts ?? false,
+    exposed: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...Object.keys(body.ExposedPorts ?? {})])],
+  };
+  const c = d.containers.create(config, host, name);
+  // Docker's default hostname is the short ID; with the host's network, the host's name
+  config.hostname = body.Hostname || (host.networkMode === "host" ? "berth" : c.shortId);
+  return { container: c, warnings };
+}
+
+function restartOf(p: { Name?: string; MaximumRetryCount?: number } | null | undefined, fail: (why: string) => BerthError): RestartPolicy {
+  const name = p?.Name || "no";
+  if (!["no", "always", "on-failure", "unless-stopped"].includes(name)) throw fail(`invalid restart policy '${name}'`);
+  const count = p?.MaximumRetryCount ?? 0;
+  if (count && name !== "on-failure") throw fail(`maximum retry count can only be used with 'on-failure'`);
+  if (count < 0) throw fail("maximum retry count cannot be negative");
+  return { name: name as RestartPolicy["name"], maximumRetryCount: count };
+}
+
+/** Docker's PortBindings map to one binding per port. */
+function portBindings(pb: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null | undefined): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const [key, binds] of Object.entries(pb ?? {})) {
+    const [port, proto = "tcp"] = key.split("/") as [string, string?];
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid containerPort: ${port}`);
+    if (proto !== "tcp" && proto !== "udp") throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid proto: ${proto}`);
+    for (const b of binds?.length ? binds : [{}]) {
+      const hostPort = b.HostPort ? Number(b.HostPort) : 0;
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid hostPort: ${b.HostPort}`);
+      out.push({ hostIp: b.HostIp ?? "", hostPort, containerPort: Number(port), proto });
+    }
+  }
+  return out;
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) out.set(e.split("=")[0]!, e);
+  return [...out.values()];
+}
+
+/** /etc/passwd and /etc/group lookups in the image, for a user given by name. */
+export async function resolveUser(d: Pick<CreateDeps, "imageFile">, image: LocalImage, spec: string, fail: (why: string) => BerthError): Promise<{ uid: number; gid: number }> {
+  if (!spec) return { uid: 0, gid: 0 };
+  const [user, group] = spec.split(":") as [string, string?];
+  const file = async (p: string): Promise<string[][]> => {
+    const data = await d.imageFile(image, p);
+    return data ? dec.decode(data).split("\n").filter(Boolean).map((l) => l.split(":")) : [];
+  };
+  const numeric = (s: string): boolean => /^\d+$/.test(s);
+  const pw = numeric(user) ? (await file("etc/passwd")).find((f) => f[2] === user) : (await file("etc/passwd")).find((f) => f[0] === user);
+  if (!pw && !numeric(user)) throw fail(`unable to find user ${user}: no matching entries in passwd file`);
+  const uid = pw ? Number(pw[2]) : Number(user);
+  let gid = pw ? Number(pw[3]) : 0;
+  if (group !== undefined) {
+    const gr = numeric(group) ? undefined : (await file("etc/group")).find((f) => f[0] === group);
+    if (!gr && !numeric(group)) throw fail(`unable to find group ${group}: no matching entries in group file`);
+    gid = gr ? Number(gr[2]) : Number(group);
+  }
+  return { uid, gid };
+}

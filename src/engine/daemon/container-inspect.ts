@@ -1,0 +1,93 @@
+import { Status, isRunning } from "../../common/container-state.js";
+import type { Container } from "../containers.js";
+import type { NetworkService } from "../networks.js";
+
+/**
+ * Docker's container inspect document (`GET /containers/{id}/json`, `docker
+ * inspect`), with its JSON names (moby api/types/container.InspectResponse).
+ */
+export function containerJson(ctx: { networks: NetworkService }, c: Container): Record<string, unknown> {
+  const t = (ms: number): string => (ms ? new Date(ms).toISOString().replace("Z", "000000Z") : "0001-01-01T00:00:00Z");
+  const h = c.hostConfig;
+  const args = [...(h.init ? ["--", ...c.config.entrypoint] : c.config.entrypoint.slice(1)), ...c.config.cmd];
+  return {
+    Id: c.id,
+    Created: t(c.created),
+    Path: h.init ? "/sbin/docker-init" : c.config.entrypoint[0] ?? c.config.cmd[0] ?? "",
+    Args: h.init || c.config.entrypoint.length ? args : c.config.cmd.slice(1),
+    State: {
+      Status: c.state.status,
+      Running: isRunning(c.state),
+      Paused: c.state.status === Status.paused,
+      Restarting: c.state.status === Status.restarting,
+      OOMKilled: c.state.oomKilled,
+      Dead: c.state.status === Status.dead,
+      Pid: c.proc ? 1 : 0,
+      ExitCode: c.state.exitCode,
+      Error: c.state.error,
+      StartedAt: t(c.state.startedAt),
+      FinishedAt: t(c.state.finishedAt),
+    },
+    Image: c.config.imageId,
+    ResolvConfPath: "",
+    HostnamePath: "",
+    HostsPath: "",
+    LogPath: "",
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: "overlay2",
+    Platform: "linux",
+    HostConfig: {
+      Memory: h.memory,
+      MemorySwap: h.memorySwap,
+      NanoCpus: h.nanoCpus,
+      CpuShares: h.cpuShares,
+      PidsLimit: h.pidsLimit || null,
+      ReadonlyRootfs: h.readonlyRootfs,
+      RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+      AutoRemove: h.autoRemove,
+      CapAdd: h.capAdd.length ? h.capAdd : null,
+      CapDrop: h.capDrop.length ? h.capDrop : null,
+      Privileged: h.privileged,
+      SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
+      Init: h.init || null,
+      Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
+      NetworkMode: h.networkMode === "bridge" ? "bridge" : h.networkMode,
+      ExtraHosts: h.extraHosts.length ? h.extraHosts.map((l) => l.split("\t").reverse().join(":")) : null,
+      Dns: h.dns,
+      Links: h.links.length ? h.links.map((l) => `/${l.name}:/${c.name}/${l.alias}`) : null,
+      PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
+      PublishAllPorts: h.publishAll,
+      LogConfig: { Type: "json-file", Config: {} },
+    },
+    Mounts: [],
+    Config: {
+      Hostname: c.config.hostname,
+      Domainname: "",
+      User: c.config.user,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: c.config.tty,
+      OpenStdin: c.config.openStdin,
+      StdinOnce: false,
+      Env: c.config.env,
+      Cmd: c.config.cmd.length ? c.config.cmd : null,
+      Image: c.config.image,
+      Volumes: null,
+      WorkingDir: c.config.workingDir,
+      Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
+      OnBuild: null,
+      Labels: c.config.labels,
+      StopSignal: c.config.stopSignal,
+      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
+    },
+    NetworkSettings: {
+      IPAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.ip ?? "",
+      Networks: Object.fromEntries(ctx.networks.of(c).map((n) => {
+        const ep = n.endpoints.get(c.id);
+        return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: 16, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];
+      })),
+      Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
+  };
+}

@@ -1,0 +1,32 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { engineApi } from "../engine/api/engine-api.js";
+import type { Engine } from "../engine/engine.js";
+import { DaemonServer, type DaemonHost } from "./daemon-server.js";
+import { packageRoot } from "./guest-files.js";
+
+/**
+ * `berth daemon`: the engine's Docker Engine API on each of `hosts` until
+ * SIGINT or SIGTERM; then the sockets are closed and removed and the VM stops.
+ * The guest's `docker` keeps working on the same containers meanwhile.
+ * @throws BerthError usage when an address cannot be listened on
+ */
+export async function runDaemon(engine: Engine, hosts: DaemonHost[], memoryMB: number): Promise<void> {
+  const docker = engine.docker!;
+  await docker.ready();
+  const uname = await engine.run(["uname", "-r"]).catch(() => ({ stdout: "" }));
+  const version = (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
+  const server = new DaemonServer(engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version }));
+  for (const h of hosts) {
+    if (h.kind === "unix") mkdirSync(dirname(h.path), { recursive: true });
+    const at = await server.listen(h);
+    process.stderr.write(`berth: API listening on ${at}\n`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await server.close();
+  await engine.stop().catch(() => {});
+  process.exit(0);
+}

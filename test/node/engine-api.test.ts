@@ -1,0 +1,152 @@
+// The Docker Engine API of `berth daemon`, driven by the real docker CLI (the
+// machine's, 28.x): its output and exit codes are the assertions. Malformed
+// requests get Docker's error shapes and never take the daemon down.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { berthBin, berthDirs, type BerthResult } from "../helpers/berth.js";
+import { tempDir } from "../helpers/guest.js";
+import { buildFixtures, pushImage } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+
+let registry: TestRegistry;
+let dir: { dir: string; remove: () => Promise<void> };
+let daemon: ChildProcess;
+let sock: string;
+let img: string;
+
+before(async () => {
+  registry = await startRegistry();
+  for (const i of await buildFixtures()) await pushImage(registry.url, i);
+  img = `${registry.host}/test/busybox`;
+  dir = await tempDir("berth-api-");
+  sock = join(dir.dir, "docker.sock");
+  daemon = spawn(process.execPath, [berthBin, ...berthDirs(dir.dir), "daemon", "-H", `unix://${sock}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  await new Promise<void>((resolve, reject) => {
+    daemon.stderr!.on("data", (b: Buffer) => {
+      said += b;
+      if (said.includes("API listening on")) resolve();
+    });
+    daemon.on("exit", (code) => reject(new Error(`berth daemon exited ${code}: ${said}`)));
+  });
+});
+
+after(async () => {
+  daemon?.kill("SIGTERM");
+  await new Promise((r) => daemon?.once("exit", r));
+  await registry?.stop();
+  await dir?.remove();
+});
+
+/** The machine's docker CLI against the daemon. */
+function docker(args: string[], o: { stdin?: string } = {}): Promise<BerthResult> {
+  return new Promise((resolve) => {
+    const p = spawn("docker", args, { env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(dir.dir, "docker-config") }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (b: Buffer) => (stdout += b));
+    p.stderr.on("data", (b: Buffer) => (stderr += b));
+    p.stdin.end(o.stdin ?? "");
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A raw request on the socket: status and body. */
+function raw(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: sock, method, path, headers: { ...headers, ...(body !== undefined ? { "content-type": "application/json" } : {}) } }, (res) => {
+      let text = "";
+      res.on("data", (b: Buffer) => (text += b));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+test("docker version and info through the socket: API 1.47 negotiated, the engine's facts", async () => {
+  const v = await docker(["version", "--format", "{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}"]);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout, "1.47 1.47 linux/386\n");
+  const i = await docker(["info", "--format", "{{.OSType}} {{.Architecture}} {{.Driver}} {{.NCPU}} {{.Swarm.LocalNodeState}}"]);
+  assert.equal(i.code, 0, i.stderr);
+  assert.equal(i.stdout, "linux i686 overlay2 1 inactive\n");
+});
+
+test("docker pull, images and run --rm: Docker's progress lines, output, stderr apart, exit codes", async () => {
+  const pull = await docker(["pull", img]);
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.match(pull.stdout, /^Using default tag: latest\nlatest: Pulling from test\/busybox\n[0-9a-f]{12}: Pulling fs layer\n/);
+  assert.match(pull.stdout, new RegExp(`Status: Downloaded newer image for ${img.replace(/\./g, "\\.")}:latest\n${img.replace(/\./g, "\\.")}:latest\n$`));
+  const images = await docker(["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]);
+  assert.equal(images.stdout, `${img}:latest 2.09MB\n`);
+  const run = await docker(["run", "--rm", img, "sh", "-c", "echo out; echo err >&2; exit 3"]);
+  assert.deepEqual([run.code, run.stdout, run.stderr], [3, "out\n", "err\n"]);
+  const ps = await docker(["ps", "-a", "-q"]);
+  assert.equal(ps.stdout, "", "--rm removed it");
+  const stdin = await docker(["run", "--rm", "-i", img, "wc", "-c"], { stdin: "12345" });
+  assert.equal(stdin.stdout.trim(), "5", stdin.stderr);
+});
+
+test("a detached container: ps, logs, exec, inspect, stop, start, restart, kill, rm", async () => {
+  const id = (await docker(["run", "-d", "--name", "web", "-e", "A=1", "-p", "8080:80", img, "sh", "-c", "echo started; echo to-err >&2; sleep 1000"])).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const ps = await docker(["ps", "--format", "{{.ID}} {{.Names}} {{.Ports}} {{.Status}}"]);
+  assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} web 0\\.0\\.0\\.0:8080->80/tcp Up `));
+  const logs = await docker(["logs", "web"]);
+  assert.deepEqual([logs.stdout, logs.stderr], ["started\n", "to-err\n"]);
+  const exec = await docker(["exec", "web", "sh", "-c", "echo $A; exit 5"]);
+  assert.deepEqual([exec.code, exec.stdout], [5, "1\n"]);
+  const execIn = await docker(["exec", "-i", "web", "cat"], { stdin: "through exec\n" });
+  assert.equal(execIn.stdout, "through exec\n");
+  const inspect = await docker(["inspect", "--format", "{{.State.Status}} {{.Name}} {{index .Config.Env 1}}", "web"]);
+  assert.equal(inspect.stdout, "running /web A=1\n");
+  assert.equal((await docker(["stop", "-t", "1", "web"])).stdout, "web\n");
+  const stopped = await docker(["ps", "-a", "--format", "{{.Status}}|{{.Ports}}"]);
+  assert.match(stopped.stdout, /^Exited \(137\) .*\|\n$/, "stopped: no ports shown");
+  const again = await docker(["stop", "web"]);
+  assert.equal(again.code, 0, "stopping a stopped container is not an error (304)");
+  for (const cmd of [["start", "web"], ["restart", "-t", "0", "web"], ["kill", "web"], ["rm", "web"]]) {
+    const r = await docker(cmd);
+    assert.deepEqual([r.code, r.stdout], [0, "web\n"], `${cmd.join(" ")}: ${r.stderr}`);
+  }
+  assert.equal((await docker(["ps", "-a", "-q"])).stdout, "");
+});
+
+test("errors in Docker's words and exit codes", async () => {
+  const rm = await docker(["rm", "nosuch"]);
+  assert.deepEqual([rm.code, rm.stderr], [1, "Error response from daemon: No such container: nosuch\n"]);
+  const inspect = await docker(["inspect", "nosuch"]);
+  assert.equal(inspect.code, 1);
+  assert.match(inspect.stderr, /Error: No such object: nosuch/);
+  const run = await docker(["run", "--rm", img, "no-such-command"]);
+  assert.equal(run.code, 127, run.stderr);
+  assert.match(run.stderr, /docker: Error response from daemon: .*exec: "no-such-command": executable file not found in \$PATH/);
+  const notExec = await docker(["run", "--rm", img, "/etc/passwd"]);
+  assert.equal(notExec.code, 126, notExec.stderr);
+  assert.equal((await docker(["ps", "-a", "-q"])).stdout, "", "--rm removed the containers that could not start");
+  const pull = await docker(["pull", `${registry.host}/test/nosuch`]);
+  assert.equal(pull.code, 1);
+  assert.match(pull.stderr, /Error response from daemon: /);
+});
+
+test("malformed requests get Docker's error shapes, and the daemon stays up", async () => {
+  assert.deepEqual(await raw("GET", "/v1.47/no/such/route"), { status: 404, body: '{"message":"page not found"}\n' });
+  assert.equal((await raw("PUT", "/v1.47/containers/json")).status, 405);
+  const badJson = await raw("POST", "/v1.47/containers/create", "{not json");
+  assert.equal(badJson.status, 400);
+  assert.match(JSON.parse(badJson.body).message, /invalid JSON/);
+  const wrongType = await raw("POST", "/v1.47/containers/create", JSON.stringify({ Image: 42 }));
+  assert.equal(wrongType.status, 400);
+  const huge = await raw("POST", "/v1.47/containers/create", Buffer.alloc(17 * 1024 * 1024, 32));
+  assert.equal(huge.status, 413);
+  const tooNew = await raw("GET", "/v9.99/version");
+  assert.deepEqual([tooNew.status, JSON.parse(tooNew.body).message], [400, "client version 9.99 is too new. Maximum supported API version is 1.47"]);
+  const noImage = await raw("POST", "/v1.47/containers/create", JSON.stringify({ Image: "nosuch:1" }));
+  assert.deepEqual([noImage.status, JSON.parse(noImage.body).message], [404, "No such image: nosuch:1"]);
+  const ping = await raw("GET", "/_ping");
+  assert.deepEqual(ping, { status: 200, body: "OK" });
+});
