@@ -87,8 +87,14 @@ export class ApiRouter {
       if (!m) continue;
       pathMatched = true;
       if (rt.method !== method && !(rt.method === "HEAD" && r.method === "HEAD")) continue;
+      let params: string[];
       try {
-        return await rt.handler({ method: r.method, path, query: url.searchParams, headers: r.headers, body: r.body, version }, m.slice(1).map(decodeURIComponent));
+        params = m.slice(1).map(decodeURIComponent);
+      } catch {
+        return json({ message: `invalid path: ${path}` }, 400);
+      }
+      try {
+        return await rt.handler({ method: r.method, path, query: url.searchParams, headers: r.headers, body: r.body, version }, params);
       } catch (e) {
         return errorReply(e);
       }
