@@ -80,6 +80,12 @@ export interface EngineApi {
   openShell(size: { rows: number; cols: number }, onOutput: (b: Uint8Array) => void, onExit: (code: number) => void): Promise<Result<number>>;
   write(session: number, data: Uint8Array): Promise<void>;
   resize(session: number, size: { rows: number; cols: number }): Promise<void>;
+  /**
+   * One Docker Engine API request (Docker's paths and JSON bodies, e.g. "GET",
+   * "/v1.47/containers/json?all=1"), answered whole: streamed answers (pull
+   * progress, logs) when they end; attach and exec start with stdin closed.
+   */
+  api(request: { method: string; target: string; headers: Record<string, string>; body: Uint8Array }): Promise<Result<{ status: number; headers: Record<string, string>; body: Uint8Array }>>;
   /** A warning the engine recovered from (e.g. a discarded snapshot), as `Warning [code]: …` lines. */
   warnings(): Promise<string[]>;
 }

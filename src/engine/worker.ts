@@ -8,6 +8,10 @@ import type { GuestProcess } from "./guest-channel.js";
 import { IdbBlobStore } from "./idb-blob-store.js";
 import { IdbSnapshotStore } from "./idb-snapshot-store.js";
 import { RegistryClient } from "./registry-client.js";
+import { collectReply } from "./api/collect.js";
+import { engineApi } from "./api/engine-api.js";
+import type { ApiRouter } from "./api/router.js";
+import { BERTH_VERSION } from "../common/version.js";
 
 let starting: Promise<Engine> | undefined;
 let registry: RegistryClient | undefined;
@@ -17,6 +21,8 @@ let info: StartInfo | undefined;
 let progress: ((p: Progress) => void) | undefined;
 const sessions = new Map<number, GuestProcess>();
 const warnings: string[] = [];
+let apiRouter: ApiRouter | undefined;
+let memoryMB = 256;
 
 async function attempt<T>(f: () => Promise<T>): Promise<Result<T>> {
   try {
@@ -36,6 +42,7 @@ const api: EngineApi = {
   start(o: StartOptions, onProgress: (p: Progress) => void) {
     return attempt(async () => {
       progress ??= onProgress;
+      memoryMB = o.memoryMB;
       if (!starting) {
         const proxy = o.proxyUrl.replace(/\/$/, "");
         registry = new RegistryClient({ endpoint: (r) => ({ url: `${proxy}/registry/${r}`, viaProxy: true }) });
@@ -97,6 +104,14 @@ const api: EngineApi = {
   },
   async resize(session, size) {
     sessions.get(session)?.resize(size.rows, size.cols);
+  },
+  api(request) {
+    return attempt(async () => {
+      const e = await engine();
+      apiRouter ??= engineApi(e.docker!, { memTotal: memoryMB * 1024 * 1024, kernelVersion: (await e.run(["uname", "-r"])).stdout.trim(), version: BERTH_VERSION });
+      const r = await collectReply(await apiRouter.handle(request));
+      return Comlink.transfer(r, [r.body.buffer as ArrayBuffer]);
+    });
   },
   async warnings() {
     return warnings.splice(0);

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { BERTH_VERSION } from "../common/version.js";
 import { engineApi } from "../engine/api/engine-api.js";
 import type { Engine } from "../engine/engine.js";
 import { DaemonServer, type DaemonHost } from "./daemon-server.js";
-import { packageRoot } from "./guest-files.js";
 
 /**
  * `berth daemon`: the engine's Docker Engine API on each of `hosts` until
@@ -15,8 +15,7 @@ export async function runDaemon(engine: Engine, hosts: DaemonHost[], memoryMB: n
   const docker = engine.docker!;
   await docker.ready();
   const uname = await engine.run(["uname", "-r"]).catch(() => ({ stdout: "" }));
-  const version = (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
-  const server = new DaemonServer(engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version }));
+  const server = new DaemonServer(engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version: BERTH_VERSION }));
   for (const h of hosts) {
     if (h.kind === "unix") mkdirSync(dirname(h.path), { recursive: true });
     const at = await server.listen(h);

@@ -182,6 +182,23 @@ export class EngineClient {
   }
 
   /** The published ports of running containers (`docker run -p 8080:80`). */
+  /**
+   * The Docker Engine API of this page's engine, for tools written for Docker's
+   * API: `await (await engine.api("GET", "/v1.47/containers/json?all=1")).json()`.
+   * `body` is sent as JSON unless it is bytes. Answers a Response with Docker's
+   * status and body; errors are `{"message": …}` with Docker's status codes.
+   * Streamed answers (pull progress, logs with follow) arrive when they end;
+   * attach and exec start give their output with stdin closed.
+   */
+  async api(method: string, path: string, body?: unknown): Promise<Response> {
+    await this.start();
+    const bytes = body === undefined ? new Uint8Array(0) : body instanceof Uint8Array ? body : new TextEncoder().encode(JSON.stringify(body));
+    const headers: Record<string, string> = body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" };
+    const r = unwrap(await this.#api.api({ method, target: path, headers, body: bytes }));
+    const empty = r.status === 204 || r.status === 304 || method === "HEAD";
+    return new Response(empty ? null : (r.body as Uint8Array<ArrayBuffer>), { status: r.status, headers: r.headers });
+  }
+
   async ports(): Promise<PublishedPortInfo[]> {
     await this.start();
     return unwrap(await this.#api.ports());

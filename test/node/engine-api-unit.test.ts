@@ -13,6 +13,9 @@ import type { Container } from "../../src/engine/containers.js";
 import { listContainers } from "../../src/engine/daemon/container-list.js";
 import { ImageStore } from "../../src/engine/images.js";
 import { parseHost } from "../../src/node/daemon-server.js";
+import { BERTH_VERSION } from "../../src/common/version.js";
+import { packageRoot } from "../../src/node/guest-files.js";
+import { readFileSync } from "node:fs";
 
 const enc = new TextEncoder();
 const call = (r: ApiRouter, method: string, target: string, body = "") => r.handle({ method, target, headers: {}, body: enc.encode(body) });
@@ -111,4 +114,8 @@ test("-H addresses as Docker's daemon takes them", () => {
   for (const bad of ["unix://relative.sock", "tcp://127.0.0.1", "http://x:1", "fd://", "tcp://h:99999"]) {
     assert.throws(() => parseHost(bad), (e: BerthError) => e.code === ErrorCode.usage, bad);
   }
+});
+
+test("the version the API reports is package.json's", () => {
+  assert.equal(BERTH_VERSION, (JSON.parse(readFileSync(`${packageRoot}/package.json`, "utf8")) as { version: string }).version);
 });
