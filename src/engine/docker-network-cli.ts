@@ -3,21 +3,9 @@ import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flag
 import { confirm, eachArgument, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "./daemon/container-list.js";
 import type { Network } from "./networks.js";
+import { networkJson } from "./daemon/network-inspect.js";
 
 /** `docker network …`: bridge networks in the VM (see networks.ts). */
-function networkJson(ctx: CliContext, n: Network): Record<string, unknown> {
-  return {
-    Name: n.name, Id: n.id, Created: new Date(n.created).toISOString(), Scope: "local", Driver: n.driver, EnableIPv6: false,
-    IPAM: { Driver: "default", Options: {}, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
-    Internal: n.internal, Attachable: false, Ingress: false,
-    Containers: Object.fromEntries([...n.endpoints].flatMap(([id, ep]) => {
-      const c = ctx.containers.tryFind(id);
-      return c ? [[id, { Name: c.name, MacAddress: ep.mac, IPv4Address: `${ep.ip}/16`, IPv6Address: "" }]] : [];
-    })),
-    Options: n.name === "bridge" ? { "com.docker.network.bridge.name": n.bridge } : {}, Labels: n.labels,
-  };
-}
-
 const sub: Record<string, Handler> = {
   async create(ctx, args) {
     const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", "l,label": "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, "network create", { interspersed: true });
@@ -98,7 +86,7 @@ export const NETWORK_COMMANDS: Record<string, Handler> = {
 };
 
 /** Removes the user-defined networks no container is on (network prune, system prune); answers their names. */
-export async function pruneNetworks(ctx: CliContext): Promise<string[]> {
+export async function pruneNetworks(ctx: Pick<CliContext, "containers" | "networks">): Promise<string[]> {
   const used = new Set(ctx.containers.list().flatMap((c) => c.hostConfig.networks));
   const gone: string[] = [];
   for (const n of ctx.networks.list()) {

@@ -1,0 +1,60 @@
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { labelMatch } from "../daemon/container-list.js";
+import type { Daemon } from "../daemon/daemon.js";
+import { networkJson } from "../daemon/network-inspect.js";
+import { pruneNetworks } from "../docker-network-cli.js";
+import { empty, json } from "./api-types.js";
+import { filtersParam } from "./container-routes.js";
+import { jsonBody, route, type Route } from "./router.js";
+
+/** `POST /networks/create`'s body (moby api/types/network.CreateRequest), the fields Berth reads. */
+interface NetworkCreateBody {
+  Name?: string;
+  Driver?: string;
+  Internal?: boolean;
+  Labels?: Record<string, string> | null;
+  IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
+}
+
+/** Engine API routes for networks: list (Docker's filters), inspect, create, remove, connect, disconnect, prune. */
+export function networkRoutes(d: Daemon): Route[] {
+  return [
+    route("GET", "/networks", (req) => {
+      const filters = filtersParam(req.query);
+      const tests: Record<string, (n: ReturnType<Daemon["networks"]["list"]>[number], v: string) => boolean> = {
+        name: (n, v) => n.name.includes(v),
+        id: (n, v) => n.id.startsWith(v),
+        driver: (n, v) => n.driver === v,
+        label: (n, v) => labelMatch(n.labels, v),
+        type: (n, v) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name),
+        scope: (_n, v) => v === "local",
+      };
+      for (const k of Object.keys(filters)) if (!tests[k]) throw new BerthError(ErrorCode.usage, `Cannot list networks: invalid filter '${k}'`);
+      const list = d.networks.list().filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || vs.some((v) => tests[k]!(n, v))));
+      return json(list.map((n) => networkJson(d, n)));
+    }),
+    route("GET", "/networks/{id}", (_req, [id]) => json(networkJson(d, d.networks.find(id!)))),
+    route("POST", "/networks/create", (req) => {
+      const body = jsonBody<NetworkCreateBody>(req);
+      if (!body.Name) throw new BerthError(ErrorCode.usage, "Cannot create the network: network name must not be empty");
+      const subnet = body.IPAM?.Config?.[0]?.Subnet;
+      const n = d.networks.create(body.Name, { ...(subnet ? { subnet } : {}), labels: body.Labels ?? {}, internal: body.Internal ?? false, ...(body.Driver ? { driver: body.Driver } : {}) });
+      return json({ Id: n.id, Warning: "" }, 201);
+    }),
+    route("DELETE", "/networks/{id}", async (_req, [id]) => {
+      await d.networks.remove(d.networks.find(id!));
+      return empty();
+    }),
+    route("POST", "/networks/{id}/connect", async (req, [id]) => {
+      const body = jsonBody<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null } | null }>(req);
+      await d.networks.connect(d.networks.find(id!), d.containers.find(body.Container ?? ""), body.EndpointConfig?.Aliases ?? []);
+      return empty(200);
+    }),
+    route("POST", "/networks/{id}/disconnect", async (req, [id]) => {
+      const body = jsonBody<{ Container?: string }>(req);
+      await d.networks.disconnect(d.networks.find(id!), d.containers.find(body.Container ?? ""));
+      return empty(200);
+    }),
+    route("POST", "/networks/prune", async () => json({ NetworksDeleted: await pruneNetworks(d) })),
+  ];
+}
