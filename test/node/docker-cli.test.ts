@@ -45,7 +45,7 @@ test("docker pull, images and run, with Docker's output and exit codes", async (
   assert.deepEqual(lines.slice(11), ["from the upper layer", "42", "status 4", ""]);
   assert.match(out.stderr, new RegExp(`Unable to find image '${r.replace(/\./g, "\\.")}/test/layered:v1' locally`));
   // test/layered is busybox's layer plus one: the shared layer is neither downloaded nor unpacked again
-  assert.match(out.stderr, /\n[0-9a-f]{12}: Already exists\n[0-9a-f]{12}: Pulling fs layer\n(?:[0-9a-f]{12}: [A-Z][a-z ]+\n)*[0-9a-f]{12}: Pull complete\n/);
+  assert.match(out.stderr, /\n[0-9a-f]{12}: Already exists\n[0-9a-f]{12}: Pulling fs layer\n(?:[0-9a-f]{12}: [A-Z][A-Za-z ]+\n)*[0-9a-f]{12}: Pull complete\n/);
 });
 
 test("docker run -i feeds stdin to the container; without -i it reads EOF", async () => {
