@@ -14,7 +14,7 @@ pkgs=(
   seabios                                                      # the BIOS v86 boots
   passt                                                        # the network relay's uplink (berth serve)
 )
-[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils zstd openssl)
+[ "${1:-}" = --for-tests ] && pkgs+=(chromium docker-registry apache2-utils zstd openssl docker-compose)
 # the Engine API tests drive the real docker CLI; Debian's docker.io brings one where the machine has none
 [ "${1:-}" = --for-tests ] && ! command -v docker >/dev/null && pkgs+=(docker.io)
 

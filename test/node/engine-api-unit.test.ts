@@ -80,6 +80,7 @@ test("docker ps filters: status implies -a, one key's values are OR'ed, keys AND
   assert.deepEqual(names({ all: true, filters: { status: ["running", "exited"], name: ["d"] } }), ["db"], "keys are AND'ed");
   assert.deepEqual(names({ filters: { exited: ["3"] } }), ["db"]);
   assert.deepEqual(names({ all: true, filters: { label: ["tier=front"] } }), ["web"]);
+  assert.deepEqual(names({ all: true, filters: { label: ["tier=front", "tier=back"] } }), [], "every label must match");
   assert.deepEqual(names({ limit: 2 }), ["web", "db"], "-n shows every state");
   assert.deepEqual(names({ all: true, filters: { before: ["web"] } }), ["db", "new"]);
   const bad: Array<[Record<string, string[]>, string]> = [[{ status: ["bogus"] }, "status=bogus"], [{ exited: ["abc"] }, "exited=abc"], [{ colour: ["red"] }, "colour"]];

@@ -150,3 +150,47 @@ test("malformed requests get Docker's error shapes, and the daemon stays up", as
   const ping = await raw("GET", "/_ping");
   assert.deepEqual(ping, { status: 200, body: "OK" });
 });
+
+test("Debian's docker-compose (1.29, python) brings a two-service file up, lists and logs it, and takes it down through the socket", async () => {
+  const project = join(dir.dir, "app");
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  await mkdir(project, { recursive: true });
+  await writeFile(join(project, "docker-compose.yml"), `version: "3"
+services:
+  web:
+    image: ${img}
+    command: ["sh", "-c", "echo web up; sleep 1000"]
+  client:
+    image: ${img}
+    depends_on: [web]
+    command: ["sh", "-c", "grep -q web /etc/hosts && echo client sees web; sleep 1000"]
+`);
+  const compose = (args: string[]): Promise<BerthResult> => new Promise((resolve) => {
+    const p = spawn("docker-compose", ["-p", "berthapi", ...args], { cwd: project, env: { ...process.env, DOCKER_HOST: `unix://${sock}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (b: Buffer) => (stdout += b));
+    p.stderr.on("data", (b: Buffer) => (stderr += b));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  const up = await compose(["up", "-d"]);
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stderr, /Creating network "berthapi_default" with the default driver/);
+  assert.match(up.stderr, /Creating berthapi_web_1/);
+  const ps = await compose(["ps"]);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stdout, /berthapi_web_1 .* Up/);
+  assert.match(ps.stdout, /berthapi_client_1 .* Up/);
+  let logs = "";
+  for (let i = 0; i < 20 && !/client sees web/.test(logs); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    logs = (await compose(["logs", "--no-color"])).stdout;
+  }
+  assert.match(logs, /web_1 +\| web up/);
+  assert.match(logs, /client_1 +\| client sees web/, "the client found the web service by name on the project's network");
+  const down = await compose(["down"]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stderr, /Removing network berthapi_default/);
+  assert.equal((await docker(["ps", "-a", "-q"])).stdout, "");
+  assert.doesNotMatch((await docker(["network", "ls"])).stdout, /berthapi_default/);
+});

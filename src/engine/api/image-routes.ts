@@ -15,7 +15,7 @@ function imageSummaries(d: Daemon, filters: Record<string, string[]>): unknown[]
   return d.images.all().filter((l) => {
     const tags = d.images.tagsOf(l);
     if (filters["dangling"]?.length && !filters["dangling"].some((v) => (tags.length === 0) === (v === "true"))) return false;
-    if (filters["label"]?.length && !filters["label"].some((v) => labelMatch(l.image.config.config?.Labels, v))) return false;
+    if (filters["label"]?.length && !filters["label"].every((v) => labelMatch(l.image.config.config?.Labels, v))) return false;
     if (filters["reference"]?.length && !tags.some((t) => filters["reference"]!.some((v) => familiarName(t) === v || `${familiarName(t)}:${t.tag}` === v))) return false;
     return true;
   }).map((l) => {

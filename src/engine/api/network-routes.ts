@@ -30,7 +30,8 @@ export function networkRoutes(d: Daemon): Route[] {
         scope: (_n, v) => v === "local",
       };
       for (const k of Object.keys(filters)) if (!tests[k]) throw new BerthError(ErrorCode.usage, `Cannot list networks: invalid filter '${k}'`);
-      const list = d.networks.list().filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || vs.some((v) => tests[k]!(n, v))));
+      // one key's values are OR'ed, but every label must match (moby's MatchKVList)
+      const list = d.networks.list().filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || (k === "label" ? vs.every((v) => tests[k]!(n, v)) : vs.some((v) => tests[k]!(n, v)))));
       return json(list.map((n) => networkJson(d, n)));
     }),
     route("GET", "/networks/{id}", (_req, [id]) => json(networkJson(d, d.networks.find(id!)))),

@@ -60,7 +60,7 @@ export function listContainers(all: Container[], images: ImageStore, q: Containe
   }
   for (const [k, values] of Object.entries(filters)) {
     if (k === "before" || k === "since" || !values.length) continue;
-    list = list.filter((c) => values.some((v) => tests[k]!(c, v)));
+    list = list.filter((c) => (k === "label" ? values.every((v) => tests[k]!(c, v)) : values.some((v) => tests[k]!(c, v))));
   }
   return limit > 0 ? list.slice(0, limit) : list;
 }
