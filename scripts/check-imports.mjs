@@ -2,7 +2,8 @@
 // - src/common imports only src/common (no DOM, no Node, no packages);
 // - src/ui imports src/common values and its own files, never src/engine;
 // - src/engine imports no node: modules (it runs in a Worker too);
-// - each adapted third-party package is imported by its one adapter file.
+// - each adapted third-party package is imported by its one adapter file;
+// - no import cycles among src's files (type imports count: a cycle is a cycle).
 import { readFileSync, readdirSync } from "node:fs";
 import { join, relative, dirname, normalize } from "node:path";
 
@@ -18,6 +19,8 @@ const adapters = {
   ws: ["src/server/relay.ts", "src/node/websocket.ts"],
 };
 const problems = [];
+/** file -> the src files it imports (relative specifiers, .js -> .ts) */
+const graph = new Map();
 
 function* files(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -36,6 +39,8 @@ for (const file of files(join(root, "src"))) {
     const typeOnly = Boolean(m[2]);
     if (spec.startsWith(".")) {
       const target = normalize(join(dirname(rel), spec));
+      if (!graph.has(rel)) graph.set(rel, new Set());
+      graph.get(rel).add(target.replace(/\.js$/, ".ts"));
       const targetLayer = target.split("/")[1];
       if (layer === "common" && targetLayer !== "common") problems.push(`${rel}: src/common may not import ${target}`);
       if (layer === "ui" && !["ui", "common"].includes(targetLayer)) problems.push(`${rel}: src/ui may import only src/common and src/ui, not ${target}`);
@@ -53,9 +58,32 @@ for (const file of files(join(root, "src"))) {
   }
 }
 
+// cycles: a depth-first walk; each cycle is reported once, from its smallest file
+const state = new Map();
+const stack = [];
+const seenCycles = new Set();
+function visit(f) {
+  state.set(f, "open");
+  stack.push(f);
+  for (const t of graph.get(f) ?? []) {
+    if (state.get(t) === "open") {
+      const cycle = stack.slice(stack.indexOf(t));
+      const start = cycle.indexOf([...cycle].sort()[0]);
+      const key = [...cycle.slice(start), ...cycle.slice(0, start)].join(" -> ");
+      if (!seenCycles.has(key)) {
+        seenCycles.add(key);
+        problems.push(`import cycle: ${key} -> ${cycle[start]}`);
+      }
+    } else if (!state.has(t)) visit(t);
+  }
+  stack.pop();
+  state.set(f, "done");
+}
+for (const f of [...graph.keys()].sort()) if (!state.has(f)) visit(f);
+
 if (problems.length) {
   console.error(problems.join("\n"));
   console.error(`check-imports: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log("check-imports: layering and adapters ok");
+console.log("check-imports: layering, adapters and no cycles ok");

@@ -1,33 +1,61 @@
 /**
  * The one error type users see. Every failure a person can act on carries a
- * stable kebab-case code from this table; programmer bugs stay TypeError.
+ * stable kebab-case code from this table (alphabetised, one line each, like
+ * regclient's types/errs); programmer bugs stay TypeError and reach the user as
+ * `internal`.
  * Messages: sentence case, no trailing period, values quoted,
  * "Cannot <action>: <state>".
  */
 export const ErrorCode = {
+  /** the guest agent sent something the engine cannot read (or a Worker answer lost its code) */
   agentProtocol: "agent-protocol",
+  /** no container by that name, ID or unique ID prefix */
   containerNotFound: "container-not-found",
+  /** crun could not create or start the container (command not found: 127, not executable: 126) */
   containerStartFailed: "container-start-failed",
+  /** the container's state forbids it (running, paused, stopped, in use) */
   containerWrongState: "container-wrong-state",
+  /** a blob's bytes do not match its digest (truncated or tampered) */
   digestMismatch: "digest-mismatch",
+  /** the emulator stopped: the guest did something v86 cannot do */
   guestCrashed: "guest-crashed",
+  /** no image by that name or ID, or the registry has no such tag */
   imageNotFound: "image-not-found",
+  /** a bug in Berth: said as it is, with the message of what failed */
+  internal: "internal",
+  /** not a valid image reference (Docker's rules) */
   invalidReference: "invalid-reference",
+  /** the name is taken by another container or network */
   nameInUse: "name-in-use",
+  /** no network by that name or ID */
   networkNotFound: "network-not-found",
+  /** the image has no linux/386 (or asked) platform */
   platformNotAvailable: "platform-not-available",
+  /** the page's CORS registry proxy cannot be reached */
   proxyUnavailable: "proxy-unavailable",
+  /** the registry answered with an error Berth has no better code for */
   registryError: "registry-error",
+  /** the registry's pull limit (TOOMANYREQUESTS) */
   registryRateLimited: "registry-rate-limited",
+  /** credentials missing or refused */
   registryUnauthorized: "registry-unauthorized",
+  /** the registry cannot be reached */
   registryUnavailable: "registry-unavailable",
+  /** the network relay cannot be reached or does not answer DHCP */
   relayUnavailable: "relay-unavailable",
+  /** a saved VM state that cannot be used (another build, corrupt); it is discarded */
   snapshotInvalid: "snapshot-invalid",
+  /** the browser's quota or the disk is full; nothing stored before is lost */
   storageFull: "storage-full",
+  /** a layer or manifest media type Berth cannot read */
   unsupportedMediaType: "unsupported-media-type",
+  /** bad input: a flag, an argument, a request body (Docker's 400) */
   usage: "usage",
+  /** a guest file (kernel, initramfs, BIOS, wasm) is missing: the project is not built */
   vmAssetMissing: "vm-asset-missing",
+  /** the guest did not boot (kernel panic, no agent in time, bad initramfs) */
   vmBootFailed: "vm-boot-failed",
+  /** the VM was stopped; nothing more can run in it */
   vmNotRunning: "vm-not-running",
 } as const;
 

@@ -92,3 +92,9 @@ export function isInsecureRegistry(registry: string): boolean {
 export function registryApiHost(registry: string): string {
   return registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
 }
+
+/** A registry as `docker login` and `POST /auth` name it: Docker Hub's many spellings are "docker.io"; others lose scheme and path. */
+export function serverName(server: string | undefined): string {
+  if (!server || /^(https?:\/\/)?(index\.)?docker\.io(\/v1\/?)?$/.test(server) || server === "registry-1.docker.io") return "docker.io";
+  return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+}

@@ -7,7 +7,6 @@ import { generateName } from "../common/names.js";
 import { containerSpec } from "../common/oci-spec.js";
 import type { PortBinding } from "../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
-import type { NetworkService } from "./networks.js";
 import { concatBytes } from "../common/bytes.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
@@ -67,6 +66,17 @@ export interface HostConfig {
   publishAll: boolean;
   /** the image's EXPOSE, "80/tcp" */
   exposed: string[];
+}
+
+/**
+ * What the container service asks of networking (NetworkService is it), so the
+ * two do not import each other: a started container onto its networks, and off.
+ */
+export interface ContainerNetworking {
+  /** puts a created container on its networks (veths, addresses, /etc/hosts) */
+  attach(c: Container): Promise<void>;
+  /** takes it off them at exit; `forget` at removal also drops its endpoints */
+  detach(c: Container, o?: { forget?: boolean }): Promise<void>;
 }
 
 export interface LogLine {
@@ -163,8 +173,8 @@ const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).
 export class ContainerService {
   readonly #channel: GuestChannel;
   readonly #containers = new Map<string, Container>();
-  /** set by the CLI layer: connects containers to their networks */
-  networks: NetworkService | undefined;
+  /** set by the composition root (DockerCli): connects containers to their networks */
+  networks: ContainerNetworking | undefined;
 
   constructor(channel: GuestChannel) {
     this.#channel = channel;

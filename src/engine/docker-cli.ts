@@ -3,7 +3,7 @@ import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flag
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { renderTemplate } from "../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-image.js";
-import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
+import { familiarName, formatReference, parseReference, serverName, type Reference } from "../common/reference.js";
 import type { BlobStore } from "./blob-store.js";
 import { ContainerService } from "./containers.js";
 import { NetworkService } from "./networks.js";
@@ -217,7 +217,7 @@ export class DockerCli implements Daemon {
           s.stderr(`${e.toLine()}\n`);
           s.exit(e.code === ErrorCode.usage || code125 ? 125 : 1);
         } else {
-          s.stderr(`Error [internal]: ${e instanceof Error ? e.message : String(e)}\n`);
+          s.stderr(`${new BerthError(ErrorCode.internal, e instanceof Error ? e.message : String(e)).toLine()}\n`);
           s.exit(125);
         }
       },
@@ -533,24 +533,32 @@ export class DockerCli implements Daemon {
     requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
     let removed = false;
     const code = await eachArgument(ctx, rest, (name) => {
-      const out = this.#removeImage(name, opts.has("force"));
-      removed ||= out.includes("Deleted:");
-      ctx.s.stdout(out);
+      const items = this.removeImage(name, { force: opts.has("force") });
+      removed ||= items.some((i) => i.Deleted);
+      ctx.s.stdout(items.map((i) => (i.Deleted ? `Deleted: ${i.Deleted}\n` : `Untagged: ${i.Untagged}\n`)).join(""));
     });
     if (removed) await ctx.collectBlobs();
     return code;
   }
 
   /** Docker's rmi: a name untags (deleting only with its last tag); an ID deletes, with -f even when tagged twice. */
-  #removeImage(name: string, force: boolean): string {
+  /**
+   * Removes an image by name or ID (`DELETE /images/{name}`, `docker rmi`) with
+   * Docker's rules: a name that is one of several tags is only untagged; an image
+   * a container uses, or with several tags given by ID, needs `force` (never for
+   * a running container's). Answers Docker's items, {Untagged} then {Deleted};
+   * blobs are collected by the caller.
+   * @throws BerthError image-not-found, container-wrong-state (Docker's "conflict: …")
+   */
+  removeImage(name: string, o: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }> {
+    const force = o.force;
     const local = this.images.require(name, `remove image "${name}"`);
     const users = this.containers.list().filter((c) => c.config.imageId === local.id);
     const tags = this.images.tagsOf(local);
     const byName = tags.some((t) => { try { return formatReference(t) === formatReference(parseReference(name)); } catch { return false; } });
-    let out = "";
     if (byName && tags.length > 1) {
       this.images.untag(parseReference(name));
-      return `Untagged: ${shortName(parseReference(name))}\n`;
+      return [{ Untagged: shortName(parseReference(name)) }];
     }
     if (!byName && tags.length > 1 && !force) {
       throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to delete ${local.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
@@ -560,14 +568,27 @@ export class DockerCli implements Daemon {
       const c = running ?? users[0]!;
       throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to ${byName ? `remove repository reference "${name}"` : `delete ${local.id.slice(7, 19)}`} (${running ? "cannot be forced" : "must be forced"}) - container ${c.shortId} is using its referenced image ${local.id.slice(7, 19)}`);
     }
+    const out: Array<{ Untagged?: string; Deleted?: string }> = [];
     for (const t of tags) {
       this.images.untag(t);
-      out += `Untagged: ${shortName(t)}\n`;
+      out.push({ Untagged: shortName(t) });
     }
-    for (const d of local.repoDigests) out += `Untagged: ${d}\n`;
+    for (const d of local.repoDigests) out.push({ Untagged: d });
     this.images.delete(local);
-    return `${out}Deleted: ${local.id}\n`;
+    out.push({ Deleted: local.id });
+    return out;
   }
+
+  /** Deletes the blobs no image names any more (after a removal); answers the bytes freed. */
+  collectBlobs(): Promise<number> {
+    return this.#collect();
+  }
+
+  /** Logs in to a registry (`POST /auth`, `docker login`): checked against its /v2/ or token service, kept for pulls. */
+  login(server: string, creds: { username: string; password: string }): Promise<void> {
+    return this.#d.client.login(server, creds);
+  }
+
 
   async #history(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, "history", { interspersed: true });
@@ -625,12 +646,6 @@ export class DockerCli implements Daemon {
 
 
 /** `docker login [SERVER]`: Docker Hub when none, as its references name it. */
-function serverName(server: string | undefined): string {
-  if (!server || /^(https?:\/\/)?(index\.)?docker\.io(\/v1\/?)?$/.test(server) || server === "registry-1.docker.io") return "docker.io";
-  return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
-}
-
-
 function textResponse(status: number, text: string): WireResponse {
   return { status, statusText: "Bad Gateway", headers: [["Content-Type", "text/plain; charset=utf-8"]], body: new TextEncoder().encode(`${text}\n`) };
 }

@@ -28,7 +28,7 @@ async function attempt<T>(f: () => Promise<T>): Promise<Result<T>> {
   try {
     return { ok: true, value: await f() };
   } catch (e) {
-    const b = isBerthError(e) ? e : new BerthError(ErrorCode.agentProtocol, `Unexpected engine failure: ${e instanceof Error ? e.message : String(e)}`);
+    const b = isBerthError(e) ? e : new BerthError(ErrorCode.internal, `Unexpected engine failure: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: b.toWire() };
   }
 }

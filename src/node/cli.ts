@@ -49,7 +49,7 @@ function fail(e: unknown): never {
   if (isBerthError(e)) {
     process.stderr.write(`berth: ${e.toLine()}\n`);
   } else {
-    process.stderr.write(`berth: Error [internal]: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`berth: ${new BerthError(ErrorCode.internal, e instanceof Error ? e.message : String(e)).toLine()}\n`);
     if (process.env["BERTH_DEBUG"]) console.error(e);
   }
   process.exit(ENGINE_ERROR);

@@ -116,6 +116,25 @@ test("a detached container: ps, logs, exec, inspect, stop, start, restart, kill,
   assert.equal((await docker(["ps", "-a", "-q"])).stdout, "");
 });
 
+test("tag, history, rmi and container prune through the socket; docker login posts /auth", async () => {
+  assert.equal((await docker(["tag", img, "berth/copy:v1"])).code, 0);
+  const history = await docker(["history", "--format", "{{.ID}} {{.Size}}", "berth/copy:v1"]);
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(history.stdout, /^[0-9a-f]{12} 2\.09MB\n/);
+  const untag = await docker(["rmi", "berth/copy:v1"]);
+  assert.deepEqual([untag.code, untag.stdout], [0, "Untagged: berth/copy:v1\n"]);
+  await docker(["create", "--name", "user", img, "true"]);
+  const conflict = await docker(["rmi", img]);
+  assert.equal(conflict.code, 1);
+  assert.match(conflict.stderr, /Error response from daemon: conflict: unable to remove repository reference .* \(must be forced\) - container [0-9a-f]{12} is using its referenced image/);
+  const prune = await docker(["container", "prune", "-f"]);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.match(prune.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n/);
+  const login = await docker(["login", "-u", "someone", "--password-stdin", registry.host], { stdin: "secret\n" });
+  assert.equal(login.code, 0, login.stderr);
+  assert.match(login.stdout, /Login Succeeded/);
+});
+
 test("errors in Docker's words and exit codes", async () => {
   const rm = await docker(["rm", "nosuch"]);
   assert.deepEqual([rm.code, rm.stderr], [1, "Error response from daemon: No such container: nosuch\n"]);

@@ -4,7 +4,7 @@ import { DEFAULT_PLATFORM, parsePlatform } from "../../common/oci-image.js";
 import { familiarName, parseReference } from "../../common/reference.js";
 import type { Daemon } from "../daemon/daemon.js";
 import { imageJson } from "../docker-cli-context.js";
-import { json, empty, type ApiReply, type StreamSink } from "./api-types.js";
+import { boolParam, json, empty, type ApiReply, type StreamSink } from "./api-types.js";
 import { dockerMessage, route, type Route } from "./router.js";
 import { filtersParam } from "./container-routes.js";
 import { labelMatch } from "../daemon/container-list.js";
@@ -89,6 +89,25 @@ export function imageRoutes(d: Daemon): Route[] {
     route("GET", "/images/json", (req) => json(imageSummaries(d, filtersParam(req.query)))),
     route("POST", "/images/create", (req) => pull(d, req.query)),
     route("GET", "/images/{name*}/json", (_req, [name]) => json(imageJson(d.images, find(name!)))),
+    route("DELETE", "/images/{name*}", async (req, [name]) => {
+      const items = d.removeImage(name!, { force: boolParam(req.query, "force") });
+      if (items.some((i) => i.Deleted)) await d.collectBlobs();
+      await d.persist();
+      return json(items);
+    }),
+    route("GET", "/images/{name*}/history", (_req, [name]) => {
+      const l = find(name!);
+      const sizes = [...l.image.layerSizes].reverse();
+      let layer = 0;
+      return json([...(l.image.config.history ?? [])].reverse().map((h, i) => ({
+        Id: i === 0 ? l.id : "<missing>",
+        Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        CreatedBy: h.created_by ?? "",
+        Tags: i === 0 ? d.images.tagsOf(l).map((t) => `${familiarName(t)}:${t.tag}`) : null,
+        Size: h.empty_layer ? 0 : sizes[layer++] ?? 0,
+        Comment: h.comment ?? "",
+      })));
+    }),
     route("POST", "/images/{name*}/tag", async (req, [name]) => {
       const l = find(name!);
       const repo = req.query.get("repo");

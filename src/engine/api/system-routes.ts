@@ -1,7 +1,9 @@
 import { Status } from "../../common/container-state.js";
 import type { Daemon, SystemFacts } from "../daemon/daemon.js";
 import { API_VERSION, MIN_API_VERSION, json, type ApiReply } from "./api-types.js";
-import { route, type Route } from "./router.js";
+import { jsonBody, route, type Route } from "./router.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { serverName } from "../../common/reference.js";
 
 /** Docker's `/_ping` answer: "OK" (the version headers go on every reply). */
 const ping = (): ApiReply => ({ kind: "text", status: 200, body: "OK", contentType: "text/plain; charset=utf-8" });
@@ -91,5 +93,11 @@ export function systemRoutes(d: Daemon, facts: SystemFacts): Route[] {
     route("HEAD", "/_ping", ping),
     route("GET", "/version", () => json(versionDoc(facts))),
     route("GET", "/info", () => json(infoDoc(d, facts))),
+    route("POST", "/auth", async (req) => {
+      const body = jsonBody<{ username?: string; password?: string; serveraddress?: string }>(req);
+      if (!body.username || !body.password) throw new BerthError(ErrorCode.usage, "Cannot log in: a username and a password are required");
+      await d.login(serverName(body.serveraddress), { username: body.username, password: body.password });
+      return json({ Status: "Login Succeeded", IdentityToken: "" });
+    }),
   ];
 }

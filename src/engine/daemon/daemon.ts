@@ -17,6 +17,18 @@ export interface Daemon extends CreateDeps {
   pullImage(name: string, o: { platform: Platform; onMessage?: (m: JsonMessage) => void }): Promise<LocalImage>;
   /** Saves the image list beside the blobs when it changed (a restarted daemon finds the images). */
   persist(): Promise<void>;
+  /**
+   * Removes an image with Docker's rules (untag, conflicts, force): Docker's {Untagged}/{Deleted} items.
+   * @throws BerthError image-not-found, container-wrong-state
+   */
+  removeImage(name: string, o: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }>;
+  /** Deletes the blobs no image names; answers the bytes freed. */
+  collectBlobs(): Promise<number>;
+  /**
+   * Logs in to a registry ("docker.io", "127.0.0.1:5000").
+   * @throws BerthError registry-unauthorized, registry-unavailable
+   */
+  login(server: string, creds: { username: string; password: string }): Promise<void>;
 }
 
 /** What `GET /version` and `GET /info` say of the machine. */
