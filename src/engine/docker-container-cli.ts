@@ -8,6 +8,7 @@ import type { ContainerCreateBody } from "../common/api/container-create.js";
 import type { Container } from "./containers.js";
 import { createContainer, resolveUser } from "./daemon/container-create.js";
 import { listContainers } from "./daemon/container-list.js";
+import { streamLogs } from "./daemon/container-logs.js";
 import { containerJson } from "./daemon/container-inspect.js";
 import { eachArgument, imageJson, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
@@ -355,29 +356,12 @@ const logs: Handler = async (ctx, args) => {
   const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : Infinity;
   const tail = last(opts, "tail") ?? "all";
   if (tail !== "all" && !/^-?\d+$/.test(tail)) throw new UsageError(`invalid argument "${tail}" for "-n, --tail" flag`);
-  const print = (l: { stream: "stdout" | "stderr"; time: number; bytes: Uint8Array }): void => {
-    if (l.time < since || l.time > until) return;
+  const print = (l: { stream: "stdout" | "stderr"; bytes: Uint8Array; time: number }): void => {
     const bytes = opts.has("timestamps") ? concatText(`${rfc3339Nano(l.time)} `, l.bytes) : l.bytes;
     if (l.stream === "stdout") ctx.s.stdout(bytes);
     else ctx.s.stderr(bytes);
   };
-  let lines = c.logs.filter((l) => l.time >= since && l.time <= until);
-  if (tail !== "all" && Number(tail) >= 0) lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail));
-  for (const l of lines) print(l);
-  if (!opts.has("follow") || !(isRunning(c.state) || c.state.status === Status.restarting) || until !== Infinity) return 0;
-  await new Promise<void>((resolve) => {
-    const off = ctx.containers.onLog(c, (l) => {
-      if (l) print(l);
-      else if (c.state.status !== Status.restarting) {
-        off();
-        resolve();
-      }
-    });
-    ctx.s.onClose(() => {
-      off();
-      resolve();
-    });
-  });
+  await streamLogs(ctx.containers, c, { since, until, tail, follow: opts.has("follow") }, print, (f) => ctx.s.onClose(f));
   return 0;
 };
 

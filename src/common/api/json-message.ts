@@ -1,3 +1,5 @@
+import { humanSize } from "../docker-format.js";
+
 /**
  * One message of Docker's JSON progress stream, as `POST /images/create` (pull),
  * push and load send it, one JSON object a line (moby pkg/jsonmessage).
@@ -31,16 +33,5 @@ export function progressBar(current: number, total: number): string {
   const width = 50;
   const done = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
   const bar = `[${"=".repeat(Math.max(0, done - 1))}${done > 0 ? ">" : ""}${" ".repeat(width - done)}]`;
-  return `${bar} ${bytes(current)}/${bytes(total)}`;
-}
-
-/** go-units HumanSize with 3 significant digits: "1.23MB" (decimal units). */
-function bytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
+  return `${bar} ${humanSize(current)}/${humanSize(total)}`;
 }

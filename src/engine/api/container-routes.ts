@@ -1,10 +1,12 @@
 import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
+import { rfc3339Nano } from "../../common/docker-format.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Container, LogLine } from "../containers.js";
 import { createContainer } from "../daemon/container-create.js";
 import { containerJson } from "../daemon/container-inspect.js";
 import { listContainers } from "../daemon/container-list.js";
+import { streamLogs } from "../daemon/container-logs.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { GuestProcess } from "../guest-channel.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM, boolParam, empty, frame, json, type ApiReply, type Hijacked, type StreamSink } from "./api-types.js";
@@ -73,9 +75,6 @@ function writer(c: Container, out: { write(b: Uint8Array): void }, o: { stdout: 
   };
 }
 
-/** RFC 3339 with nanoseconds, as Docker's log timestamps. */
-const stamp = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
-
 function logs(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
   const stdout = boolParam(q, "stdout");
   const stderr = boolParam(q, "stderr");
@@ -91,27 +90,10 @@ function logs(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
     run: async (out: StreamSink) => {
       const w = writer(c, out, { stdout, stderr });
       const send = (l: LogLine): void => {
-        if (l.time < since || l.time > until) return;
-        const bytes = timestamps ? enc.encode(`${stamp(l.time)} ${new TextDecoder().decode(l.bytes)}`) : l.bytes;
+        const bytes = timestamps ? enc.encode(`${rfc3339Nano(l.time)} ${new TextDecoder().decode(l.bytes)}`) : l.bytes;
         w[l.stream](bytes);
       };
-      let lines = c.logs.filter((l) => l.time >= since && l.time <= until);
-      if (tail !== "all" && /^\d+$/.test(tail)) lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail));
-      for (const l of lines) send(l);
-      if (!boolParam(q, "follow") || until !== Infinity || !(isRunning(c.state) || c.state.status === Status.restarting)) return;
-      await new Promise<void>((resolve) => {
-        const off = d.containers.onLog(c, (l) => {
-          if (l) send(l);
-          else if (c.state.status !== Status.restarting) {
-            off();
-            resolve();
-          }
-        });
-        out.onClose(() => {
-          off();
-          resolve();
-        });
-      });
+      await streamLogs(d.containers, c, { since, until, tail, follow: boolParam(q, "follow") }, send, (f) => out.onClose(f));
     },
   };
 }
