@@ -3,11 +3,12 @@ import {
   type ContainerState, type RestartPolicy,
 } from "../common/container-state.js";
 import { BerthError, ErrorCode } from "../common/errors.js";
-import { generateName } from "../common/names.js";
+import { VALID_NAME, generateName } from "../common/names.js";
 import { containerSpec } from "../common/oci-spec.js";
 import type { PortBinding } from "../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
 import { concatBytes } from "../common/bytes.js";
+import { randomId } from "./random-id.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {
@@ -163,7 +164,6 @@ export function signalNumber(s: string): number {
   return n;
 }
 
-const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * Containers in the guest: create, start, stop, restart policies, removal,
@@ -204,9 +204,7 @@ export class ContainerService {
   }
 
   create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Container {
-    const random = new Uint8Array(32);
-    crypto.getRandomValues(random);
-    const id = hex(random);
+    const id = randomId();
     if (name !== undefined) this.#checkName(name);
     let chosen = name;
     while (chosen === undefined || this.list().some((c) => c.name === chosen)) chosen = generateName();
@@ -217,6 +215,8 @@ export class ContainerService {
 
   rename(c: Container, name: string): void {
     if (name === c.name) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
+    // after finding the container, as Docker's daemon does (moby daemon/rename.go)
+    if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     this.#checkName(name);
     c.name = name;
   }

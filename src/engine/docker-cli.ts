@@ -541,7 +541,6 @@ export class DockerCli implements Daemon {
     return code;
   }
 
-  /** Docker's rmi: a name untags (deleting only with its last tag); an ID deletes, with -f even when tagged twice. */
   /**
    * Removes an image by name or ID (`DELETE /images/{name}`, `docker rmi`) with
    * Docker's rules: a name that is one of several tags is only untagged; an image
@@ -550,8 +549,7 @@ export class DockerCli implements Daemon {
    * blobs are collected by the caller.
    * @throws BerthError image-not-found, container-wrong-state (Docker's "conflict: …")
    */
-  removeImage(name: string, o: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }> {
-    const force = o.force;
+  removeImage(name: string, { force }: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }> {
     const local = this.images.require(name, `remove image "${name}"`);
     const users = this.containers.list().filter((c) => c.config.imageId === local.id);
     const tags = this.images.tagsOf(local);
@@ -588,7 +586,6 @@ export class DockerCli implements Daemon {
   login(server: string, creds: { username: string; password: string }): Promise<void> {
     return this.#d.client.login(server, creds);
   }
-
 
   async #history(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, "history", { interspersed: true });

@@ -2,11 +2,10 @@ import { Status, isRunning, parseRestartPolicy, statusText } from "../common/con
 import { columns, ellipsis, humanDuration, rfc3339Nano } from "../common/docker-format.js";
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
-import { VALID_NAME } from "../common/names.js";
 import { formatBinding, parsePublish } from "../common/port-spec.js";
 import type { ContainerCreateBody } from "../common/api/container-create.js";
 import type { Container } from "./containers.js";
-import { createContainer, resolveUser } from "./daemon/container-create.js";
+import { checkContainerName, createContainer, resolveUser } from "./daemon/container-create.js";
 import { listContainers } from "./daemon/container-list.js";
 import { streamLogs } from "./daemon/container-logs.js";
 import { containerJson } from "./daemon/container-inspect.js";
@@ -139,7 +138,7 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
   if (aliases.length && !network) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
   // the image is pulled by the client before the daemon creates (Docker's CLI does the same)
   const name = last(opts, "name");
-  if (name !== undefined && !VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (name !== undefined) checkContainerName(name, cmd); // before anything is pulled
   await ctx.ensureImage(imageName, { platform: platformOf(opts), pull: last(opts, "pull") ?? "missing" });
   const { container: c, warnings } = await createContainer(ctx, body, { ...(name !== undefined ? { name } : {}), action: cmd });
   for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
@@ -290,7 +289,6 @@ const wait: Handler = async (ctx, args) => {
 const rename: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "rename", { interspersed: true });
   requireArgs(rest, { exact: 2 }, "rename", "CONTAINER NEW_NAME\n\nRename a container");
-  if (!VALID_NAME.test(rest[1]!)) throw new BerthError(ErrorCode.usage, `Cannot rename "${rest[0]}": Invalid container name (${rest[1]}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   ctx.containers.rename(ctx.containers.find(rest[0]!), rest[1]!);
   return 0;
 };

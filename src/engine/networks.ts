@@ -1,4 +1,5 @@
 import { BerthError, ErrorCode } from "../common/errors.js";
+import { randomId } from "./random-id.js";
 import type { Container, ContainerService } from "./containers.js";
 
 /**
@@ -27,11 +28,6 @@ export interface Network {
   next: number;
 }
 
-const hex = (n: number): string => {
-  const b = new Uint8Array(n);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-};
 
 const ipOf = (base: number[], n: number): string => [base[0], base[1], (n >> 8) & 255, n & 255].join(".");
 
@@ -49,7 +45,7 @@ export class NetworkService {
   }
 
   #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; labels?: Record<string, string>; internal?: boolean }): Network {
-    const id = hex(32);
+    const id = randomId();
     const [a, b] = o.subnet ? o.subnet.split(".").map(Number) : [0, 0];
     const n: Network = {
       id, name: o.name, driver: o.driver, bridge: o.bridge || `br-${id.slice(0, 12)}`, subnet: o.subnet, gateway: o.subnet ? `${a}.${b}.0.1` : "",

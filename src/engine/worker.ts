@@ -9,9 +9,8 @@ import { IdbBlobStore } from "./idb-blob-store.js";
 import { IdbSnapshotStore } from "./idb-snapshot-store.js";
 import { RegistryClient } from "./registry-client.js";
 import { collectReply } from "./api/collect.js";
-import { engineApi } from "./api/engine-api.js";
+import { startedEngineApi } from "./api/engine-api.js";
 import type { ApiRouter } from "./api/router.js";
-import { BERTH_VERSION } from "../common/version.js";
 
 let starting: Promise<Engine> | undefined;
 let registry: RegistryClient | undefined;
@@ -108,7 +107,7 @@ const api: EngineApi = {
   api(request) {
     return attempt(async () => {
       const e = await engine();
-      apiRouter ??= engineApi(e.docker!, { memTotal: memoryMB * 1024 * 1024, kernelVersion: (await e.run(["uname", "-r"])).stdout.trim(), version: BERTH_VERSION });
+      apiRouter ??= await startedEngineApi(e, memoryMB);
       const r = await collectReply(await apiRouter.handle(request));
       return Comlink.transfer(r, [r.body.buffer as ArrayBuffer]);
     });

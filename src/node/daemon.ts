@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { BERTH_VERSION } from "../common/version.js";
-import { engineApi } from "../engine/api/engine-api.js";
+import { startedEngineApi } from "../engine/api/engine-api.js";
 import type { Engine } from "../engine/engine.js";
 import { DaemonServer, type DaemonHost } from "./daemon-server.js";
 
@@ -14,8 +13,7 @@ import { DaemonServer, type DaemonHost } from "./daemon-server.js";
 export async function runDaemon(engine: Engine, hosts: DaemonHost[], memoryMB: number): Promise<void> {
   const docker = engine.docker!;
   await docker.ready();
-  const uname = await engine.run(["uname", "-r"]).catch(() => ({ stdout: "" }));
-  const server = new DaemonServer(engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version: BERTH_VERSION }));
+  const server = new DaemonServer(await startedEngineApi(engine, memoryMB));
   for (const h of hosts) {
     if (h.kind === "unix") mkdirSync(dirname(h.path), { recursive: true });
     const at = await server.listen(h);

@@ -71,7 +71,7 @@ function writer(c: Container, out: { write(b: Uint8Array): void }, o: { stdout: 
   const tty = c.config.tty;
   return {
     stdout: (b) => o.stdout && out.write(tty ? b : frame(1, b)),
-    stderr: (b) => o.stderr && out.write(tty ? b : frame(tty ? 1 : 2, b)),
+    stderr: (b) => o.stderr && out.write(tty ? b : frame(2, b)),
   };
 }
 

@@ -1,4 +1,6 @@
+import { BERTH_VERSION } from "../../common/version.js";
 import type { Daemon, SystemFacts } from "../daemon/daemon.js";
+import type { Engine } from "../engine.js";
 import { containerRoutes } from "./container-routes.js";
 import { execRoutes } from "./exec-routes.js";
 import { imageRoutes } from "./image-routes.js";
@@ -12,4 +14,15 @@ import { systemRoutes } from "./system-routes.js";
  */
 export function engineApi(d: Daemon, facts: SystemFacts): ApiRouter {
   return new ApiRouter([...systemRoutes(d, facts), ...containerRoutes(d), ...execRoutes(d), ...imageRoutes(d), ...networkRoutes(d)]);
+}
+
+/**
+ * The API of a started engine with its docker layer (`berth daemon`, the page's
+ * `engine.api()`): the guest's kernel release is asked for once, here.
+ */
+export async function startedEngineApi(engine: Engine, memoryMB: number): Promise<ApiRouter> {
+  if (!engine.docker) throw new TypeError("the engine was started without its docker layer");
+  const docker = engine.docker;
+  const uname = await engine.run(["uname", "-r"]).catch(() => ({ stdout: "" }));
+  return engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version: BERTH_VERSION });
 }

@@ -1,4 +1,5 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
+import { randomId } from "../random-id.js";
 import type { Container } from "../containers.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { GuestProcess } from "../guest-channel.js";
@@ -30,11 +31,6 @@ interface ExecRecord {
   exitCode: number | null;
 }
 
-const hex = (n: number): string => {
-  const b = new Uint8Array(n);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-};
 
 /** Engine API routes for exec: create, start (attached over a hijacked connection, or detached), inspect, resize. */
 export function execRoutes(d: Daemon): Route[] {
@@ -72,7 +68,7 @@ export function execRoutes(d: Daemon): Route[] {
       if (c.state.status !== "running") {
         throw new BerthError(ErrorCode.containerWrongState, c.state.status === "paused" ? `Cannot exec in "${c.name}": Container ${c.id} is paused, unpause the container before exec` : `Cannot exec in "${c.name}": container ${c.id} is not running`);
       }
-      const e: ExecRecord = { id: hex(32), container: c, body, proc: undefined, running: false, exitCode: null };
+      const e: ExecRecord = { id: randomId(), container: c, body, proc: undefined, running: false, exitCode: null };
       execs.set(e.id, e);
       return json({ Id: e.id }, 201);
     }),

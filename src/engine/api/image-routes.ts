@@ -80,11 +80,7 @@ async function pull(d: Daemon, q: URLSearchParams): Promise<ApiReply> {
 
 /** Engine API routes for images. */
 export function imageRoutes(d: Daemon): Route[] {
-  const find = (name: string) => {
-    const l = d.images.find(name);
-    if (!l) throw new BerthError(ErrorCode.imageNotFound, `Cannot find image "${name}": No such image: ${name}`);
-    return l;
-  };
+  const find = (name: string) => d.images.require(name, `find image "${name}"`);
   return [
     route("GET", "/images/json", (req) => json(imageSummaries(d, filtersParam(req.query)))),
     route("POST", "/images/create", (req) => pull(d, req.query)),

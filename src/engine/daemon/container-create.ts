@@ -46,7 +46,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   const h = body.HostConfig ?? {};
   if (h.Binds?.length) throw fail("--volume is not supported by Berth yet");
   if (h.Mounts?.length) throw fail("--mount is not supported by Berth yet");
-  if (o.name !== undefined && !VALID_NAME.test(o.name)) throw fail(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (o.name !== undefined) checkContainerName(o.name, o.action);
   const name = o.name?.replace(/^\//, "");
 
   const mode = h.NetworkMode ?? "default";
@@ -138,6 +138,14 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   // Docker's default hostname is the short ID; with the host's network, the host's name
   config.hostname = body.Hostname || (host.networkMode === "host" ? "berth" : c.shortId);
   return { container: c, warnings };
+}
+
+/**
+ * Docker's rule for container names (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`, a leading "/" allowed).
+ * @throws BerthError usage "Invalid container name (…)"
+ */
+export function checkContainerName(name: string, action = "create"): void {
+  if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${action} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
 }
 
 function restartOf(p: { Name?: string; MaximumRetryCount?: number } | null | undefined, fail: (why: string) => BerthError): RestartPolicy {
