@@ -9,10 +9,10 @@ import { join, relative, dirname, normalize } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const adapters = {
-  v86: ["src/engine/vm-host.ts"],
-  fflate: ["src/engine/gunzip.ts"],
-  fzstd: ["src/engine/decompress.ts"],
-  "idb-keyval": ["src/engine/idb-snapshot-store.ts", "src/engine/idb-blob-store.ts"],
+  v86: ["src/engine/vm/vm-host.ts"],
+  fflate: ["src/engine/unpack/gunzip.ts"],
+  fzstd: ["src/engine/unpack/decompress.ts"],
+  "idb-keyval": ["src/engine/store/idb-snapshot-store.ts", "src/engine/store/idb-blob-store.ts"],
   comlink: ["src/engine/worker.ts", "src/ui/engine-client.ts"],
   "@xterm/xterm": ["src/ui/berth-terminal.ts"],
   "@xterm/addon-fit": ["src/ui/berth-terminal.ts"],

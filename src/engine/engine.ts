@@ -1,12 +1,12 @@
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
-import { gunzip } from "./gunzip.js";
-import type { BlobStore } from "./blob-store.js";
-import { DockerCli, type PublishedPort, type PullReport } from "./docker-cli.js";
-import type { ExecOptions, GuestProcess } from "./guest-channel.js";
-import type { RegistryClient } from "./registry-client.js";
-import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./snapshot-store.js";
-import { CMDLINE, VmHost } from "./vm-host.js";
+import { gunzip } from "./unpack/gunzip.js";
+import type { BlobStore } from "./store/blob-store.js";
+import { DockerCli, type PublishedPort, type PullReport } from "./cli/docker-cli.js";
+import type { ExecOptions, GuestProcess } from "./vm/guest-channel.js";
+import type { RegistryClient } from "./registry/registry-client.js";
+import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./store/snapshot-store.js";
+import { CMDLINE, VmHost } from "./vm/vm-host.js";
 
 /** The guest's files as fetched or read: nothing decoded yet. */
 export interface GuestAssets {

@@ -2,12 +2,12 @@
 import * as Comlink from "comlink";
 import type { EngineApi, Progress, Result, StartInfo, StartOptions } from "../common/engine-api.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
-import { fetchGuestAssets } from "./browser-assets.js";
+import { fetchGuestAssets } from "./vm/browser-assets.js";
 import { Engine } from "./engine.js";
-import type { GuestProcess } from "./guest-channel.js";
-import { IdbBlobStore } from "./idb-blob-store.js";
-import { IdbSnapshotStore } from "./idb-snapshot-store.js";
-import { RegistryClient } from "./registry-client.js";
+import type { GuestProcess } from "./vm/guest-channel.js";
+import { IdbBlobStore } from "./store/idb-blob-store.js";
+import { IdbSnapshotStore } from "./store/idb-snapshot-store.js";
+import { RegistryClient } from "./registry/registry-client.js";
 import { collectReply } from "./api/collect.js";
 import { startedEngineApi } from "./api/engine-api.js";
 import type { ApiRouter } from "./api/router.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { Engine } from "../engine/engine.js";
-import { RegistryClient } from "../engine/registry-client.js";
+import { RegistryClient } from "../engine/registry/registry-client.js";
 import { DirBlobStore } from "./dir-blob-store.js";
 import { DirSnapshotStore } from "./dir-snapshot-store.js";
 import { loadGuestAssets, packageRoot } from "./guest-files.js";

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { BerthError, ErrorCode } from "../common/errors.js";
 import { isSha256Digest } from "../common/oci-image.js";
-import { verifyDigest, type BlobStore } from "../engine/blob-store.js";
+import { verifyDigest, type BlobStore } from "../engine/store/blob-store.js";
 
 /** Image blobs as files `sha256/<hex>` in a directory; written to a temp name, then renamed. */
 export class DirBlobStore implements BlobStore {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BerthError, ErrorCode } from "../common/errors.js";
-import type { SnapshotStore } from "../engine/snapshot-store.js";
+import type { SnapshotStore } from "../engine/store/snapshot-store.js";
 
 /** Snapshots as files `<key>.snap` in one directory; a put removes the others. */
 export class DirSnapshotStore implements SnapshotStore {

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
-import type { GuestProcess } from "../engine/guest-channel.js";
-import type { DockerCli, PublishedPort } from "../engine/docker-cli.js";
+import type { GuestProcess } from "../engine/vm/guest-channel.js";
+import type { DockerCli, PublishedPort } from "../engine/cli/docker-cli.js";
 
 /**
  * `docker run -p 8080:80` under `berth`: a listener on the host's 127.0.0.1

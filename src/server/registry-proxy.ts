@@ -2,7 +2,7 @@ import { lookup } from "node:dns/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { isInsecureRegistry, registryApiHost } from "../common/reference.js";
-import type { BlobStore } from "../engine/blob-store.js";
+import type { BlobStore } from "../engine/store/blob-store.js";
 
 /**
  * The CORS registry proxy: a page cannot talk to Docker Hub itself (no CORS

@@ -1,5 +1,5 @@
 // The blob store conformance suite, against the IndexedDB implementation.
-import { IdbBlobStore } from "../../src/engine/idb-blob-store.js";
+import { IdbBlobStore } from "../../src/engine/store/idb-blob-store.js";
 import { blobStoreSuite } from "../helpers/blob-store-suite.js";
 
 declare function describe(name: string, f: () => void): void;

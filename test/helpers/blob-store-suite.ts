@@ -1,6 +1,6 @@
 // One conformance suite for every BlobStore (containerd's content testsuite):
 // the Node directory store runs it here, the IndexedDB store in Chromium.
-import { collectGarbage, type BlobStore } from "../../src/engine/blob-store.js";
+import { collectGarbage, type BlobStore } from "../../src/engine/store/blob-store.js";
 
 export interface SuiteApi {
   test(name: string, f: () => Promise<void>): void;

@@ -1,4 +1,4 @@
-import type { NodeAttrs, ShareFiles } from "../../src/engine/vm-host.js";
+import type { NodeAttrs, ShareFiles } from "../../src/engine/vm/vm-host.js";
 
 type Kind = "dir" | "file" | "symlink" | "char" | "block" | "fifo";
 

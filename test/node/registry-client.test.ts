@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BerthError } from "../../src/common/errors.js";
 import { DEFAULT_PLATFORM, isIndex, selectPlatform, type ImageIndex, type ImageManifest } from "../../src/common/oci-image.js";
-import { RegistryClient } from "../../src/engine/registry-client.js";
+import { RegistryClient } from "../../src/engine/registry/registry-client.js";
 import { startFront, type FrontServer } from "../helpers/front-server.js";
 import { buildFixtures, pushImage, type TestImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { encodeFrame, Msg } from "../../src/common/agent-protocol.js";
 import type { BerthError } from "../../src/common/errors.js";
-import { makeBusyboxLayer, runContainer } from "../../src/engine/container-runner.js";
+import { makeBusyboxLayer, runContainer } from "../../src/engine/containers/container-runner.js";
 import type { Engine } from "../../src/engine/engine.js";
 import { DirSnapshotStore } from "../../src/node/dir-snapshot-store.js";
 import { startEngine, tempDir } from "../helpers/guest.js";

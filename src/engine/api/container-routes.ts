@@ -2,13 +2,13 @@ import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
 import { rfc3339Nano } from "../../common/docker-format.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
-import type { Container, LogLine } from "../containers.js";
+import type { Container, LogLine } from "../containers/containers.js";
 import { createContainer } from "../daemon/container-create.js";
 import { containerJson } from "../daemon/container-inspect.js";
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import type { Daemon } from "../daemon/daemon.js";
-import type { GuestProcess } from "../guest-channel.js";
+import type { GuestProcess } from "../vm/guest-channel.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM, boolParam, empty, frame, json, type ApiReply, type Hijacked, type StreamSink } from "./api-types.js";
 import { jsonBody, route, type Route } from "./router.js";
 

@@ -1,8 +1,8 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { randomId } from "../random-id.js";
-import type { Container } from "../containers.js";
+import type { Container } from "../containers/containers.js";
 import type { Daemon } from "../daemon/daemon.js";
-import type { GuestProcess } from "../guest-channel.js";
+import type { GuestProcess } from "../vm/guest-channel.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM, empty, frame, json, type Hijacked } from "./api-types.js";
 import { jsonBody, route, type Route } from "./router.js";
 

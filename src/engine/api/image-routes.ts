@@ -3,7 +3,7 @@ import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { DEFAULT_PLATFORM, parsePlatform } from "../../common/oci-image.js";
 import { familiarName, parseReference } from "../../common/reference.js";
 import type { Daemon } from "../daemon/daemon.js";
-import { imageJson } from "../docker-cli-context.js";
+import { imageJson } from "../cli/docker-cli-context.js";
 import { boolParam, json, empty, type ApiReply, type StreamSink } from "./api-types.js";
 import { dockerMessage, route, type Route } from "./router.js";
 import { filtersParam } from "./container-routes.js";

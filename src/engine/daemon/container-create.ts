@@ -3,9 +3,9 @@ import type { RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { VALID_NAME } from "../../common/names.js";
 import type { PortBinding } from "../../common/port-spec.js";
-import type { Container, ContainerConfig, ContainerService, HostConfig } from "../containers.js";
-import type { ImageStore, LocalImage } from "../images.js";
-import type { NetworkService } from "../networks.js";
+import type { Container, ContainerConfig, ContainerService, HostConfig } from "../containers/containers.js";
+import type { ImageStore, LocalImage } from "../images/images.js";
+import type { NetworkService } from "../networks/networks.js";
 
 /** What creating a container needs of the daemon's services. */
 export interface CreateDeps {

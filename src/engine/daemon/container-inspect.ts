@@ -1,6 +1,6 @@
 import { Status, isRunning } from "../../common/container-state.js";
-import type { Container } from "../containers.js";
-import type { NetworkService } from "../networks.js";
+import type { Container } from "../containers/containers.js";
+import type { NetworkService } from "../networks/networks.js";
 
 /**
  * Docker's container inspect document (`GET /containers/{id}/json`, `docker

@@ -1,7 +1,7 @@
 import { Status, isRunning } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
-import type { Container } from "../containers.js";
-import type { ImageStore } from "../images.js";
+import type { Container } from "../containers/containers.js";
+import type { ImageStore } from "../images/images.js";
 
 /** `GET /containers/json`'s query: Docker's `all`, `limit` and `filters` ({"status": ["exited"], …}). */
 export interface ContainerListQuery {

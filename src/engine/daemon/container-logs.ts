@@ -1,5 +1,5 @@
 import { Status, isRunning } from "../../common/container-state.js";
-import type { Container, ContainerService, LogLine } from "../containers.js";
+import type { Container, ContainerService, LogLine } from "../containers/containers.js";
 
 /** What `docker logs` and `GET /containers/{id}/logs` ask for. */
 export interface LogsQuery {

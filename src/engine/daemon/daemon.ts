@@ -1,6 +1,6 @@
 import type { JsonMessage } from "../../common/api/json-message.js";
 import type { Platform } from "../../common/oci-image.js";
-import type { LocalImage } from "../images.js";
+import type { LocalImage } from "../images/images.js";
 import type { CreateDeps } from "./container-create.js";
 
 /**

@@ -1,5 +1,5 @@
-import type { ContainerService } from "../containers.js";
-import type { Network } from "../networks.js";
+import type { ContainerService } from "../containers/containers.js";
+import type { Network } from "../networks/networks.js";
 
 /** Docker's network inspect document (`GET /networks/{id}`, `docker network inspect`; moby api/types/network.Inspect). */
 export function networkJson(d: { containers: ContainerService }, n: Network): Record<string, unknown> {

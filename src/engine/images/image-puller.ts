@@ -1,13 +1,13 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import {
   DEFAULT_PLATFORM, MediaType, isIndex, isManifest, selectPlatform,
   type ImageIndex, type ImageManifest, type Platform,
-} from "../common/oci-image.js";
-import { familiarName, type Reference } from "../common/reference.js";
-import type { BlobStore } from "./blob-store.js";
-import { compressionOf } from "./decompress.js";
-import { LayerStore } from "./layer-store.js";
-import type { RegistryClient } from "./registry-client.js";
+} from "../../common/oci-image.js";
+import { familiarName, type Reference } from "../../common/reference.js";
+import type { BlobStore } from "../store/blob-store.js";
+import { compressionOf } from "../unpack/decompress.js";
+import { LayerStore } from "../unpack/layer-store.js";
+import type { RegistryClient } from "../registry/registry-client.js";
 
 /** The parts of an image config that running it needs. */
 export interface ImageConfig {

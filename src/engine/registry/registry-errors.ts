@@ -1,4 +1,4 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 
 /**
  * Every registry answer that is not a success, mapped to our codes in one place

@@ -1,7 +1,7 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { MANIFEST_ACCEPT } from "../common/oci-image.js";
-import { isInsecureRegistry, registryApiHost } from "../common/reference.js";
-import { sha256Hex } from "./digest.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { MANIFEST_ACCEPT } from "../../common/oci-image.js";
+import { isInsecureRegistry, registryApiHost } from "../../common/reference.js";
+import { sha256Hex } from "../digest.js";
 import { registryError, unreachable } from "./registry-errors.js";
 
 export interface RegistryCredentials {

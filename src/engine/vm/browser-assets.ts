@@ -1,6 +1,6 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { sha256Hex } from "./digest.js";
-import type { GuestAssets } from "./engine.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { sha256Hex } from "../digest.js";
+import type { GuestAssets } from "../engine.js";
 
 interface Manifest {
   v86: string;

@@ -1,15 +1,15 @@
-import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { MediaType } from "../common/oci-image.js";
-import { familiarName, formatReference, parseReference } from "../common/reference.js";
+import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { MediaType } from "../../common/oci-image.js";
+import { familiarName, formatReference, parseReference } from "../../common/reference.js";
 import { readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { addImage } from "./docker-container-extra.js";
-import { sha256Hex } from "./digest.js";
-import { gunzip } from "./gunzip.js";
-import type { ImageConfig } from "./image-puller.js";
-import type { LocalImage } from "./images.js";
-import { readTar } from "./tar-reader.js";
-import { writeTar, type TarFile } from "./tar-writer.js";
+import { sha256Hex } from "../digest.js";
+import { gunzip } from "../unpack/gunzip.js";
+import type { ImageConfig } from "../images/image-puller.js";
+import type { LocalImage } from "../images/images.js";
+import { readTar } from "../unpack/tar-reader.js";
+import { writeTar, type TarFile } from "../unpack/tar-writer.js";
 
 /**
  * `docker save` / `docker load`: the archive Docker 25+ writes, which is at

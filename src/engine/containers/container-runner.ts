@@ -1,5 +1,5 @@
-import { containerSpec, type ContainerSpecOptions } from "../common/oci-spec.js";
-import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
+import { containerSpec, type ContainerSpecOptions } from "../../common/oci-spec.js";
+import type { ExecOptions, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
 
 export interface RunContainerOptions extends ContainerSpecOptions {
   name: string;

@@ -1,8 +1,8 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { decompressor, type Compression } from "./decompress.js";
-import { sha256Hex } from "./digest.js";
+import { sha256Hex } from "../digest.js";
 import { TarParser, type EntryType, type TarEntry } from "./tar-reader.js";
-import type { NodeAttrs, ShareFiles } from "./vm-host.js";
+import type { NodeAttrs, ShareFiles } from "../vm/vm-host.js";
 
 /**
  * Image layers unpacked into the guest's 9p share, one directory per layer,

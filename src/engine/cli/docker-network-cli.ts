@@ -1,9 +1,9 @@
-import { columns } from "../common/docker-format.js";
-import { UsageError, last, parseFlags, requireArgs } from "../common/docker-flags.js";
+import { columns } from "../../common/docker-format.js";
+import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { confirm, eachArgument, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
-import { labelMatch } from "./daemon/container-list.js";
-import type { Network } from "./networks.js";
-import { networkJson } from "./daemon/network-inspect.js";
+import { labelMatch } from "../daemon/container-list.js";
+import type { Network } from "../networks/networks.js";
+import { networkJson } from "../daemon/network-inspect.js";
 
 /** `docker network …`: bridge networks in the VM (see networks.ts). */
 const sub: Record<string, Handler> = {

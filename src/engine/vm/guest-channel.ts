@@ -1,8 +1,8 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import {
   AGENT_VERSION, ExecFlag, FrameDecoder, Msg, decodeCliStart, encodeExec, encodeFrame, encodeStrings,
   readI32, readU32, text, u32, u64, type CliStart, type ExecRequest, type Frame,
-} from "../common/agent-protocol.js";
+} from "../../common/agent-protocol.js";
 
 /** A byte pipe to the guest agent (the VM host provides one per channel). */
 export interface ByteLink {

@@ -1,4 +1,4 @@
-import { concatBytes } from "../common/bytes.js";
+import { concatBytes } from "../../common/bytes.js";
 
 /**
  * A small ustar writer for `docker save`: regular files and directories with

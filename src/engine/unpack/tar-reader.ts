@@ -1,4 +1,4 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 
 /**
  * A tar reader for image layers: ustar, POSIX PAX headers (long names, large

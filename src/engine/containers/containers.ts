@@ -1,14 +1,14 @@
 import {
   Status, canPause, canRemove, canStart, canUnpause, isRunning, newState, shouldRestart, wrongState,
   type ContainerState, type RestartPolicy,
-} from "../common/container-state.js";
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { VALID_NAME, generateName } from "../common/names.js";
-import { containerSpec } from "../common/oci-spec.js";
-import type { PortBinding } from "../common/port-spec.js";
-import type { ExecOptions, GuestChannel, GuestProcess } from "./guest-channel.js";
-import { concatBytes } from "../common/bytes.js";
-import { randomId } from "./random-id.js";
+} from "../../common/container-state.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { VALID_NAME, generateName } from "../../common/names.js";
+import { containerSpec } from "../../common/oci-spec.js";
+import type { PortBinding } from "../../common/port-spec.js";
+import type { ExecOptions, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
+import { concatBytes } from "../../common/bytes.js";
+import { randomId } from "../random-id.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {

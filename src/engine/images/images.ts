@@ -1,5 +1,5 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { familiarName, formatReference, parseReference, type Reference } from "../common/reference.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { familiarName, formatReference, parseReference, type Reference } from "../../common/reference.js";
 import type { PulledImage } from "./image-puller.js";
 
 /** An image the engine holds: its tree and config, and what it is called. */

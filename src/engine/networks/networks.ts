@@ -1,6 +1,6 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { randomId } from "./random-id.js";
-import type { Container, ContainerService } from "./containers.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { randomId } from "../random-id.js";
+import type { Container, ContainerService } from "../containers/containers.js";
 
 /**
  * Docker's container networks inside the VM: a Linux bridge per network

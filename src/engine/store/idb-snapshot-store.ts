@@ -1,6 +1,6 @@
 // The one file that imports idb-keyval.
 import { createStore, del, get, set, clear, type UseStore } from "idb-keyval";
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
 /** Snapshots in their own IndexedDB database; one at a time. */

@@ -1,5 +1,5 @@
 import { createStore, del, get, keys, set, type UseStore } from "idb-keyval";
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { verifyDigest, type BlobStore } from "./blob-store.js";
 
 /** Image blobs in their own IndexedDB database (one record per blob, written in one transaction). */

@@ -1,14 +1,14 @@
-import { Status, isRunning, parseRestartPolicy } from "../common/container-state.js";
-import { bytesSize, columns, humanSize } from "../common/docker-format.js";
-import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../common/docker-flags.js";
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { parseReference } from "../common/reference.js";
-import type { Container } from "./containers.js";
+import { Status, isRunning, parseRestartPolicy } from "../../common/container-state.js";
+import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
+import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { parseReference } from "../../common/reference.js";
+import type { Container } from "../containers/containers.js";
 import { confirm, eachArgument, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { pruneNetworks } from "./docker-network-cli.js";
-import type { PulledImage } from "./image-puller.js";
-import { sha256Hex } from "./digest.js";
-import { readTar, type TarEntry } from "./tar-reader.js";
+import type { PulledImage } from "../images/image-puller.js";
+import { sha256Hex } from "../digest.js";
+import { readTar, type TarEntry } from "../unpack/tar-reader.js";
 
 const enc = new TextEncoder();
 const TAR_LAYER = "application/vnd.oci.image.layer.v1.tar";

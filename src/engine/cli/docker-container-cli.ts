@@ -1,20 +1,20 @@
-import { Status, isRunning, parseRestartPolicy, statusText } from "../common/container-state.js";
-import { columns, ellipsis, humanDuration, rfc3339Nano } from "../common/docker-format.js";
-import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../common/docker-flags.js";
-import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
-import { formatBinding, parsePublish } from "../common/port-spec.js";
-import type { ContainerCreateBody } from "../common/api/container-create.js";
-import type { Container } from "./containers.js";
-import { checkContainerName, createContainer, resolveUser } from "./daemon/container-create.js";
-import { listContainers } from "./daemon/container-list.js";
-import { streamLogs } from "./daemon/container-logs.js";
-import { containerJson } from "./daemon/container-inspect.js";
+import { Status, isRunning, parseRestartPolicy, statusText } from "../../common/container-state.js";
+import { columns, ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
+import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
+import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
+import { formatBinding, parsePublish } from "../../common/port-spec.js";
+import type { ContainerCreateBody } from "../../common/api/container-create.js";
+import type { Container } from "../containers/containers.js";
+import { checkContainerName, createContainer, resolveUser } from "../daemon/container-create.js";
+import { listContainers } from "../daemon/container-list.js";
+import { streamLogs } from "../daemon/container-logs.js";
+import { containerJson } from "../daemon/container-inspect.js";
 import { eachArgument, imageJson, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
-import type { GuestProcess } from "./guest-channel.js";
-import type { LocalImage } from "./images.js";
+import type { GuestProcess } from "../vm/guest-channel.js";
+import type { LocalImage } from "../images/images.js";
 
 const RUN_FLAGS: FlagSpec = {
   "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", rm: "bool", name: "value", "e,env": "value", "env-file": "value",

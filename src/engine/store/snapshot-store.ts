@@ -1,5 +1,5 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { sha256Hex } from "./digest.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { sha256Hex } from "../digest.js";
 
 /**
  * Where a saved VM state lives between runs: IndexedDB in the browser

@@ -1,6 +1,6 @@
 // The one file that imports fzstd.
 import { Decompress as ZstdDecompress } from "fzstd";
-import { MediaType } from "../common/oci-image.js";
+import { MediaType } from "../../common/oci-image.js";
 
 /** How a layer blob is compressed. */
 export type Compression = "gzip" | "zstd" | "none";

@@ -1,6 +1,6 @@
-import { BerthError, ErrorCode } from "../common/errors.js";
-import { isSha256Digest } from "../common/oci-image.js";
-import { sha256Hex } from "./digest.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { isSha256Digest } from "../../common/oci-image.js";
+import { sha256Hex } from "../digest.js";
 
 /**
  * Content-addressed storage for image blobs (layers, configs, manifests): one

@@ -1,17 +1,17 @@
-import { concatBytes } from "../common/bytes.js";
-import { columns } from "../common/docker-format.js";
-import { last } from "../common/docker-flags.js";
-import { isBerthError } from "../common/errors.js";
-import { renderTemplate } from "../common/go-template.js";
-import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../common/oci-image.js";
-import { familiarName, type Reference } from "../common/reference.js";
-import type { BlobStore } from "./blob-store.js";
-import type { ContainerService } from "./containers.js";
-import type { NetworkService } from "./networks.js";
-import type { CliSession } from "./guest-channel.js";
-import type { PulledImage } from "./image-puller.js";
-import type { ImageStore, LocalImage } from "./images.js";
-import type { MergedView } from "./layer-store.js";
+import { concatBytes } from "../../common/bytes.js";
+import { columns } from "../../common/docker-format.js";
+import { last } from "../../common/docker-flags.js";
+import { isBerthError } from "../../common/errors.js";
+import { renderTemplate } from "../../common/go-template.js";
+import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
+import { familiarName, type Reference } from "../../common/reference.js";
+import type { BlobStore } from "../store/blob-store.js";
+import type { ContainerService } from "../containers/containers.js";
+import type { NetworkService } from "../networks/networks.js";
+import type { CliSession } from "../vm/guest-channel.js";
+import type { PulledImage } from "../images/image-puller.js";
+import type { ImageStore, LocalImage } from "../images/images.js";
+import type { MergedView } from "../unpack/layer-store.js";
 
 /**
  * What the docker command handlers share: the session, the engine's services,

@@ -4,7 +4,7 @@
 // with their modes, owners, links and device nodes, restoring a state without
 // zeroing all of guest memory, and asking whether the relay's socket is open.
 import { V86 } from "v86";
-import { BerthError, ErrorCode } from "../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
 
 export interface VmImages {
