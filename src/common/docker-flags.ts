@@ -102,3 +102,13 @@ export function requireArgs(rest: readonly string[], n: { min?: number; max?: nu
   const what = n.exact !== undefined ? `exactly ${n.exact} argument${n.exact === 1 ? "" : "s"}` : n.min !== undefined ? `at least ${n.min} argument${n.min === 1 ? "" : "s"}` : `at most ${n.max} argument${n.max === 1 ? "" : "s"}`;
   throw new UsageError(`"docker ${cmd}" requires ${what}.\nSee 'docker ${cmd} --help'.\n\nUsage:  docker ${cmd} ${usage}`);
 }
+
+/** "2026-11-23T01:00:00Z", "1700000000", or a Go duration before now ("10m", "1h30m"). */
+export function parseTime(s: string, flag: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const d = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(s);
+  if (d && s) return Date.now() - ((Number(d[1] ?? 0) * 60 + Number(d[2] ?? 0)) * 60 + Number(d[3] ?? 0)) * 1000 - Number(d[4] ?? 0);
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new UsageError(`invalid value for "${flag}": failed to parse value as time or duration: "${s}"`);
+  return t;
+}

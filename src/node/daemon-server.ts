@@ -178,6 +178,7 @@ function headerLines(h: Record<string, string>): string {
 }
 
 async function reply(res: ServerResponse, r: Exclude<ApiReply, { kind: "hijack" }>): Promise<void> {
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   switch (r.kind) {
     case "json": {
       const text = `${JSON.stringify(r.body)}\n`;

@@ -35,12 +35,19 @@ export interface Hijacked {
   readonly closed: boolean;
 }
 
-export type ApiReply =
+/** An answer; `headers` are extra response headers (X-Docker-Container-Path-Stat). */
+export type ApiReply = (
   | { kind: "json"; status: number; body: unknown }
   | { kind: "empty"; status: number }
   | { kind: "text"; status: number; body: string; contentType: string }
   | { kind: "stream"; status: number; contentType: string; run(out: StreamSink): Promise<void> }
-  | { kind: "hijack"; contentType: string; run(conn: Hijacked): Promise<void> };
+  | { kind: "hijack"; contentType: string; run(conn: Hijacked): Promise<void> }
+) & { headers?: Record<string, string> };
+
+/** A whole binary body at once (a tar: archive, export, save). */
+export const bytes = (body: Uint8Array, contentType: string, headers: Record<string, string> = {}): ApiReply => ({
+  kind: "stream", status: 200, contentType, headers, run: async (out) => out.write(body),
+});
 
 export const json = (body: unknown, status = 200): ApiReply => ({ kind: "json", status, body });
 export const empty = (status = 204): ApiReply => ({ kind: "empty", status });

@@ -16,7 +16,7 @@ const enc = new TextEncoder();
  * stdin closed at once (attach and exec start give their output and end).
  */
 export async function collectReply(r: ApiReply): Promise<CollectedReply> {
-  const headers: Record<string, string> = { "api-version": API_VERSION, ostype: "linux" };
+  const headers: Record<string, string> = { "api-version": API_VERSION, ostype: "linux", ...Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) };
   switch (r.kind) {
     case "json":
       return { status: r.status, headers: { ...headers, "content-type": "application/json" }, body: enc.encode(`${JSON.stringify(r.body)}\n`) };

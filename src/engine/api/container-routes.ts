@@ -7,6 +7,7 @@ import { createContainer } from "../daemon/container-create.js";
 import { containerJson } from "../daemon/container-inspect.js";
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
+import { pruneContainers } from "../daemon/prune.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { GuestProcess } from "../vm/guest-channel.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM, boolParam, empty, frame, json, type ApiReply, type Hijacked, type StreamSink } from "./api-types.js";
@@ -194,13 +195,7 @@ export function containerRoutes(d: Daemon): Route[] {
       return json({ Id: container.id, Warnings: warnings }, 201);
     }),
     route("GET", "/containers/{id}/json", (_req, [id]) => json(containerJson(d, find(id!)))),
-    route("POST", "/containers/prune", async (req) => {
-      const filters = filtersParam(req.query);
-      const stopped = d.containers.list().filter((c) => c.state.status === Status.exited || c.state.status === Status.created || c.state.status === Status.dead);
-      const gone = listContainers(stopped, d.images, { all: true, filters: Object.fromEntries(Object.entries(filters).filter(([k]) => k === "label")) });
-      for (const c of gone) await d.containers.remove(c);
-      return json({ ContainersDeleted: gone.length ? gone.map((c) => c.id) : null, SpaceReclaimed: 0 });
-    }),
+    route("POST", "/containers/prune", async (req) => json(await pruneContainers(d, filtersParam(req.query)))),
     route("POST", "/containers/{id}/start", async (_req, [id]) => {
       const c = find(id!);
       if (isRunning(c.state)) return empty(304);

@@ -2,6 +2,7 @@ import { BERTH_VERSION } from "../../common/version.js";
 import type { Daemon, SystemFacts } from "../daemon/daemon.js";
 import type { Engine } from "../engine.js";
 import { containerRoutes } from "./container-routes.js";
+import { containerDataRoutes } from "./container-data-routes.js";
 import { execRoutes } from "./exec-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { networkRoutes } from "./network-routes.js";
@@ -13,7 +14,7 @@ import { systemRoutes } from "./system-routes.js";
  * page's `engine.api()` answer. Paths and bodies are Docker's (API 1.24–1.47).
  */
 export function engineApi(d: Daemon, facts: SystemFacts): ApiRouter {
-  return new ApiRouter([...systemRoutes(d, facts), ...containerRoutes(d), ...execRoutes(d), ...imageRoutes(d), ...networkRoutes(d)]);
+  return new ApiRouter([...systemRoutes(d, facts), ...containerRoutes(d), ...containerDataRoutes(d), ...execRoutes(d), ...imageRoutes(d), ...networkRoutes(d)]);
 }
 
 /**

@@ -48,6 +48,7 @@ export function execRoutes(d: Daemon): Route[] {
       ...(out.stdout ? { onStdout: out.stdout } : {}),
       ...(out.stderr ? { onStderr: out.stderr } : {}),
       env: b.Env ?? [],
+      execId: e.id,
       ...(b.User ? { user: b.User } : {}),
       ...(b.WorkingDir ? { workdir: b.WorkingDir } : {}),
     });
@@ -70,6 +71,7 @@ export function execRoutes(d: Daemon): Route[] {
       }
       const e: ExecRecord = { id: randomId(), container: c, body, proc: undefined, running: false, exitCode: null };
       execs.set(e.id, e);
+      d.containers.event(c, `exec_create: ${body.Cmd.join(" ")}`, { execID: e.id });
       return json({ Id: e.id }, 201);
     }),
     route("POST", "/exec/{id}/start", (req, [id]) => {

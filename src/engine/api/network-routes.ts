@@ -2,7 +2,7 @@ import { BerthError, ErrorCode } from "../../common/errors.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { Daemon } from "../daemon/daemon.js";
 import { networkJson } from "../daemon/network-inspect.js";
-import { pruneNetworks } from "../cli/docker-network-cli.js";
+import { pruneNetworks } from "../daemon/prune.js";
 import { empty, json } from "./api-types.js";
 import { filtersParam } from "./container-routes.js";
 import { jsonBody, route, type Route } from "./router.js";

@@ -4,6 +4,10 @@ import { API_VERSION, MIN_API_VERSION, json, type ApiReply } from "./api-types.j
 import { jsonBody, route, type Route } from "./router.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { serverName } from "../../common/reference.js";
+import { eventJson, type DockerEvent } from "../../common/api/events.js";
+import { eventMatches, unknownEventFilters } from "../daemon/events.js";
+import { diskUsage } from "../daemon/system-df.js";
+import { filtersParam } from "./container-routes.js";
 
 /** Docker's `/_ping` answer: "OK" (the version headers go on every reply). */
 const ping = (): ApiReply => ({ kind: "text", status: 200, body: "OK", contentType: "text/plain; charset=utf-8" });
@@ -86,7 +90,56 @@ export function infoDoc(d: Daemon, facts: SystemFacts): Record<string, unknown> 
   };
 }
 
-/** `/_ping`, `/version`, `/info`. */
+/** Seconds as Docker's events since/until ("1700000000", "1700000000.123456789"): milliseconds, or undefined. */
+function eventTime(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new BerthError(ErrorCode.usage, `Cannot read the events: invalid value for ${name}: ${v}`);
+  return Number(v) * 1000;
+}
+
+/**
+ * `GET /events`: the kept events from `since`, then each new one as it
+ * happens, one JSON object a line, until `until` (or the client goes). An
+ * `until` in the past ends the answer after the kept events.
+ * @throws BerthError usage (bad times, unknown filter keys: Docker's 400)
+ */
+function events(d: Daemon, q: URLSearchParams): ApiReply {
+  const since = eventTime(q, "since");
+  const until = eventTime(q, "until");
+  const filters = filtersParam(q);
+  const unknown = unknownEventFilters(filters);
+  if (unknown.length) throw new BerthError(ErrorCode.usage, `Cannot read the events: invalid filter '${unknown[0]}'`);
+  return {
+    kind: "stream",
+    status: 200,
+    contentType: "application/json",
+    run: async (out) => {
+      const inTime = (e: DockerEvent): boolean => until === undefined || Number(BigInt(e.timeNano) / 1_000_000n) <= until;
+      const send = (e: DockerEvent): void => {
+        if (eventMatches(e, filters) && inTime(e)) out.write(`${eventJson(e)}\n`);
+      };
+      // subscribed first, so nothing falls between the replay and the live events
+      const live: DockerEvent[] = [];
+      let replaying = true;
+      const unsubscribe = d.events.subscribe((e) => (replaying ? live.push(e) : send(e)));
+      try {
+        if (since !== undefined) for (const e of d.events.since(since)) send(e);
+        replaying = false;
+        for (const e of live) send(e);
+        await new Promise<void>((resolve) => {
+          out.onClose(resolve);
+          if (out.closed) resolve();
+          if (until !== undefined) setTimeout(resolve, Math.max(0, until - Date.now()));
+        });
+      } finally {
+        unsubscribe();
+      }
+    },
+  };
+}
+
+/** `/_ping`, `/version`, `/info`, `/events`, `/system/df`, `/auth`, `/build/prune`. */
 export function systemRoutes(d: Daemon, facts: SystemFacts): Route[] {
   return [
     route("GET", "/_ping", ping),
@@ -99,5 +152,9 @@ export function systemRoutes(d: Daemon, facts: SystemFacts): Route[] {
       await d.login(serverName(body.serveraddress), { username: body.username, password: body.password });
       return json({ Status: "Login Succeeded", IdentityToken: "" });
     }),
+    route("GET", "/events", (req) => events(d, req.query)),
+    route("GET", "/system/df", async () => json(await diskUsage(d))),
+    // Berth has no builder yet, so no build cache: nothing to prune (docker system prune asks)
+    route("POST", "/build/prune", () => json({ CachesDeleted: null, SpaceReclaimed: 0 })),
   ];
 }

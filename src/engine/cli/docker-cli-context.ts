@@ -5,40 +5,20 @@ import { isBerthError } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
 import { familiarName, type Reference } from "../../common/reference.js";
-import type { BlobStore } from "../store/blob-store.js";
-import type { ContainerService } from "../containers/containers.js";
-import type { NetworkService } from "../networks/networks.js";
 import type { CliSession } from "../vm/guest-channel.js";
-import type { PulledImage } from "../images/image-puller.js";
 import type { ImageStore, LocalImage } from "../images/images.js";
-import type { MergedView } from "../unpack/layer-store.js";
+import type { Daemon } from "../daemon/daemon.js";
+import type { ImagePruneReport } from "../daemon/prune.js";
+import { humanSize } from "../../common/docker-format.js";
 
 /**
- * What the docker command handlers share: the session, the engine's services,
- * and Docker's ways of printing (inspect documents, --format, tables).
+ * What a command handler gets: the session, and the daemon (the operations
+ * the Engine API uses too), plus the CLI's own ways to pull with progress lines.
  */
-/** What a command handler gets: the session and the engine's services. */
-export interface CliContext {
+export interface CliContext extends Daemon {
   s: CliSession;
-  images: ImageStore;
-  containers: ContainerService;
-  networks: NetworkService;
-  /** where blobs are kept (image layers and configs), when the engine has a store */
-  store: BlobStore | undefined;
-  /** deletes the blobs no image refers to any more (after rmi and prunes); answers the bytes freed */
-  collectBlobs(): Promise<number>;
-  /** removes dangling images (or, with `all`, every image no container uses) and their blobs; answers Docker's "Deleted Images:" report */
-  pruneImages(all: boolean): Promise<string>;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
   ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
-  /** guest directories of an image's layers, top first (unpacked on first use) */
-  layers(local: LocalImage): Promise<string[]>;
-  /** the paths an image's layers show, merged (unpacked on first use) */
-  imageView(local: LocalImage): Promise<MergedView>;
-  /** a regular file of the image, or undefined */
-  imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined>;
-  /** unpacks the layers of an image made here (commit, import, load) from their bytes; answers the entries neutralised */
-  unpackLayers(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]>;
   /** pull progress and status lines, to `out` */
   pull(out: (b: string) => void, name: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage>;
 }
@@ -156,4 +136,10 @@ export function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
     ctx.s.onStdin((b) => (b.length ? parts.push(b) : done()));
     ctx.s.onClose(done);
   });
+}
+
+/** Docker's image prune report: "Deleted Images:" lines (lower-case untagged:/deleted:), then the space. */
+export function imagePruneText(r: ImagePruneReport): string {
+  const items = (r.ImagesDeleted ?? []).map((i) => (i.Untagged ? `untagged: ${i.Untagged}\n` : `deleted: ${i.Deleted}\n`)).join("");
+  return `${items ? `Deleted Images:\n${items}\n` : ""}Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`;
 }

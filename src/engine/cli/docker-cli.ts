@@ -8,7 +8,7 @@ import type { BlobStore } from "../store/blob-store.js";
 import { ContainerService } from "../containers/containers.js";
 import { NetworkService } from "../networks/networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
-import { confirm, eachArgument, imageJson, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { CliSession, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
 import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../../common/http-wire.js";
@@ -18,7 +18,10 @@ import { ImageStore, type ImagesRecord, type LocalImage } from "../images/images
 import { LayerStore } from "../unpack/layer-store.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { ShareFiles } from "../vm/vm-host.js";
-import type { Daemon } from "../daemon/daemon.js";
+import type { Daemon, SearchResult } from "../daemon/daemon.js";
+import { EventBus } from "../daemon/events.js";
+import { pruneImages } from "../daemon/prune.js";
+import type { MergedView } from "../unpack/layer-store.js";
 import { concatBytes } from "../../common/bytes.js";
 import { messageLine, progressBar, type JsonMessage } from "../../common/api/json-message.js";
 
@@ -56,7 +59,9 @@ const EXIT_125 = new Set(["run", "create"]);
  */
 export class DockerCli implements Daemon {
   readonly #d: DockerCliDeps;
-  readonly images = new ImageStore();
+  /** the daemon's one event bus: `GET /events`, `docker events` */
+  readonly events = new EventBus();
+  readonly images = new ImageStore(this.events);
   readonly containers: ContainerService;
   readonly networks: NetworkService;
   /** the images' layers in the 9p share, a directory per layer chain. The guest caches
@@ -70,7 +75,7 @@ export class DockerCli implements Daemon {
   constructor(deps: DockerCliDeps) {
     this.#d = deps;
     this.layerStore = new LayerStore(deps.files);
-    this.containers = new ContainerService(deps.channel);
+    this.containers = new ContainerService(deps.channel, this.events);
     this.networks = new NetworkService(this.containers);
     this.containers.networks = this.networks;
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
@@ -115,6 +120,21 @@ export class DockerCli implements Daemon {
 
   persist(): Promise<void> {
     return this.#persist();
+  }
+
+  /** Where blobs are kept, when the engine has a store. */
+  get store(): BlobStore | undefined {
+    return this.#d.store;
+  }
+
+  /** The paths an image's layers show, merged (unpacked on first use). */
+  async imageView(local: LocalImage): Promise<MergedView> {
+    return this.layerStore.view(await this.#unpacked(local));
+  }
+
+  /** Unpacks the layers of an image made here (commit, import, load) from their bytes; answers the entries neutralised. */
+  async unpackLayers(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
+    return (await this.#unpack(image.layers, data)).neutralised;
   }
 
   /** Resolves once the images kept from an earlier run are read back. */
@@ -230,14 +250,19 @@ export class DockerCli implements Daemon {
       images: this.images,
       containers: this.containers,
       networks: this.networks,
+      events: this.events,
       store: this.#d.store,
       collectBlobs: () => this.#collect(),
-      pruneImages: (all) => this.#pruneImages(all),
+      persist: () => this.#persist(),
+      pullImage: (name, o) => this.pullImage(name, o),
+      removeImage: (name, o) => this.removeImage(name, o),
+      login: (server, creds) => this.login(server, creds),
+      searchImages: (term, limit) => this.searchImages(term, limit),
       ensureImage: (name, o) => this.#ensure(s, name, o),
       layers: (local) => this.#layers(local),
-      imageView: async (local) => this.layerStore.view(await this.#unpacked(local)),
-      imageFile: async (local, path) => this.layerStore.read(await this.#unpacked(local), path),
-      unpackLayers: async (image, data) => (await this.#unpack(image.layers, data)).neutralised,
+      imageView: (local) => this.imageView(local),
+      imageFile: (local, path) => this.imageFile(local, path),
+      unpackLayers: (image, data) => this.unpackLayers(image, data),
       pull: (out, name, o) => this.#fetch(out, name, o),
     };
   }
@@ -342,6 +367,7 @@ export class DockerCli implements Daemon {
       },
     });
     const { local } = this.images.add(r, image);
+    this.images.event("pull", `${familiarName(r)}:${r.tag ?? r.digest ?? "latest"}`, familiarName(r));
     send({ status: `Digest: ${image.manifestDigest}` });
     send({ status: had?.id === image.id ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
     return local;
@@ -446,12 +472,7 @@ export class DockerCli implements Daemon {
     requireArgs(rest, { exact: 1 }, "search", "[OPTIONS] TERM\n\nSearch Docker Hub for images");
     const limit = Number(last(opts, "limit") ?? 25);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
-    // TERM or REGISTRY/TERM (a registry: a first part with a dot or a port, or localhost)
-    const slash = rest[0]!.indexOf("/");
-    const head = slash > 0 ? rest[0]!.slice(0, slash) : "";
-    const registry = /[.:]/.test(head) || head === "localhost" ? head : "docker.io";
-    const term = registry === "docker.io" ? rest[0]! : rest[0]!.slice(slash + 1);
-    let results = await this.#d.client.search(registry, term, limit);
+    let results = await this.searchImages(rest[0]!, limit);
     for (const f of opts.get("filter") ?? []) {
       const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
       if (k === "stars") results = results.filter((r) => r.stars >= Number(v));
@@ -582,6 +603,18 @@ export class DockerCli implements Daemon {
     return this.#collect();
   }
 
+  /**
+   * Searches a registry (`GET /images/search`, `docker search`): TERM on
+   * Docker Hub, or REGISTRY/TERM (a first part with a dot or a port, or localhost).
+   * @throws BerthError registry-unavailable, registry-unauthorized
+   */
+  searchImages(given: string, limit: number): Promise<SearchResult[]> {
+    const slash = given.indexOf("/");
+    const head = slash > 0 ? given.slice(0, slash) : "";
+    const registry = /[.:]/.test(head) || head === "localhost" ? head : "docker.io";
+    return this.#d.client.search(registry, registry === "docker.io" ? given : given.slice(slash + 1), limit);
+  }
+
   /** Logs in to a registry (`POST /auth`, `docker login`): checked against its /v2/ or token service, kept for pulls. */
   login(server: string, creds: { username: string; password: string }): Promise<void> {
     return this.#d.client.login(server, creds);
@@ -611,32 +644,11 @@ export class DockerCli implements Daemon {
     return printInspect(ctx, rest.map((n) => () => imageJson(this.images, this.images.require(n, `inspect "${n}"`))), last(opts, "format"));
   }
 
-  /**
-   * Removes dangling images (every image no container uses, with `all`) and
-   * their blobs; answers Docker's report (image prune's, and system prune's part).
-   */
-  async #pruneImages(all: boolean): Promise<string> {
-    const used = new Set(this.containers.list().map((c) => c.config.imageId));
-    let out = "";
-    let reclaimed = 0;
-    for (const local of this.images.all()) {
-      if (used.has(local.id)) continue;
-      const tags = this.images.tagsOf(local);
-      if (tags.length && !all) continue;
-      for (const t of tags) out += `untagged: ${shortName(t)}\n`;
-      this.images.delete(local);
-      out += `deleted: ${local.id}\n`;
-      reclaimed += local.size;
-    }
-    await this.#collect();
-    return `${out ? `Deleted Images:\n${out}\n` : ""}Total reclaimed space: ${humanSize(reclaimed)}\n`;
-  }
-
   async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
     const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
     const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
     if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
-    ctx.s.stdout(await this.#pruneImages(opts.has("all")));
+    ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));
     return 0;
   }
 }

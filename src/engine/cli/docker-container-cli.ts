@@ -1,3 +1,5 @@
+import { parseTime } from "../../common/docker-flags.js";
+import { randomId } from "../random-id.js";
 import { Status, isRunning, parseRestartPolicy, statusText } from "../../common/container-state.js";
 import { columns, ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
@@ -336,16 +338,6 @@ const ps: Handler = async (ctx, args) => {
   return printFormat(ctx, format, rows, headers);
 };
 
-/** "2026-11-23T01:00:00Z", "1700000000", or a Go duration before now ("10m", "1h30m"). */
-function parseTime(s: string, flag: string): number {
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const d = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(s);
-  if (d && s) return Date.now() - ((Number(d[1] ?? 0) * 60 + Number(d[2] ?? 0)) * 60 + Number(d[3] ?? 0)) * 1000 - Number(d[4] ?? 0);
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new UsageError(`invalid value for "${flag}": failed to parse value as time or duration: "${s}"`);
-  return t;
-}
-
 const logs: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "f,follow": "bool", "n,tail": "value", since: "value", until: "value", "t,timestamps": "bool", details: "bool" }, "logs", { interspersed: true });
   requireArgs(rest, { exact: 1 }, "logs", "[OPTIONS] CONTAINER\n\nFetch the logs of a container");
@@ -385,7 +377,10 @@ const exec: Handler = async (ctx, args) => {
   const detach = opts.has("detach");
   const env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], s.env)];
   const wd = last(opts, "workdir");
+  const execId = randomId();
+  ctx.containers.event(c, `exec_create: ${rest.slice(1).join(" ")}`, { execID: execId });
   const p = ctx.containers.exec(c, rest.slice(1), {
+    execId,
     tty,
     stdin: stdin && !detach,
     ...(detach ? {} : { onStdout: (b: Uint8Array) => s.stdout(b), onStderr: (b: Uint8Array) => s.stderr(b) }),

@@ -2,16 +2,19 @@ import { Status, isRunning, parseRestartPolicy } from "../../common/container-st
 import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
-import { parseReference } from "../../common/reference.js";
 import type { Container } from "../containers/containers.js";
-import { confirm, eachArgument, printFormat, readAllStdin, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
-import { pruneNetworks } from "./docker-network-cli.js";
-import type { PulledImage } from "../images/image-puller.js";
-import { sha256Hex } from "../digest.js";
-import { readTar, type TarEntry } from "../unpack/tar-reader.js";
+import { containerChanges } from "../daemon/container-changes.js";
+import { exportContainer } from "../daemon/container-archive.js";
+import { containerStats, type StatsResponse } from "../daemon/container-stats.js";
+import { containerTop } from "../daemon/container-top.js";
+import { commitContainer, importImage } from "../daemon/image-commit.js";
+import { pruneContainers, pruneImages, pruneNetworks } from "../daemon/prune.js";
+import { diskUsage, type DiskUsage } from "../daemon/system-df.js";
+import { updateContainer } from "../daemon/container-update.js";
+import type { ContainerUpdateBody } from "../../common/api/container-update.js";
+import { events } from "./docker-events-cli.js";
+import { confirm, eachArgument, imagePruneText, printFormat, readAllStdin, type CliContext, type Handler } from "./docker-cli-context.js";
 
-const enc = new TextEncoder();
-const TAR_LAYER = "application/vnd.oci.image.layer.v1.tar";
 const dec = new TextDecoder();
 
 /** `CONTAINER:PATH` or a guest path (relative to the client's cwd), or "-". */
@@ -53,119 +56,22 @@ const cp: Handler = async (ctx, args) => {
   return 0;
 };
 
-/** The writable layer as tar entries (overlayfs whiteouts, char 0:0, become `.wh.` names). */
-async function upperEntries(ctx: CliContext, c: Container): Promise<{ entries: TarEntry[]; tar: Uint8Array }> {
-  await ctx.containers.mount(c);
-  const r = await ctx.containers.guest(["/bin/tar", "-C", c.upperDir, "-cf", "-", "."]);
-  if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot read the changes of "${c.name}": ${r.stderr.trim()}`);
-  const entries: TarEntry[] = [];
-  // the mount points of the container's /etc/hosts, /etc/resolv.conf and /etc/hostname are not its
-  // changes (Docker keeps them in an init layer below the writable one)
-  const MOUNT_POINTS = new Set(["etc/hosts", "etc/resolv.conf", "etc/hostname", "sbin/docker-init"]);
-  const all = [...readTar(r.stdout, `the changes of "${c.name}"`)];
-  const kept = all.filter((e) => !(MOUNT_POINTS.has(e.path) && e.type === "file" && e.data.length === 0));
-  const dirs = new Set(kept.filter((e) => e.type === "dir").map((e) => e.path));
-  const local = ctx.images.find(c.config.imageId);
-  const base = local ? await ctx.imageView(local) : undefined;
-  for (const e of all) {
-    if (!MOUNT_POINTS.has(e.path) || kept.includes(e)) continue;
-    // a directory copied up only to hold a mount point is no change either
-    for (let d = e.path.slice(0, e.path.lastIndexOf("/")); d && dirs.has(d) && base?.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf("/")))) {
-      if (kept.some((k) => k.path.startsWith(`${d}/`))) break;
-      dirs.delete(d);
-    }
-  }
-  for (const e of kept) {
-    if (e.path === "" || (e.type === "dir" && !dirs.has(e.path))) continue;
-    if (e.type === "char" && e.devmajor === 0 && e.devminor === 0) {
-      const slash = e.path.lastIndexOf("/");
-      entries.push({ ...e, type: "file", path: `${e.path.slice(0, slash + 1)}.wh.${e.path.slice(slash + 1)}`, data: new Uint8Array(0) });
-    } else entries.push(e);
-  }
-  return { entries, tar: r.stdout };
-}
-
 const diff: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "diff", { interspersed: true });
   requireArgs(rest, { exact: 1 }, "diff", "CONTAINER\n\nInspect changes to files or directories on a container's filesystem");
-  const c = ctx.containers.find(rest[0]!);
-  const local = ctx.images.find(c.config.imageId);
-  const base = local ? await ctx.imageView(local) : undefined;
-  const { entries } = await upperEntries(ctx, c);
-  const lines: string[] = [];
-  for (const e of entries) {
-    const name = e.path.slice(e.path.lastIndexOf("/") + 1);
-    if (name.startsWith(".wh.")) lines.push(`D /${e.path.slice(0, e.path.length - name.length)}${name.slice(4)}`);
-    else lines.push(`${base?.has(e.path) ? "C" : "A"} /${e.path}`);
-  }
-  ctx.s.stdout(lines.sort((a, b) => a.slice(2).localeCompare(b.slice(2))).map((l) => `${l}\n`).join(""));
+  const changes = await containerChanges(ctx, ctx.containers.find(rest[0]!));
+  ctx.s.stdout(changes.map((ch) => `${"CAD"[ch.Kind]} ${ch.Path}\n`).join(""));
   return 0;
 };
-
-/** `--change` instructions commit and import accept. */
-function applyChanges(config: NonNullable<PulledImage["config"]["config"]>, changes: string[]): void {
-  const list = (v: string): string[] => (v.trim().startsWith("[") ? (JSON.parse(v) as string[]) : ["/bin/sh", "-c", v.trim()]);
-  for (const ch of changes) {
-    const m = /^\s*(\w+)\s+(.*)$/s.exec(ch);
-    if (!m) throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": dockerfile parse error`);
-    const [, op, v] = m as unknown as [string, string, string];
-    switch (op.toUpperCase()) {
-      case "CMD": config.Cmd = list(v); break;
-      case "ENTRYPOINT": config.Entrypoint = list(v); break;
-      case "WORKDIR": config.WorkingDir = v.trim(); break;
-      case "USER": config.User = v.trim(); break;
-      case "ENV": {
-        const [k, val] = v.includes("=") ? v.trim().split(/=(.*)/s) as [string, string] : v.trim().split(/\s+(.*)/s) as [string, string];
-        config.Env = [...(config.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${val ?? ""}`];
-        break;
-      }
-      case "LABEL": {
-        const [k, val = ""] = v.trim().split(/=(.*)/s) as [string, string?];
-        config.Labels = { ...(config.Labels ?? {}), [k.replace(/^"|"$/g, "")]: val.replace(/^"|"$/g, "") };
-        break;
-      }
-      case "EXPOSE": config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [v.includes("/") ? v.trim() : `${v.trim()}/tcp`]: {} }; break;
-      case "VOLUME": config.Volumes = { ...(config.Volumes ?? {}), [v.trim()]: {} }; break;
-      case "STOPSIGNAL": config.StopSignal = v.trim(); break;
-      default: throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": ${op} is not a valid change command`);
-    }
-  }
-}
-
-/** An image made here (commit, import, load): its config and new layer go to the blob store, so save and a later load find them. */
-export async function addImage(ctx: CliContext, image: Omit<PulledImage, "id" | "reference">, repo: string | undefined, blobs: Array<{ digest: string; data: Uint8Array }> = [], knownId?: string): Promise<string> {
-  const configBytes = enc.encode(JSON.stringify(image.config));
-  const id = knownId ?? `sha256:${await sha256Hex(configBytes)}`;
-  // unpacked now, from the bytes at hand (there may be no blob store to unpack from later)
-  const neutralised = await ctx.unpackLayers(image, new Map(blobs.map((b) => [b.digest, b.data])));
-  for (const b of [...blobs, ...(knownId ? [] : [{ digest: id, data: configBytes }])]) await ctx.store?.put(b.digest, b.data);
-  const ref = repo ? parseReference(repo) : undefined;
-  const full: PulledImage = { ...image, neutralised, id, reference: ref ?? parseReference("none") };
-  ctx.images.add(ref && !ref.tag ? { ...ref, tag: "latest" } : ref, full);
-  return id;
-}
 
 const commit: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "a,author": "value", "c,change": "value", "m,message": "value", "p,pause": "bool" }, "commit", { interspersed: true });
   requireArgs(rest, { min: 1, max: 2 }, "commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n\nCreate a new image from a container's changes");
   const c = ctx.containers.find(rest[0]!);
-  if (rest[1]) parseReference(rest[1]);
-  const base = ctx.images.require(c.config.imageId, `commit "${c.name}"`);
-  const { tar } = await upperEntries(ctx, c);
-  const cfg = { ...(base.image.config.config ?? {}), Env: c.config.env, Cmd: c.config.cmd, Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : undefined, WorkingDir: c.config.workingDir, User: c.config.user, Labels: c.config.labels };
-  applyChanges(cfg, opts.get("change") ?? []);
-  const now = new Date().toISOString();
-  const config = {
-    ...base.image.config,
-    created: now,
-    author: last(opts, "author") ?? "",
-    config: cfg,
-    rootfs: { type: "layers", diff_ids: [...(base.image.config.rootfs?.diff_ids ?? []), `sha256:${await sha256Hex(tar)}`] },
-    history: [...(base.image.config.history ?? []), { created: now, created_by: [...c.config.entrypoint, ...c.config.cmd].join(" "), ...(opts.has("message") ? { comment: last(opts, "message")! } : {}), ...(opts.has("author") ? { author: last(opts, "author")! } : {}) }],
-  };
-  const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
-  const id = await addImage(ctx, { manifestDigest: "", config, neutralised: [], layerSizes: [...base.image.layerSizes, tar.length], layers: [...base.image.layers, layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
-  ctx.s.stdout(`${id}\n`);
+  const author = last(opts, "author");
+  const comment = last(opts, "message");
+  const local = await commitContainer(ctx, c, { ...(rest[1] ? { repo: rest[1] } : {}), ...(author !== undefined ? { author } : {}), ...(comment !== undefined ? { comment } : {}), changes: opts.get("change") ?? [] });
+  ctx.s.stdout(`${local.id}\n`);
   return 0;
 };
 
@@ -173,12 +79,15 @@ const exportCmd: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "o,output": "value" }, "export", { interspersed: true });
   requireArgs(rest, { exact: 1 }, "export", "[OPTIONS] CONTAINER\n\nExport a container's filesystem as a tar archive");
   const c = ctx.containers.find(rest[0]!);
-  await ctx.containers.mount(c);
   const out = last(opts, "output");
   if (!out && ctx.s.tty) throw new BerthError(ErrorCode.usage, "Cannot export: cowardly refusing to save to a terminal. Use the -o flag or redirect");
-  const r = await ctx.containers.guest(["/bin/tar", "-C", c.rootfs, "-cf", out ?? "-", "."], { cwd: ctx.s.cwd });
-  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot export "${c.name}": ${r.stderr.trim()}`);
-  if (!out) ctx.s.stdout(r.stdout);
+  const tar = await exportContainer(ctx, c);
+  if (!out) {
+    ctx.s.stdout(tar);
+    return 0;
+  }
+  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cat > "$1"', "export", out], { stdin: tar, cwd: ctx.s.cwd });
+  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot export "${c.name}": ${r.stderr.trim().replace(/^sh: /, "")}`);
   return 0;
 };
 
@@ -192,54 +101,39 @@ const importCmd: Handler = async (ctx, args) => {
     if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot import "${rest[0]}": ${r.stderr.trim().replace(/^cat: /, "")}`);
     tar = r.stdout;
   }
-  const cfg: NonNullable<PulledImage["config"]["config"]> = {};
-  applyChanges(cfg, opts.get("change") ?? []);
-  const now = new Date().toISOString();
-  const config = {
-    architecture: "386", os: "linux", created: now, config: cfg,
-    rootfs: { type: "layers", diff_ids: [`sha256:${await sha256Hex(tar)}`] },
-    history: [{ created: now, created_by: "", comment: last(opts, "message") ?? "Imported from -" }],
-  };
-  const layer = { digest: `sha256:${await sha256Hex(tar)}`, mediaType: TAR_LAYER, size: tar.length };
-  const id = await addImage(ctx, { manifestDigest: "", config, neutralised: [], layerSizes: [tar.length], layers: [layer] }, rest[1], [{ digest: layer.digest, data: tar }]);
-  ctx.s.stdout(`${id}\n`);
+  const message = last(opts, "message");
+  const local = await importImage(ctx, tar, { ...(rest[1] ? { repo: rest[1] } : {}), ...(message !== undefined ? { message } : {}), changes: opts.get("change") ?? [] });
+  ctx.s.stdout(`${local.id}\n`);
   return 0;
 };
 
 const top: Handler = async (ctx, args) => {
   const { rest } = parseFlags(args, {}, "top");
   requireArgs(rest, { min: 1 }, "top", "CONTAINER [ps OPTIONS]\n\nDisplay the running processes of a container");
-  const c = ctx.containers.find(rest[0]!);
-  if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot show the processes of "${c.name}": container ${c.id} is not running`);
-  // the cgroup's processes, as ps -ef shows them: UID PID PPID C STIME TTY TIME CMD
-  const script = `for p in $(cat "$1/cgroup.procs"); do
-    [ -r /proc/$p/stat ] || continue
-    u=$(awk '/^Uid:/{print $2}' /proc/$p/status); set -- "$1" $(cat /proc/$p/stat | sed 's/.*) //')
-    printf '%s\\t%s\\t%s\\t%s\\n' "$u" "$p" "$3" "$(tr '\\0' ' ' < /proc/$p/cmdline)"
-  done`;
-  const r = await ctx.containers.guest(["/bin/sh", "-c", script, "top", c.cgroup]);
-  const started = new Date(c.state.startedAt).toISOString().slice(11, 16);
-  const rows = [["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]];
-  for (const line of dec.decode(r.stdout).split("\n").filter(Boolean)) {
-    const [uid, pid, ppid, cmd] = line.split("\t") as [string, string, string, string];
-    rows.push([uid === "0" ? "root" : uid, pid, ppid, "0", started, c.config.tty ? "pts/0" : "?", "00:00:00", cmd.trim()]);
-  }
-  ctx.s.stdout(columns(rows));
+  const r = await containerTop(ctx, ctx.containers.find(rest[0]!), rest.slice(1).join(" ") || "-ef");
+  ctx.s.stdout(columns([r.Titles, ...r.Processes]));
   return 0;
 };
 
-interface Sample {
-  cpu: number;
-  mem: number;
-  limit: number;
-  pids: number;
-  at: number;
-}
-
-async function sample(ctx: CliContext, c: Container): Promise<Sample> {
-  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cd "$1" 2>/dev/null && awk \'/usage_usec/{print $2}\' cpu.stat && cat memory.current memory.max pids.current; awk \'/MemTotal/{print $2 * 1024}\' /proc/meminfo', "stats", c.cgroup]);
-  const [cpu, mem, max, pids, total] = dec.decode(r.stdout).trim().split("\n");
-  return { cpu: Number(cpu ?? 0), mem: Number(mem ?? 0), limit: max === "max" || max === undefined ? Number(total ?? 0) : Number(max), pids: Number(pids ?? 0), at: Date.now() };
+/** A stats row as the docker CLI computes it from two samples (cli/command/container/stats_helpers.go). */
+export function statsRow(c: Container, s: StatsResponse): Record<string, string> {
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const cpu = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0;
+  const usage = s.memory_stats.usage ?? 0;
+  const inactive = s.memory_stats.stats?.["inactive_file"] ?? 0;
+  const mem = inactive < usage ? usage - inactive : usage;
+  const limit = s.memory_stats.limit ?? 0;
+  const net = Object.values(s.networks ?? {}).reduce((a, n) => [a[0]! + n.rx_bytes, a[1]! + n.tx_bytes], [0, 0]);
+  const running = isRunning(c.state);
+  return {
+    ID: c.shortId, Container: c.shortId, Name: c.name,
+    CPUPerc: running ? `${cpu.toFixed(2)}%` : "0.00%",
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
+    MemPerc: `${limit ? ((mem / limit) * 100).toFixed(2) : "0.00"}%`,
+    NetIO: `${humanSize(net[0]!)} / ${humanSize(net[1]!)}`, BlockIO: "0B / 0B",
+    PIDs: String(s.pids_stats.current ?? 0),
+  };
 }
 
 const stats: Handler = async (ctx, args) => {
@@ -247,22 +141,16 @@ const stats: Handler = async (ctx, args) => {
   const pick = (): Container[] => (rest.length ? rest.map((r) => ctx.containers.find(r)) : ctx.containers.list().filter((c) => opts.has("all") || isRunning(c.state)));
   let closed = false;
   ctx.s.onClose(() => (closed = true));
-  let before = new Map<string, Sample>();
-  for (const c of pick()) if (isRunning(c.state)) before.set(c.id, await sample(ctx, c));
+  let before = new Map<string, StatsResponse>();
+  for (const c of pick()) before.set(c.id, await containerStats(ctx, c));
   for (;;) {
     await new Promise((r) => setTimeout(r, opts.has("no-stream") ? 500 : 1000));
     const rows: Array<Record<string, string>> = [];
-    const now = new Map<string, Sample>();
+    const now = new Map<string, StatsResponse>();
     for (const c of pick()) {
-      const row = { ID: c.shortId, Container: c.shortId, Name: c.name, CPUPerc: "0.00%", MemUsage: "0B / 0B", MemPerc: "0.00%", NetIO: "0B / 0B", BlockIO: "0B / 0B", PIDs: "0" };
-      if (isRunning(c.state)) {
-        const s = await sample(ctx, c);
-        now.set(c.id, s);
-        const b = before.get(c.id);
-        const cpu = b && s.at > b.at ? ((s.cpu - b.cpu) / 1000 / (s.at - b.at)) * 100 : 0;
-        Object.assign(row, { CPUPerc: `${cpu.toFixed(2)}%`, MemUsage: `${bytesSize(s.mem)} / ${bytesSize(s.limit)}`, MemPerc: `${s.limit ? ((s.mem / s.limit) * 100).toFixed(2) : "0.00"}%`, PIDs: String(s.pids) });
-      }
-      rows.push(row);
+      const s = await containerStats(ctx, c, before.get(c.id));
+      now.set(c.id, s);
+      rows.push(statsRow(c, s));
     }
     before = now;
     if (!opts.has("no-stream")) ctx.s.stdout("\x1b[2J\x1b[H");
@@ -282,23 +170,15 @@ const update: Handler = async (ctx, args) => {
   if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag`);
   const shares = last(opts, "cpu-shares");
   const restart = opts.has("restart") ? parseRestartPolicy(last(opts, "restart")!) : undefined;
+  const body: ContainerUpdateBody = {
+    ...(memory !== undefined ? { Memory: memory } : {}),
+    ...(cpus !== undefined ? { NanoCpus: cpus } : {}),
+    ...(pids !== undefined ? { PidsLimit: Number(pids) } : {}),
+    ...(shares !== undefined ? { CpuShares: Number(shares) } : {}),
+    ...(restart ? { RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount } } : {}),
+  };
   return eachArgument(ctx, rest, async (ref) => {
-    const c = ctx.containers.find(ref);
-    if (restart && c.hostConfig.autoRemove && restart.name !== "no") throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
-    const flags: string[] = [];
-    if (memory !== undefined) flags.push("--memory", String(memory));
-    if (cpus !== undefined) flags.push("--cpu-quota", String(Math.round(cpus / 1e4)), "--cpu-period", "100000");
-    if (pids !== undefined) flags.push("--pids-limit", pids);
-    if (shares !== undefined) flags.push("--cpu-share", shares);
-    if (flags.length && isRunning(c.state)) {
-      const r = await ctx.containers.guest(["/usr/bin/crun", "update", ...flags, c.id]);
-      if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot update container ${c.id}: ${r.stderr.trim()}`);
-    }
-    if (memory !== undefined) c.hostConfig.memory = memory;
-    if (cpus !== undefined) c.hostConfig.nanoCpus = cpus;
-    if (pids !== undefined) c.hostConfig.pidsLimit = Number(pids);
-    if (shares !== undefined) c.hostConfig.cpuShares = Number(shares);
-    if (restart) c.hostConfig.restartPolicy = restart;
+    await updateContainer(ctx, ctx.containers.find(ref), body);
     ctx.s.stdout(`${ref}\n`);
   });
 };
@@ -322,53 +202,48 @@ const info: Handler = async (ctx) => {
   return 0;
 };
 
-const systemDf: Handler = async (ctx) => {
-  const list = ctx.containers.list();
-  const used = new Set(list.map((c) => c.config.imageId));
-  const images = ctx.images.all();
-  const size = images.reduce((n, i) => n + i.size, 0);
-  const reclaim = images.filter((i) => !used.has(i.id)).reduce((n, i) => n + i.size, 0);
-  ctx.s.stdout(columns([
+/** `docker system df`'s table, computed from the API's document as the docker CLI does (cli/command/formatter/disk_usage.go). */
+export function diskUsageTable(u: DiskUsage): string {
+  const pct = (part: number, total: number): string => `${humanSize(part)}${total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : ""}`;
+  const used = u.Images.filter((i) => i.Containers > 0).reduce((n, i) => n + i.Size - i.SharedSize, 0);
+  const cSize = u.Containers.reduce((n, c) => n + c.SizeRw, 0);
+  const cFree = u.Containers.filter((c) => c.State !== "running" && c.State !== "paused" && c.State !== "restarting").reduce((n, c) => n + c.SizeRw, 0);
+  return columns([
     ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-    ["Images", String(images.length), String(images.filter((i) => used.has(i.id)).length), humanSize(size), `${humanSize(reclaim)} (${size ? Math.round((reclaim / size) * 100) : 0}%)`],
-    ["Containers", String(list.length), String(list.filter((c) => isRunning(c.state)).length), "0B", "0B"],
+    ["Images", String(u.Images.length), String(u.Images.filter((i) => i.Containers > 0).length), humanSize(u.LayersSize), pct(u.LayersSize - used, u.LayersSize)],
+    ["Containers", String(u.Containers.length), String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), humanSize(cSize), pct(cFree, cSize)],
     ["Local Volumes", "0", "0", "0B", "0B"],
     ["Build Cache", "0", "0", "0B", "0B"],
-  ]));
+  ]);
+}
+
+const systemDf: Handler = async (ctx, args) => {
+  parseFlags(args, { "v,verbose": "bool", format: "value" }, "system df", { interspersed: true });
+  ctx.s.stdout(diskUsageTable(await diskUsage(ctx)));
   return 0;
 };
 
 const containerPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "container prune", { interspersed: true });
   if (!(await confirm(ctx, "WARNING! This will remove all stopped containers.", opts.has("force")))) return 0;
-  const gone = await pruneContainers(ctx);
-  ctx.s.stdout(`${gone.length ? `Deleted Containers:\n${gone.join("\n")}\n\n` : ""}Total reclaimed space: 0B\n`);
+  const r = await pruneContainers(ctx);
+  ctx.s.stdout(`${r.ContainersDeleted ? `Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n` : ""}Total reclaimed space: 0B\n`);
   return 0;
 };
-
-async function pruneContainers(ctx: CliContext): Promise<string[]> {
-  const gone: string[] = [];
-  for (const c of ctx.containers.list()) {
-    if (c.state.status !== Status.exited && c.state.status !== Status.created && c.state.status !== Status.dead) continue;
-    await ctx.containers.remove(c);
-    gone.push(c.id);
-  }
-  return gone;
-}
 
 const systemPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, "system prune", { interspersed: true });
   const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
   const gone = await pruneContainers(ctx);
-  if (gone.length) ctx.s.stdout(`Deleted Containers:\n${gone.join("\n")}\n\n`);
+  if (gone.ContainersDeleted) ctx.s.stdout(`Deleted Containers:\n${gone.ContainersDeleted.join("\n")}\n\n`);
   const networks = await pruneNetworks(ctx);
   if (networks.length) ctx.s.stdout(`Deleted Networks:\n${networks.join("\n")}\n\n`);
-  ctx.s.stdout(await ctx.pruneImages(opts.has("all")));
+  ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));
   return 0;
 };
 
 export const EXTRA_COMMANDS: Record<string, Handler> = {
-  cp, diff, commit, export: exportCmd, import: importCmd, top, stats, update, info, "system-df": systemDf, "system-prune": systemPrune,
+  cp, diff, commit, events, "system-events": events, export: exportCmd, import: importCmd, top, stats, update, info, "system-df": systemDf, "system-prune": systemPrune,
   "container-prune": containerPrune, "image-import": importCmd, "container-export": exportCmd,
 };

@@ -1,3 +1,4 @@
+import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
 import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { confirm, eachArgument, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
@@ -84,15 +85,3 @@ export const NETWORK_COMMANDS: Record<string, Handler> = {
     return h(ctx, rest);
   },
 };
-
-/** Removes the user-defined networks no container is on (network prune, system prune); answers their names. */
-export async function pruneNetworks(ctx: Pick<CliContext, "containers" | "networks">): Promise<string[]> {
-  const used = new Set(ctx.containers.list().flatMap((c) => c.hostConfig.networks));
-  const gone: string[] = [];
-  for (const n of ctx.networks.list()) {
-    if (n.driver !== "bridge" || n.name === "bridge" || used.has(n.name)) continue;
-    await ctx.networks.remove(n);
-    gone.push(n.name);
-  }
-  return gone;
-}

@@ -9,6 +9,7 @@ import type { PortBinding } from "../../common/port-spec.js";
 import type { ExecOptions, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
+import { EventBus } from "../daemon/events.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {
@@ -176,8 +177,17 @@ export class ContainerService {
   /** set by the composition root (DockerCli): connects containers to their networks */
   networks: ContainerNetworking | undefined;
 
-  constructor(channel: GuestChannel) {
+  /** where the containers' events go (create, start, die, kill, stop, destroy, exec_*, …) */
+  readonly events: EventBus;
+
+  constructor(channel: GuestChannel, events = new EventBus()) {
     this.#channel = channel;
+    this.events = events;
+  }
+
+  /** Publishes a container event with Docker's attributes: the image, the name, the labels, and `extra`. */
+  event(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.events.publish("container", action, c.id, { ...c.config.labels, image: c.config.image, name: c.name, ...extra });
   }
 
   list(): Container[] {
@@ -210,6 +220,7 @@ export class ContainerService {
     while (chosen === undefined || this.list().some((c) => c.name === chosen)) chosen = generateName();
     const c = new Container(id, chosen, Date.now(), config, hostConfig);
     this.#containers.set(id, c);
+    this.event(c, "create");
     return c;
   }
 
@@ -218,7 +229,9 @@ export class ContainerService {
     // after finding the container, as Docker's daemon does (moby daemon/rename.go)
     if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     this.#checkName(name);
+    const oldName = c.name;
     c.name = name;
+    this.event(c, "rename", { oldName: `/${oldName}` });
   }
 
   #checkName(name: string): void {
@@ -372,6 +385,7 @@ export class ContainerService {
       throw this.#failed(c, e, mark);
     }
     Object.assign(c.state, { status: Status.running, startedAt: Date.now(), oomKilled: false });
+    this.event(c, "start");
     if (c.ports.length) this.onPortsChange?.();
     proc.exit.then(
       (code) => void this.#exited(c, code),
@@ -403,6 +417,8 @@ export class ContainerService {
       oomKilled: code === 137 && h.memory > 0 && !c.manualStop,
       error: error instanceof Error ? error.message : "",
     });
+    if (c.state.oomKilled) this.event(c, "oom");
+    this.event(c, "die", { exitCode: String(code) });
     if (c.ports.length) this.onPortsChange?.();
     void this.networks?.detach(c).catch(() => {});
     // crun's record of it goes in the background: whoever waits hears of the exit at once,
@@ -441,6 +457,7 @@ export class ContainerService {
     const n = signalNumber(signal);
     if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot kill container: ${c.name}: container ${c.id} is not running`);
     c.manualStop = true;
+    this.event(c, "kill", { signal: String(n) });
     await this.#channel.killContainer(c.id, n);
     if (c.state.status === Status.paused && (n === 9 || n === 15)) await this.unpause(c).catch(() => {});
   }
@@ -462,26 +479,31 @@ export class ContainerService {
     await this.#channel.killContainer(c.id, signalNumber(c.config.stopSignal)).catch(() => {});
     const done = await Promise.race([exited.then(() => true), sleep(t < 0 ? 2 ** 31 - 1 : t * 1000).then(() => false)]);
     if (!done) {
+      this.event(c, "kill", { signal: "9" });
       await this.#channel.killContainer(c.id, 9).catch(() => {});
       await exited;
     }
+    this.event(c, "stop");
   }
 
   async restart(c: Container, timeout?: number): Promise<void> {
     await this.stop(c, timeout);
     await this.start(c);
+    this.event(c, "restart");
   }
 
   async pause(c: Container): Promise<void> {
     if (!canPause(c.state)) throw c.state.status === Status.paused ? new BerthError(ErrorCode.containerWrongState, `Cannot pause "${c.name}": container ${c.id} is already paused`) : wrongState("pause", c.name, c.state);
     await this.#crun(["pause", c.id]);
     c.state.status = Status.paused;
+    this.event(c, "pause");
   }
 
   async unpause(c: Container): Promise<void> {
     if (!canUnpause(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot unpause "${c.name}": container ${c.id} is not paused`);
     await this.#crun(["resume", c.id]);
     c.state.status = Status.running;
+    this.event(c, "unpause");
   }
 
   /** Removes the container, its writable layer and its logs; `force` kills a running one first. */
@@ -506,6 +528,7 @@ export class ContainerService {
     this.#containers.delete(c.id);
     c.state.status = Status.removing;
     c.markRemoved();
+    this.event(c, "destroy");
     // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background
     if (c.mounted) {
       c.mounted = false;
@@ -514,8 +537,11 @@ export class ContainerService {
     }
   }
 
-  /** A process in the running container (`crun exec`), on a pty for -t. */
-  exec(c: Container, argv: string[], o: ExecOptions & { env?: string[]; user?: string; workdir?: string }): GuestProcess {
+  /**
+   * A process in the running container (`crun exec`), on a pty for -t. Publishes
+   * `exec_start: CMD` and, at its end, `exec_die` (with `execId`, Docker's execID attribute).
+   */
+  exec(c: Container, argv: string[], o: ExecOptions & { env?: string[]; user?: string; workdir?: string; execId?: string }): GuestProcess {
     if (c.state.status !== Status.running) {
       throw c.state.status === Status.paused
         ? new BerthError(ErrorCode.containerWrongState, `Cannot exec in "${c.name}": container ${c.id} is paused, unpause the container before exec`)
@@ -523,7 +549,11 @@ export class ContainerService {
     }
     const flags = [...[...c.config.env, ...(o.env ?? [])].flatMap((e) => ["--env", e]), "--cwd", o.workdir || c.config.workingDir || "/"];
     if (o.user) flags.push("--user", o.user);
-    return this.#channel.exec({ argv: ["/usr/bin/crun", "exec", ...flags, c.id, ...argv], env: [], cwd: "/" }, o);
+    const p = this.#channel.exec({ argv: ["/usr/bin/crun", "exec", ...flags, c.id, ...argv], env: [], cwd: "/" }, o);
+    const ids: Record<string, string> = o.execId ? { execID: o.execId } : {};
+    this.event(c, `exec_start: ${argv.join(" ")}`, ids);
+    p.exit.then((code) => this.event(c, "exec_die", { ...ids, exitCode: String(code) }), () => {});
+    return p;
   }
 
   /** Runs a guest command to completion, collecting its output; fails with its stderr. */

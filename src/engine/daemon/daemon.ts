@@ -1,7 +1,11 @@
 import type { JsonMessage } from "../../common/api/json-message.js";
 import type { Platform } from "../../common/oci-image.js";
+import type { PulledImage } from "../images/image-puller.js";
 import type { LocalImage } from "../images/images.js";
+import type { BlobStore } from "../store/blob-store.js";
+import type { MergedView } from "../unpack/layer-store.js";
 import type { CreateDeps } from "./container-create.js";
+import type { EventBus } from "./events.js";
 
 /**
  * The daemon's services as the Engine API routes use them: images,
@@ -29,6 +33,27 @@ export interface Daemon extends CreateDeps {
    * @throws BerthError registry-unauthorized, registry-unavailable
    */
   login(server: string, creds: { username: string; password: string }): Promise<void>;
+  /**
+   * Searches a registry: TERM on Docker Hub, or REGISTRY/TERM.
+   * @throws BerthError registry-unavailable, registry-unauthorized
+   */
+  searchImages(term: string, limit: number): Promise<SearchResult[]>;
+  /** the one event bus (`GET /events`, `docker events`) */
+  readonly events: EventBus;
+  /** where blobs are kept (image layers and configs), when the daemon has a store */
+  readonly store: BlobStore | undefined;
+  /** the paths an image's layers show, merged (unpacked on first use) */
+  imageView(local: LocalImage): Promise<MergedView>;
+  /** unpacks the layers of an image made here (commit, import, load) from their bytes; answers the entries neutralised */
+  unpackLayers(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]>;
+}
+
+/** A registry's search hit. */
+export interface SearchResult {
+  name: string;
+  description: string;
+  stars: number;
+  official: boolean;
 }
 
 /** What `GET /version` and `GET /info` say of the machine. */

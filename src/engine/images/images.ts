@@ -1,6 +1,7 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { familiarName, formatReference, parseReference, type Reference } from "../../common/reference.js";
 import type { PulledImage } from "./image-puller.js";
+import { EventBus } from "../daemon/events.js";
 
 /** An image the engine holds: its tree and config, and what it is called. */
 export interface LocalImage {
@@ -29,6 +30,17 @@ export class ImageStore {
   readonly #tags = new Map<string, string>();
   /** bumped by every change, so the engine knows when to save the record */
   changes = 0;
+  /** where tag, untag and delete events go (Docker's image events) */
+  readonly events: EventBus;
+
+  constructor(events = new EventBus()) {
+    this.events = events;
+  }
+
+  /** Publishes an image event: Actor.ID the image ID or reference, its `name` attribute. */
+  event(action: string, id: string, name?: string): void {
+    this.events.publish("image", action, id, name ? { name } : {});
+  }
 
   record(): ImagesRecord {
     return {
@@ -68,18 +80,23 @@ export class ImageStore {
     this.changes++;
     if (!ref.tag) ref = { ...ref, tag: "latest" };
     this.#tags.set(formatReference({ ...ref, digest: undefined }), local.id);
+    this.event("tag", local.id, `${familiarName(ref)}:${ref.tag}`);
   }
 
   /** Removes a tag; true when it existed. */
   untag(ref: Reference): boolean {
     this.changes++;
-    return this.#tags.delete(formatReference({ ...ref, digest: undefined }));
+    const key = formatReference({ ...ref, digest: undefined });
+    const id = this.#tags.get(key);
+    if (id) this.event("untag", id, `${familiarName(ref)}:${ref.tag ?? "latest"}`);
+    return this.#tags.delete(key);
   }
 
   delete(local: LocalImage): void {
     this.changes++;
     this.#byId.delete(local.id);
     for (const [k, id] of this.#tags) if (id === local.id) this.#tags.delete(k);
+    this.event("delete", local.id);
   }
 
   tagsOf(local: LocalImage): Reference[] {

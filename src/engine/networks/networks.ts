@@ -59,6 +59,11 @@ export class NetworkService {
     return [...this.#networks.values()];
   }
 
+  /** Publishes a network event (create, destroy, connect, disconnect) with Docker's attributes. */
+  #event(n: Network, action: string, c?: Container): void {
+    this.#containers.events.publish("network", action, n.id, { ...(c ? { container: c.id } : {}), name: n.name, type: n.driver });
+  }
+
   find(ref: string): Network {
     const all = this.list();
     const n = all.find((x) => x.id === ref) ?? all.find((x) => x.name === ref) ?? (() => {
@@ -81,13 +86,16 @@ export class NetworkService {
       while (this.list().some((x) => x.subnet === `172.${this.#nextSubnet}.0.0/16`)) this.#nextSubnet++;
       subnet = `172.${this.#nextSubnet++}.0.0/16`;
     }
-    return this.#add({ name, driver: "bridge", bridge: "", subnet, ...(o.labels ? { labels: o.labels } : {}), ...(o.internal ? { internal: true } : {}) });
+    const n = this.#add({ name, driver: "bridge", bridge: "", subnet, ...(o.labels ? { labels: o.labels } : {}), ...(o.internal ? { internal: true } : {}) });
+    this.#event(n, "create");
+    return n;
   }
 
   async remove(n: Network): Promise<void> {
     if (n.driver !== "bridge" || n.name === "bridge") throw new BerthError(ErrorCode.usage, `Cannot remove network "${n.name}": ${n.name} is a pre-defined network and cannot be removed`);
     if (n.endpoints.size) throw new BerthError(ErrorCode.containerWrongState, `Cannot remove network "${n.name}": error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     this.#networks.delete(n.id);
+    this.#event(n, "destroy");
     if (n.up) await this.#sh(`ip link del "$1"`, [n.bridge]);
   }
 
@@ -125,6 +133,7 @@ export class NetworkService {
     lines.push('printf %s "$2" > "$1/hosts"');
     const r = await this.#sh(lines.join(" && \\\n"), [c.bundle, this.hostsFile(c)]);
     if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": cannot connect it to its network: ${r.stderr.trim()}`);
+    for (const n of nets) this.#event(n, "connect", c);
     await this.refreshHosts(nets, c);
   }
 
@@ -145,6 +154,7 @@ export class NetworkService {
     if (c.state.status === "running") await this.#sh('nsenter -t "$(cat "$1/pid")" -n ip link del "$2"', [c.bundle, `eth${this.of(c).indexOf(n)}`]);
     c.hostConfig.networks.splice(i, 1);
     n.endpoints.delete(c.id);
+    this.#event(n, "disconnect", c);
     await this.refreshHosts([n, ...this.of(c)]);
     // its own file too: the peers on that network are gone from it
     await this.#writeHosts(c);
@@ -153,6 +163,7 @@ export class NetworkService {
   /** The container stopped: its addresses are kept (Docker gives them back at the next start), its veths went with its namespace. */
   async detach(c: Container, o: { forget?: boolean } = {}): Promise<void> {
     const nets = this.of(c);
+    if (!o.forget) for (const n of nets) this.#event(n, "disconnect", c);
     if (o.forget) for (const n of nets) n.endpoints.delete(c.id);
     await this.refreshHosts(nets);
   }

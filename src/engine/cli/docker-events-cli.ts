@@ -1,0 +1,48 @@
+import { eventLine, type DockerEvent } from "../../common/api/events.js";
+import { last, parseFlags, parseTime, requireArgs, UsageError } from "../../common/docker-flags.js";
+import { renderTemplate } from "../../common/go-template.js";
+import { eventMatches, unknownEventFilters } from "../daemon/events.js";
+import type { Handler } from "./docker-cli-context.js";
+
+/**
+ * `docker events [--since T] [--until T] [-f K=V]… [--format F]`: the kept
+ * events from --since, then live ones until --until or the session ends, in
+ * the docker CLI's line (or through --format, `json` for the API's objects).
+ */
+export const events: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { since: "value", until: "value", "f,filter": "value", format: "value" }, "events", { interspersed: true });
+  requireArgs(rest, { exact: 0 }, "events", "[OPTIONS]\n\nGet real time events from the server");
+  const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : undefined;
+  const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : undefined;
+  const filters: Record<string, string[]> = {};
+  for (const f of opts.get("filter") ?? []) {
+    const [k, v] = f.split(/=(.*)/s);
+    if (v === undefined) throw new UsageError(`bad format of filter (expected name=value)`);
+    (filters[k!] ??= []).push(v);
+  }
+  const unknown = unknownEventFilters(filters);
+  if (unknown.length) throw new UsageError(`Error response from daemon: invalid filter '${unknown[0]}'`);
+  const format = last(opts, "format");
+  const print = (e: DockerEvent): void => {
+    if (!eventMatches(e, filters)) return;
+    if (until !== undefined && Number(BigInt(e.timeNano) / 1_000_000n) > until) return;
+    const { timeNano, ...rest } = e;
+    const doc = { ...rest, TimeNano: Number(timeNano), Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes["image"] ?? "" };
+    ctx.s.stdout(`${format === undefined ? eventLine(e) : renderTemplate(format === "json" ? "{{json .}}" : format, doc)}\n`);
+  };
+  const live: DockerEvent[] = [];
+  let replaying = true;
+  const unsubscribe = ctx.events.subscribe((e) => (replaying ? live.push(e) : print(e)));
+  try {
+    if (since !== undefined) for (const e of ctx.events.since(since)) print(e);
+    replaying = false;
+    for (const e of live) print(e);
+    await new Promise<void>((resolve) => {
+      ctx.s.onClose(resolve);
+      if (until !== undefined) setTimeout(resolve, Math.max(0, until - Date.now()));
+    });
+  } finally {
+    unsubscribe();
+  }
+  return 0;
+};
