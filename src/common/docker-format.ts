@@ -3,15 +3,19 @@
  * course's screenshots match what the student sees.
  */
 
-/** go-units HumanSize: 1000-based, 3 significant digits ("4.26MB"). */
-export function humanSize(n: number): string {
+/**
+ * go-units HumanSizeWithPrecision: 1000-based, `precision` significant digits.
+ * The CLI's tables (images, ps --size) use 3 ("4.26MB"); HumanSize, as
+ * system df and the prunes' "Total reclaimed space" print, is 4 ("4.261MB").
+ */
+export function humanSize(n: number, precision = 3): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) {
     n /= 1000;
     i++;
   }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
+  return `${Number(n.toPrecision(precision))}${units[i]}`;
 }
 
 /** go-units BytesSize: 1024-based ("1.5MiB"), used by `docker stats`. */

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { berthBin, berthDirs, type BerthResult } from "../helpers/berth.js";
@@ -42,7 +43,7 @@ after(async () => {
 });
 
 /** The machine's docker CLI against the daemon. */
-function docker(args: string[], o: { stdin?: string } = {}): Promise<BerthResult> {
+function docker(args: string[], o: { stdin?: string | Buffer } = {}): Promise<BerthResult> {
   return new Promise((resolve) => {
     const p = spawn("docker", args, { env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(dir.dir, "docker-config") }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -51,6 +52,18 @@ function docker(args: string[], o: { stdin?: string } = {}): Promise<BerthResult
     p.stderr.on("data", (b: Buffer) => (stderr += b));
     p.stdin.end(o.stdin ?? "");
     p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The docker CLI's stdout as bytes (export, save), stdin closed. */
+function dockerBytes(args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("docker", args, { env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(dir.dir, "docker-config") }, stdio: ["ignore", "pipe", "pipe"] });
+    const parts: Buffer[] = [];
+    let stderr = "";
+    p.stdout.on("data", (b: Buffer) => parts.push(b));
+    p.stderr.on("data", (b: Buffer) => (stderr += b));
+    p.on("close", (code) => (code === 0 ? resolve(Buffer.concat(parts)) : reject(new Error(`docker ${args.join(" ")} exited ${code}: ${stderr}`))));
   });
 }
 
@@ -133,6 +146,65 @@ test("tag, history, rmi and container prune through the socket; docker login pos
   const login = await docker(["login", "-u", "someone", "--password-stdin", registry.host], { stdin: "secret\n" });
   assert.equal(login.code, 0, login.stderr);
   assert.match(login.stdout, /Login Succeeded/);
+});
+
+test("a container's files and resources: top, stats, cp both ways, diff, export | import, commit, save | load, update, system df and prune, events", async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await docker(["run", "-d", "--name", "box", img, "sleep", "1000"]);
+  const top = await docker(["top", "box"]);
+  assert.equal(top.code, 0, top.stderr);
+  assert.match(top.stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\nroot\s+\d+\s+\d+\s+0\s+\d\d:\d\d\s+\?\s+00:00:00\s+sleep 1000\n$/);
+  const stats = await docker(["stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "box"]);
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.match(stats.stdout, /^box \d+\.\d\d% [\d.]+[KM]iB \/ [\d.]+MiB 1\n$/, "numbers from the cgroup, not the CLI's -- placeholders");
+  const host = await tempDir("berth-cp-");
+  try {
+    await writeFile(join(host.dir, "note.txt"), "from the host\n");
+    await mkdir(join(host.dir, "tree", "sub"), { recursive: true });
+    await writeFile(join(host.dir, "tree", "sub", "leaf"), "leaf\n");
+    assert.equal((await docker(["cp", join(host.dir, "note.txt"), "box:/tmp/"])).code, 0);
+    assert.equal((await docker(["cp", join(host.dir, "tree"), "box:/tmp/copied"])).code, 0);
+    assert.equal((await docker(["exec", "box", "cat", "/tmp/note.txt", "/tmp/copied/sub/leaf"])).stdout, "from the host\nleaf\n");
+    await docker(["exec", "box", "sh", "-c", "echo made > /made; rm /bin/wc"]);
+    assert.equal((await docker(["cp", "box:/made", join(host.dir, "back.txt")])).code, 0);
+    assert.equal(await readFile(join(host.dir, "back.txt"), "utf8"), "made\n");
+    assert.equal((await docker(["cp", "box:/tmp/copied", join(host.dir, "again")])).code, 0);
+    assert.equal(await readFile(join(host.dir, "again", "sub", "leaf"), "utf8"), "leaf\n");
+    const missing = await docker(["cp", "box:/nope", host.dir]);
+    assert.deepEqual([missing.code, missing.stderr], [1, "Error response from daemon: Could not find the file /nope in container box\n"]);
+  } finally {
+    await host.remove();
+  }
+  const diff = await docker(["diff", "box"]);
+  assert.equal(diff.stdout, "C /bin\nD /bin/wc\nA /made\nC /tmp\nA /tmp/copied\nA /tmp/copied/sub\nA /tmp/copied/sub/leaf\nA /tmp/note.txt\n");
+  const exported = await dockerBytes(["export", "box"]);
+  const imported = await docker(["import", "-", "berth/flat:1"], { stdin: exported });
+  assert.match(imported.stdout, /^sha256:[0-9a-f]{64}\n$/, imported.stderr);
+  assert.equal((await docker(["run", "--rm", "berth/flat:1", "cat", "/made"])).stdout, "made\n");
+  const commit = await docker(["commit", "-c", 'CMD ["cat", "/made"]', "-m", "a change", "box", "berth/snap:v1"]);
+  assert.match(commit.stdout, /^sha256:[0-9a-f]{64}\n$/, commit.stderr);
+  assert.equal((await docker(["run", "--rm", "berth/snap:v1"])).stdout, "made\n");
+  assert.match((await docker(["history", "--format", "{{.Comment}}|{{.CreatedBy}}", "berth/snap:v1"])).stdout, /^a change\|sleep 1000\n/);
+  const saved = await dockerBytes(["save", "berth/snap:v1"]);
+  assert.equal((await docker(["rmi", "berth/snap:v1"])).code, 0);
+  const load = await docker(["load"], { stdin: saved });
+  assert.deepEqual([load.code, load.stdout], [0, "Loaded image: berth/snap:v1\n"], load.stderr);
+  assert.equal((await docker(["run", "--rm", "berth/snap:v1"])).stdout, "made\n", "the loaded image runs");
+  const update = await docker(["update", "--memory", "64m", "--restart", "unless-stopped", "box"]);
+  assert.deepEqual([update.code, update.stdout], [0, "box\n"], update.stderr);
+  assert.equal((await docker(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}", "box"])).stdout, "67108864 unless-stopped\n");
+  const df = await docker(["system", "df"]);
+  assert.equal(df.code, 0, df.stderr);
+  assert.match(df.stdout, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+3\s+1\s+[\d.]+MB\s+[\d.]+[kM]?B \(\d+%\)\nContainers\s+1\s+1\s+[\d.]+kB\s+0B \(0%\)\nLocal Volumes\s+0\s+0\s+0B\s+0B\nBuild Cache\s+0\s+0\s+0B\s+0B\n$/);
+  assert.equal((await docker(["rm", "-f", "box"])).code, 0);
+  const prune = await docker(["system", "prune", "-a", "-f"]);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.match(prune.stdout, /^Deleted Images:\n(.+\n)*untagged: berth\/snap:v1\ndeleted: sha256:[0-9a-f]{64}\n/);
+  assert.match(prune.stdout, /Total reclaimed space: [\d.]+MB\n$/);
+  const events = await docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)), "--filter", "type=container", "--format", "{{.Action}} {{.Actor.Attributes.name}}"]);
+  assert.equal(events.code, 0, events.stderr);
+  const seen = events.stdout.split("\n");
+  for (const line of ["create box", "start box", "exec_die box", "commit box", "update box", "kill box", "die box", "destroy box"]) assert.ok(seen.includes(line), `events: ${line} in\n${events.stdout}`);
 });
 
 test("errors in Docker's words and exit codes", async () => {

@@ -141,5 +141,5 @@ export function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
 /** Docker's image prune report: "Deleted Images:" lines (lower-case untagged:/deleted:), then the space. */
 export function imagePruneText(r: ImagePruneReport): string {
   const items = (r.ImagesDeleted ?? []).map((i) => (i.Untagged ? `untagged: ${i.Untagged}\n` : `deleted: ${i.Deleted}\n`)).join("");
-  return `${items ? `Deleted Images:\n${items}\n` : ""}Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`;
+  return `${items ? `Deleted Images:\n${items}\n` : ""}Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`;
 }

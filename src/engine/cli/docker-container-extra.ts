@@ -204,14 +204,15 @@ const info: Handler = async (ctx) => {
 
 /** `docker system df`'s table, computed from the API's document as the docker CLI does (cli/command/formatter/disk_usage.go). */
 export function diskUsageTable(u: DiskUsage): string {
-  const pct = (part: number, total: number): string => `${humanSize(part)}${total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : ""}`;
+  const size = (n: number): string => humanSize(n, 4);
+  const pct = (part: number, total: number): string => `${size(part)}${total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : ""}`;
   const used = u.Images.filter((i) => i.Containers > 0).reduce((n, i) => n + i.Size - i.SharedSize, 0);
   const cSize = u.Containers.reduce((n, c) => n + c.SizeRw, 0);
   const cFree = u.Containers.filter((c) => c.State !== "running" && c.State !== "paused" && c.State !== "restarting").reduce((n, c) => n + c.SizeRw, 0);
   return columns([
     ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-    ["Images", String(u.Images.length), String(u.Images.filter((i) => i.Containers > 0).length), humanSize(u.LayersSize), pct(u.LayersSize - used, u.LayersSize)],
-    ["Containers", String(u.Containers.length), String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), humanSize(cSize), pct(cFree, cSize)],
+    ["Images", String(u.Images.length), String(u.Images.filter((i) => i.Containers > 0).length), size(u.LayersSize), pct(u.LayersSize - used, u.LayersSize)],
+    ["Containers", String(u.Containers.length), String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), size(cSize), pct(cFree, cSize)],
     ["Local Volumes", "0", "0", "0B", "0B"],
     ["Build Cache", "0", "0", "0B", "0B"],
   ]);

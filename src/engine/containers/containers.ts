@@ -519,6 +519,7 @@ export class ContainerService {
         const exited = this.wait(c);
         c.manualStop = true;
         if (c.state.status === Status.paused) await this.unpause(c).catch(() => {});
+        this.event(c, "kill", { signal: "9" });
         await this.#channel.killContainer(c.id, 9).catch(() => {});
         await exited;
       }
