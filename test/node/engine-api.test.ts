@@ -207,6 +207,36 @@ test("a container's files and resources: top, stats, cp both ways, diff, export 
   for (const line of ["create box", "start box", "exec_die box", "commit box", "update box", "kill box", "die box", "destroy box"]) assert.ok(seen.includes(line), `events: ${line} in\n${events.stdout}`);
 });
 
+test("networks, port, logs -f, attach, and exec -it on a real terminal (script(1)) through the socket", async () => {
+  assert.equal((await docker(["network", "create", "appnet"])).code, 0);
+  await docker(["run", "-d", "--name", "ticker", "--network", "appnet", "-p", "8081:80", img, "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]);
+  assert.equal((await docker(["port", "ticker"])).stdout, "80/tcp -> 0.0.0.0:8081\n");
+  await docker(["run", "-d", "--name", "peer", img, "sleep", "100"]);
+  assert.equal((await docker(["network", "connect", "appnet", "peer"])).code, 0);
+  const ping = await docker(["exec", "peer", "busybox", "ping", "-c", "1", "-W", "3", "ticker"]);
+  assert.match(ping.stdout, /^PING ticker \(172\.\d+\.0\.\d+\)[^]*1 packets received/, `the peer reaches the container by name on the network: ${ping.stderr}`);
+  assert.match((await docker(["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "peer"])).stdout, /appnet bridge|bridge appnet/);
+  // logs -f follows until the client goes: three lines in about three seconds
+  const follow = spawn("docker", ["logs", "-f", "ticker"], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` } });
+  let followed = "";
+  await new Promise<void>((resolve) => follow.stdout.on("data", (b: Buffer) => ((followed += b), followed.split("\n").length > 3 && resolve())));
+  follow.kill();
+  assert.match(followed, /^tick 0\ntick 1\ntick 2\n/);
+  await docker(["run", "-d", "-i", "--name", "catter", img, "cat"]);
+  const attach = await docker(["attach", "catter"], { stdin: "through attach\n" });
+  assert.deepEqual([attach.code, attach.stdout], [0, "through attach\n"], attach.stderr);
+  assert.match((await docker(["ps", "-a", "--filter", "name=catter", "--format", "{{.Status}}"])).stdout, /^Exited \(0\) /, "the end of stdin ended cat");
+  const pty = await new Promise<string>((resolve) => {
+    const p = spawn("script", ["-qec", "docker exec -it ticker sh -c 'test -t 0 && test -t 1 && echo on-a-tty'", "/dev/null"], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (b: Buffer) => (out += b));
+    p.on("close", () => resolve(out));
+  });
+  assert.match(pty, /on-a-tty\r\n/, "exec -it gives the process a terminal, with the terminal's CR LF");
+  for (const c of ["ticker", "peer", "catter"]) assert.equal((await docker(["rm", "-f", c])).code, 0);
+  assert.equal((await docker(["network", "rm", "appnet"])).stdout, "appnet\n");
+});
+
 test("errors in Docker's words and exit codes", async () => {
   const rm = await docker(["rm", "nosuch"]);
   assert.deepEqual([rm.code, rm.stderr], [1, "Error response from daemon: No such container: nosuch\n"]);
