@@ -72,6 +72,10 @@ export interface EngineApi {
    * exit status. Stdin is empty.
    */
   docker(argv: string[], onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
+  /** Pulls an image (the daemon's operation); Docker's progress lines go to `onOutput` as stderr. */
+  pull(image: string, platform: string | undefined, onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<void>>;
+  /** `docker run`'s arguments (flags, IMAGE, command) as the daemon's run operation: the exit status; errors are coded. */
+  run(args: string[], onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => void): Promise<Result<number>>;
   /** The published ports of running containers (`docker run -p`). */
   ports(): Promise<Result<PublishedPortInfo[]>>;
   /** One HTTP request to a published port, answered by the container (the page's /port/<n>/ path). */

@@ -1,4 +1,8 @@
 // The engine's Worker entry; with src/ui/engine-client.ts the only importers of comlink.
+import { messageLine } from "../common/api/json-message.js";
+import { parseRunArgs } from "../common/api/run-flags.js";
+import { DEFAULT_PLATFORM, parsePlatform } from "../common/oci-image.js";
+import { runContainer } from "./daemon/container-run.js";
 import * as Comlink from "comlink";
 import type { EngineApi, Progress, Result, StartInfo, StartOptions } from "../common/engine-api.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
@@ -11,6 +15,8 @@ import { RegistryClient } from "./registry/registry-client.js";
 import { collectReply } from "./api/collect.js";
 import { startedEngineApi } from "./api/engine-api.js";
 import type { ApiRouter } from "./api/router.js";
+
+const enc = new TextEncoder();
 
 let starting: Promise<Engine> | undefined;
 let registry: RegistryClient | undefined;
@@ -76,6 +82,21 @@ const api: EngineApi = {
   docker(argv, onOutput) {
     // the same path as the guest's docker command
     return attempt(async () => (await engine()).docker!.command(argv, { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) }));
+  },
+  pull(image, platform, onOutput) {
+    return attempt(async () => {
+      const d = (await engine()).docker!;
+      await d.ready();
+      await d.pullImage(image, { platform: platform ? parsePlatform(platform) : DEFAULT_PLATFORM, onMessage: (m) => { const l = messageLine(m); if (l) onOutput("stderr", enc.encode(l)); } });
+      await d.persist();
+    });
+  },
+  run(args, onOutput) {
+    return attempt(async () => {
+      const d = (await engine()).docker!;
+      await d.ready();
+      return runContainer(d, parseRunArgs("run", args, []), { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b), pullLine: (l) => onOutput("stderr", enc.encode(l)) });
+    });
   },
   ports() {
     return attempt(async () => (await engine()).docker!.ports().map(({ hostPort, containerPort, proto, container }) => ({ hostPort, containerPort, proto, container })));

@@ -134,25 +134,22 @@ export class BerthRun extends LitElement {
       if (this.running) this.status = progressText(p) || "Running…";
     });
     const dec = new TextDecoder();
-    let stderr = "";
     try {
       const r = await engine.enqueue(
         async () => {
           this.status = "Running…";
-          return engine.docker(["run", "--rm", ...options, this.image, ...args], {
-            onOutput: (stream, b) => {
-              const text = dec.decode(b, { stream: true });
-              if (stream === "stderr") stderr += text;
-              this.output = (this.output + text.replace(ANSI, "")).slice(-MAX_OUTPUT);
+          // the daemon's run operation: a failure to run rejects with a coded error, not a status to read
+          return engine.run(this.image, args, {
+            options,
+            onOutput: (_stream, b) => {
+              this.output = (this.output + dec.decode(b, { stream: true }).replace(ANSI, "")).slice(-MAX_OUTPUT);
             },
           });
         },
         (ahead) => (this.status = `Waiting for ${ahead} other run${ahead === 1 ? "" : "s"} on this page…`),
       );
       this.exitCode = r.code;
-      const failure = /^Error \[[a-z-]+\]: .*$/m.exec(stderr);
-      if (r.code === 125 && failure) this.error = failure[0];
-      else this.status = `Exited with status ${r.code}`;
+      this.status = `Exited with status ${r.code}`;
     } catch (e) {
       const err = e as { code?: string; message?: string };
       this.error = `Error [${err.code ?? "internal"}]: ${err.message ?? String(e)}`;

@@ -22,13 +22,6 @@ export interface EngineClientOptions {
 
 export type OutputListener = (stream: "stdout" | "stderr", b: Uint8Array) => void;
 
-/** The CLI's `Error [code]: message` line as a BerthError (or a plain one in its words). */
-function errorOf(r: RunResult, fallback: string): BerthError {
-  const m = /^Error \[([a-z-]+)\]: (.*)$/m.exec(r.stderr);
-  if (m) return BerthError.fromWire({ code: m[1]!, message: m[2]!, detail: undefined });
-  return new BerthError(ErrorCode.usage, `${fallback}: ${r.stderr.trim().split("\n").at(-1) || `exit status ${r.code}`}`);
-}
-
 function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;
   throw BerthError.fromWire(r.error);
@@ -143,20 +136,32 @@ export class EngineClient {
     return { code, ...out };
   }
 
-  /** `docker pull IMAGE`; rejects with the engine's error (its code: image-not-found, …). */
+  /**
+   * Pulls IMAGE (the daemon's pull, as `docker pull`): Docker's progress lines
+   * go to `onOutput` (stderr). Rejects with a coded BerthError: image-not-found,
+   * invalid-reference, registry-*, platform-not-available, proxy-unavailable.
+   */
   async pull(image: string, o: { onOutput?: OutputListener; platform?: string } = {}): Promise<void> {
-    const r = await this.docker(["pull", ...(o.platform ? ["--platform", o.platform] : []), image], o);
-    if (r.code !== 0) throw errorOf(r, `Cannot pull "${image}"`);
+    await this.start();
+    unwrap(await this.#api.pull(image, o.platform, Comlink.proxy((stream: "stdout" | "stderr", b: Uint8Array) => o.onOutput?.(stream, b))));
   }
 
   /**
-   * `docker run --rm [options] IMAGE [command]`: resolves with the container's
-   * status and output; rejects when the engine could not run it (status 125).
+   * `docker run --rm [options] IMAGE [command]` as the daemon's run operation:
+   * resolves with the container's status and output (127/126 when its command
+   * is missing or not executable, the error line on stderr); rejects with a
+   * coded BerthError when the engine could not run it (usage for bad options,
+   * image-not-found, name-in-use, …).
    */
   async run(image: string, command: string[] = [], o: { options?: string[]; onOutput?: OutputListener } = {}): Promise<RunResult> {
-    const r = await this.docker(["run", "--rm", ...(o.options ?? []), image, ...command], o);
-    if (r.code === 125) throw errorOf(r, `Cannot run "${image}"`);
-    return r;
+    await this.start();
+    const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    const out = { stdout: "", stderr: "" };
+    const code = unwrap(await this.#api.run(["--rm", ...(o.options ?? []), image, ...command], Comlink.proxy((stream: "stdout" | "stderr", b: Uint8Array) => {
+      out[stream] += dec[stream].decode(b, { stream: true });
+      o.onOutput?.(stream, b);
+    })));
+    return { code, ...out };
   }
 
   /** `docker exec CONTAINER command`: the status and output of a command in a running container. */

@@ -5,7 +5,7 @@ import { columns, ellipsis, humanDuration, rfc3339Nano } from "../../common/dock
 import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { formatBinding, parsePublish } from "../../common/port-spec.js";
-import type { ContainerCreateBody } from "../../common/api/container-create.js";
+import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
 import type { Container } from "../containers/containers.js";
 import { checkContainerName, createContainer, resolveUser } from "../daemon/container-create.js";
 import { listContainers } from "../daemon/container-list.js";
@@ -18,28 +18,8 @@ import { NETWORK_COMMANDS } from "./docker-network-cli.js";
 import type { GuestProcess } from "../vm/guest-channel.js";
 import type { LocalImage } from "../images/images.js";
 
-const RUN_FLAGS: FlagSpec = {
-  "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", rm: "bool", name: "value", "e,env": "value", "env-file": "value",
-  "w,workdir": "value", "u,user": "value", entrypoint: "value", "h,hostname": "value", "read-only": "bool", "l,label": "value",
-  restart: "value", "m,memory": "value", "memory-swap": "value", cpus: "value", "c,cpu-shares": "value", "pids-limit": "value",
-  "cap-add": "value", "cap-drop": "value", privileged: "bool", "security-opt": "value", "stop-signal": "value",
-  "stop-timeout": "value", init: "bool", pull: "value", platform: "value", "a,attach": "value", "sig-proxy": "bool",
-  tmpfs: "value", network: "value", net: "value", "p,publish": "value", "P,publish-all": "bool", "v,volume": "value",
-  mount: "value", "detach-keys": "value", "q,quiet": "bool", "network-alias": "value", alias: "value", link: "value",
-  "add-host": "value", dns: "value", "dns-search": "value", "dns-option": "value", ip: "value",
-};
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** `-e NAME` takes NAME from the client's environment (and is dropped when unset there). */
-function envValues(values: string[], clientEnv: readonly string[]): string[] {
-  return values.flatMap((v) => {
-    if (v.includes("=")) return [v];
-    const found = clientEnv.find((e) => e.startsWith(`${v}=`));
-    return found ? [found] : [];
-  });
-}
 
 async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
   const out: string[] = [];
@@ -60,88 +40,16 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
  * Docker), then the daemon's create operation.
  */
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
-  const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
-  requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
-  const extraHosts = (opts.get("add-host") ?? []).map((h) => {
-    const m = /^([^:]+):(.+)$/.exec(h);
-    if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
-    return `${m[1]}:${m[2]}`;
-  });
-  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
-  const swap = last(opts, "memory-swap");
-  const pids = last(opts, "pids-limit");
-  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
-  const shares = last(opts, "cpu-shares");
-  if (shares !== undefined && !/^\d+$/.test(shares)) throw new UsageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
-  const stopTimeout = last(opts, "stop-timeout");
-  if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw new UsageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
-  const restart = parseRestartPolicy(last(opts, "restart") ?? "no");
-  const tmpfs: Record<string, string> = {};
-  for (const t of opts.get("tmpfs") ?? []) {
-    const [dest, o = ""] = t.split(/:(.*)/s) as [string, string?];
-    tmpfs[dest] = o;
-  }
-  const ports: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-  for (const b of (opts.get("publish") ?? []).flatMap(parsePublish)) {
-    (ports[`${b.containerPort}/${b.proto}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" });
-  }
-  const labels: Record<string, string> = {};
-  for (const l of opts.get("label") ?? []) {
-    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
-    labels[k] = v;
-  }
-  const tty = opts.has("tty");
-  if (cmd === "run" && tty && opts.has("interactive") && !ctx.s.tty && !opts.has("detach")) {
+  const { body, opts, name, platform, pull } = parseRunArgs(cmd, args, ctx.s.env);
+  if (cmd === "run" && body.Tty && body.OpenStdin && !ctx.s.tty && !opts.has("detach")) {
     throw new BerthError(ErrorCode.usage, "Cannot attach to the container: the input device is not a TTY");
   }
-  const network = last(opts, "network") ?? last(opts, "net");
-  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
-  const entry = last(opts, "entrypoint");
-  const [imageName, ...command] = rest as [string, ...string[]];
-  const body: ContainerCreateBody = {
-    Image: imageName,
-    ...(command.length ? { Cmd: command } : {}),
-    ...(entry !== undefined ? { Entrypoint: [entry] } : {}),
-    Env: [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], ctx.s.env)],
-    WorkingDir: last(opts, "workdir") ?? "",
-    User: last(opts, "user") ?? "",
-    Hostname: last(opts, "hostname") ?? "",
-    Labels: labels,
-    Tty: tty,
-    OpenStdin: opts.has("interactive"),
-    StopSignal: last(opts, "stop-signal") ?? "",
-    StopTimeout: stopTimeout === undefined ? null : Number(stopTimeout),
-    HostConfig: {
-      Memory: opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : 0,
-      MemorySwap: swap === undefined ? 0 : swap === "-1" ? -1 : parseBytes(swap, "--memory-swap"),
-      NanoCpus: opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : 0,
-      CpuShares: shares === undefined ? 0 : Number(shares),
-      PidsLimit: pids === undefined ? null : Number(pids),
-      ReadonlyRootfs: opts.has("read-only"),
-      RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
-      AutoRemove: opts.has("rm"),
-      CapAdd: opts.get("cap-add") ?? [],
-      CapDrop: opts.get("cap-drop") ?? [],
-      Privileged: opts.has("privileged"),
-      SecurityOpt: opts.get("security-opt") ?? [],
-      Init: opts.has("init"),
-      Tmpfs: tmpfs,
-      NetworkMode: network ?? "default",
-      Links: opts.get("link") ?? [],
-      ExtraHosts: extraHosts,
-      Dns: opts.get("dns") ?? [],
-      PortBindings: ports,
-      PublishAllPorts: opts.has("publish-all"),
-      Binds: opts.get("volume") ?? [],
-      Mounts: opts.get("mount") ?? [],
-    },
-    ...(aliases.length && network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } } } : {}),
-  };
-  if (aliases.length && !network) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
+  // --env-file is read from the client's files, before -e's values (Docker's order)
+  body.Env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...(body.Env ?? [])];
+  const imageName = body.Image!;
   // the image is pulled by the client before the daemon creates (Docker's CLI does the same)
-  const name = last(opts, "name");
   if (name !== undefined) checkContainerName(name, cmd); // before anything is pulled
-  await ctx.ensureImage(imageName, { platform: platformOf(opts), pull: last(opts, "pull") ?? "missing" });
+  await ctx.ensureImage(imageName, { platform, pull });
   const { container: c, warnings } = await createContainer(ctx, body, { ...(name !== undefined ? { name } : {}), action: cmd });
   for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
   return { c, opts };
