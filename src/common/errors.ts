@@ -23,6 +23,8 @@ export const ErrorCode = {
   imageNotFound: "image-not-found",
   /** a bug in Berth: said as it is, with the message of what failed */
   internal: "internal",
+  /** a value the daemon refuses: a filter, a limit, an option, a request body (Docker's 400 "invalid parameter") */
+  invalidParameter: "invalid-parameter",
   /** not a valid image reference (Docker's rules) */
   invalidReference: "invalid-reference",
   /** the name is taken by another container or network */
@@ -49,7 +51,7 @@ export const ErrorCode = {
   storageFull: "storage-full",
   /** a layer or manifest media type Berth cannot read */
   unsupportedMediaType: "unsupported-media-type",
-  /** bad input: a flag, an argument, a request body (Docker's 400) */
+  /** a command's flags or arguments are wrong (the docker CLI's own check: "docker: …", exit 125; `berth`'s own flags) */
   usage: "usage",
   /** a guest file (kernel, initramfs, BIOS, wasm) is missing: the project is not built */
   vmAssetMissing: "vm-asset-missing",

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newState, parseRestartPolicy, shouldRestart, statusText, Status } from "../../src/common/container-state.js";
-import { UsageError, parseBytes, parseFlags } from "../../src/common/docker-flags.js";
+import { isFlagError, parseBytes, parseFlags } from "../../src/common/docker-flags.js";
 import { columns, ellipsis, humanDuration, humanSize, rfc3339Nano } from "../../src/common/docker-format.js";
 import { renderTemplate } from "../../src/common/go-template.js";
 import { VALID_NAME, generateName } from "../../src/common/names.js";
@@ -59,10 +59,10 @@ test("flags: clusters, inline values, interspersed args, and Docker's words for 
   assert.deepEqual(parseFlags(["-dp", "8080:80", "img"], spec, "run").opts.get("publish"), ["8080:80"]);
   assert.deepEqual(parseFlags(["c1", "-d", "c2"], spec, "stop", { interspersed: true }).rest, ["c1", "c2"]);
   assert.deepEqual(parseFlags(["--", "-d"], spec, "run").rest, ["-d"]);
-  assert.throws(() => parseFlags(["--nope"], spec, "run"), (e: Error) => e instanceof UsageError && e.message === "unknown flag: --nope\nSee 'docker run --help'.");
-  assert.throws(() => parseFlags(["-dz"], spec, "run"), (e: Error) => e instanceof UsageError && /unknown shorthand flag: 'z' in -dz/.test(e.message));
-  assert.throws(() => parseFlags(["--name"], spec, "run"), (e: Error) => e instanceof UsageError && /flag needs an argument: --name/.test(e.message));
-  assert.throws(() => parseFlags(["--detach=maybe"], spec, "run"), (e: Error) => e instanceof UsageError && /invalid argument "maybe"/.test(e.message));
+  assert.throws(() => parseFlags(["--nope"], spec, "run"), (e: Error) => isFlagError(e) && e.message === "unknown flag: --nope\nSee 'docker run --help'.");
+  assert.throws(() => parseFlags(["-dz"], spec, "run"), (e: Error) => isFlagError(e) && /unknown shorthand flag: 'z' in -dz/.test(e.message));
+  assert.throws(() => parseFlags(["--name"], spec, "run"), (e: Error) => isFlagError(e) && /flag needs an argument: --name/.test(e.message));
+  assert.throws(() => parseFlags(["--detach=maybe"], spec, "run"), (e: Error) => isFlagError(e) && /invalid argument "maybe"/.test(e.message));
   assert.equal(parseBytes("512m", "-m"), 512 * 1024 * 1024);
   assert.equal(parseBytes("1g", "-m"), 1024 ** 3);
   assert.equal(parseBytes("64MB", "-m"), 64 * 1024 * 1024);

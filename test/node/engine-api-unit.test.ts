@@ -64,7 +64,7 @@ test("query parameters: Docker's booleans and both forms of filters", () => {
   assert.deepEqual(["a", "b", "c", "d", "e", "f", "g"].map((k) => boolParam(q, k)), [true, true, true, false, false, false, false]);
   assert.deepEqual(filtersParam(new URLSearchParams({ filters: '{"status":["exited","created"],"label":["a=b"]}' })), { status: ["exited", "created"], label: ["a=b"] });
   assert.deepEqual(filtersParam(new URLSearchParams({ filters: '{"status":{"running":true,"paused":false}}' })), { status: ["running"] });
-  assert.throws(() => filtersParam(new URLSearchParams({ filters: "{nope" })), (e: BerthError) => e.code === ErrorCode.usage);
+  assert.throws(() => filtersParam(new URLSearchParams({ filters: "{nope" })), (e: BerthError) => e.code === ErrorCode.invalidParameter);
 });
 
 test("docker ps filters: status implies -a, one key's values are OR'ed, keys AND'ed, bad ones refused", () => {
@@ -85,7 +85,7 @@ test("docker ps filters: status implies -a, one key's values are OR'ed, keys AND
   assert.deepEqual(names({ all: true, filters: { before: ["web"] } }), ["db", "new"]);
   const bad: Array<[Record<string, string[]>, string]> = [[{ status: ["bogus"] }, "status=bogus"], [{ exited: ["abc"] }, "exited=abc"], [{ colour: ["red"] }, "colour"]];
   for (const [filters, word] of bad) {
-    assert.throws(() => listContainers(all, images, { filters }), (e: BerthError) => e.code === ErrorCode.usage && e.message.endsWith(`invalid filter '${word}'`));
+    assert.throws(() => listContainers(all, images, { filters }), (e: BerthError) => e.code === ErrorCode.invalidParameter && e.message.endsWith(`invalid filter '${word}'`));
   }
 });
 

@@ -1,5 +1,5 @@
 import { parseRestartPolicy } from "../container-state.js";
-import { last, parseBytes, parseCpus, parseFlags, requireArgs, UsageError, type FlagSpec } from "../docker-flags.js";
+import { last, parseBytes, parseCpus, parseFlags, requireArgs, usageError, type FlagSpec } from "../docker-flags.js";
 import { BerthError, ErrorCode } from "../errors.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../oci-image.js";
 import { parsePublish } from "../port-spec.js";
@@ -52,17 +52,17 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
   requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
   const extraHosts = (opts.get("add-host") ?? []).map((h) => {
     const m = /^([^:]+):(.+)$/.exec(h);
-    if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
+    if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw usageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
     return `${m[1]}:${m[2]}`;
   });
-  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw new UsageError("Conflicting options: --restart and --rm");
+  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw usageError("Conflicting options: --restart and --rm");
   const swap = last(opts, "memory-swap");
   const pids = last(opts, "pids-limit");
-  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
+  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw usageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
   const shares = last(opts, "cpu-shares");
-  if (shares !== undefined && !/^\d+$/.test(shares)) throw new UsageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
+  if (shares !== undefined && !/^\d+$/.test(shares)) throw usageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
   const stopTimeout = last(opts, "stop-timeout");
-  if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw new UsageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
+  if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw usageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
   const restart = parseRestartPolicy(last(opts, "restart") ?? "no");
   const tmpfs: Record<string, string> = {};
   for (const t of opts.get("tmpfs") ?? []) {

@@ -25,7 +25,7 @@ function statHeader(stat: PathStat): Record<string, string> {
 
 function pathParam(q: URLSearchParams): string {
   const p = q.get("path");
-  if (!p) throw new BerthError(ErrorCode.usage, "Cannot copy: bad parameter: path cannot be empty");
+  if (!p) throw new BerthError(ErrorCode.invalidParameter, "Cannot copy: bad parameter: path cannot be empty");
   return p;
 }
 

@@ -43,7 +43,7 @@ export function filtersParam(q: URLSearchParams): Record<string, string[]> {
   try {
     v = JSON.parse(raw);
   } catch {
-    throw new BerthError(ErrorCode.usage, `Cannot read the filters: invalid filter JSON: ${raw}`);
+    throw new BerthError(ErrorCode.invalidParameter, `Cannot read the filters: invalid filter JSON: ${raw}`);
   }
   const out: Record<string, string[]> = {};
   for (const [k, vals] of Object.entries((v ?? {}) as Record<string, unknown>)) {
@@ -55,7 +55,7 @@ export function filtersParam(q: URLSearchParams): Record<string, string[]> {
 const intParam = (q: URLSearchParams, name: string): number | undefined => {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
-  if (!/^-?\d+$/.test(v)) throw new BerthError(ErrorCode.usage, `Cannot read the request: invalid value for ${name}: ${v}`);
+  if (!/^-?\d+$/.test(v)) throw new BerthError(ErrorCode.invalidParameter, `Cannot read the request: invalid value for ${name}: ${v}`);
   return Number(v);
 };
 
@@ -63,7 +63,7 @@ const intParam = (q: URLSearchParams, name: string): number | undefined => {
 const timeParam = (q: URLSearchParams, name: string): number | undefined => {
   const v = q.get(name);
   if (v === null || v === "" || v === "0") return undefined;
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new BerthError(ErrorCode.usage, `Cannot read the request: invalid value for ${name}: ${v}`);
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new BerthError(ErrorCode.invalidParameter, `Cannot read the request: invalid value for ${name}: ${v}`);
   return Number(v) * 1000;
 };
 
@@ -79,7 +79,7 @@ function writer(c: Container, out: { write(b: Uint8Array): void }, o: { stdout: 
 function logs(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
   const stdout = boolParam(q, "stdout");
   const stderr = boolParam(q, "stderr");
-  if (!stdout && !stderr) throw new BerthError(ErrorCode.usage, "Cannot show the logs: Bad parameters: you must choose at least one stream");
+  if (!stdout && !stderr) throw new BerthError(ErrorCode.invalidParameter, "Cannot show the logs: Bad parameters: you must choose at least one stream");
   const since = timeParam(q, "since") ?? 0;
   const until = timeParam(q, "until") ?? Infinity;
   const tail = q.get("tail") ?? "all";
@@ -107,7 +107,7 @@ function logs(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
 function attach(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
   const streams = { stdout: boolParam(q, "stdout"), stderr: boolParam(q, "stderr") };
   const stdin = boolParam(q, "stdin");
-  if (!boolParam(q, "stream") && !boolParam(q, "logs")) throw new BerthError(ErrorCode.usage, "Cannot attach: Bad parameters: you must choose at least one stream");
+  if (!boolParam(q, "stream") && !boolParam(q, "logs")) throw new BerthError(ErrorCode.invalidParameter, "Cannot attach: Bad parameters: you must choose at least one stream");
   return {
     kind: "hijack",
     contentType: c.config.tty ? RAW_STREAM : MULTIPLEXED_STREAM,
@@ -148,7 +148,7 @@ function attach(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
  */
 function wait(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
   const condition = q.get("condition") || "not-running";
-  if (!["not-running", "next-exit", "removed"].includes(condition)) throw new BerthError(ErrorCode.usage, `Cannot wait: invalid condition: "${condition}"`);
+  if (!["not-running", "next-exit", "removed"].includes(condition)) throw new BerthError(ErrorCode.invalidParameter, `Cannot wait: invalid condition: "${condition}"`);
   const code = condition === "next-exit" ? d.containers.nextExit(c) : d.containers.wait(c);
   return {
     kind: "stream",
@@ -189,7 +189,7 @@ export function containerRoutes(d: Daemon): Route[] {
     }),
     route("POST", "/containers/create", async (req) => {
       const body = jsonBody<ContainerCreateBody>(req);
-      if (typeof body.Image !== "string" || !body.Image) throw new BerthError(ErrorCode.usage, "Cannot create the container: config cannot be empty in order to create a container");
+      if (typeof body.Image !== "string" || !body.Image) throw new BerthError(ErrorCode.invalidParameter, "Cannot create the container: config cannot be empty in order to create a container");
       const name = req.query.get("name");
       const { container, warnings } = await createContainer(d, body, name ? { name } : {});
       return json({ Id: container.id, Warnings: warnings }, 201);

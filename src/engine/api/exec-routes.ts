@@ -65,7 +65,7 @@ export function execRoutes(d: Daemon): Route[] {
     route("POST", "/containers/{id}/exec", (req, [id]) => {
       const c = d.containers.find(id!);
       const body = jsonBody<ExecCreateBody>(req);
-      if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new BerthError(ErrorCode.usage, "Cannot exec: No exec command specified");
+      if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new BerthError(ErrorCode.invalidParameter, "Cannot exec: No exec command specified");
       if (c.state.status !== "running") {
         throw new BerthError(ErrorCode.containerWrongState, c.state.status === "paused" ? `Cannot exec in "${c.name}": Container ${c.id} is paused, unpause the container before exec` : `Cannot exec in "${c.name}": container ${c.id} is not running`);
       }

@@ -14,7 +14,7 @@ import { labelMatch } from "../daemon/container-list.js";
 
 /** `GET /images/json`'s items (moby api/types/image.Summary). */
 function imageSummaries(d: Daemon, filters: Record<string, string[]>): unknown[] {
-  for (const k of Object.keys(filters)) if (!["dangling", "reference", "label"].includes(k)) throw new BerthError(ErrorCode.usage, `Cannot list images: invalid filter '${k}'`);
+  for (const k of Object.keys(filters)) if (!["dangling", "reference", "label"].includes(k)) throw new BerthError(ErrorCode.invalidParameter, `Cannot list images: invalid filter '${k}'`);
   return d.images.all().filter((l) => {
     const tags = d.images.tagsOf(l);
     if (filters["dangling"]?.length && !filters["dangling"].some((v) => (tags.length === 0) === (v === "true"))) return false;
@@ -96,7 +96,7 @@ async function registryAuth(d: Daemon, header: string | undefined, name: string)
     const bin = atob(header.replace(/-/g, "+").replace(/_/g, "/").replace(/\s/g, ""));
     auth = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)))) as typeof auth;
   } catch {
-    throw new BerthError(ErrorCode.usage, "Cannot pull: invalid X-Registry-Auth header: not base64-encoded JSON");
+    throw new BerthError(ErrorCode.invalidParameter, "Cannot pull: invalid X-Registry-Auth header: not base64-encoded JSON");
   }
   if (!auth?.username || !auth.password) return;
   await d.login(serverName(parseReference(name).registry), { username: auth.username, password: auth.password });
@@ -109,7 +109,7 @@ async function registryAuth(d: Daemon, header: string | undefined, name: string)
 async function importReply(d: Daemon, req: ApiRequest): Promise<ApiReply> {
   const q = req.query;
   const src = q.get("fromSrc");
-  if (src !== "-") throw new BerthError(ErrorCode.usage, src ? `Cannot import "${src}": Berth imports from the request body only (fromSrc=-)` : "Cannot pull: give fromImage or fromSrc");
+  if (src !== "-") throw new BerthError(ErrorCode.invalidParameter, src ? `Cannot import "${src}": Berth imports from the request body only (fromSrc=-)` : "Cannot pull: give fromImage or fromSrc");
   const repo = q.get("repo");
   const tag = q.get("tag");
   const message = q.get("message");
@@ -151,9 +151,9 @@ export function imageRoutes(d: Daemon): Route[] {
     route("POST", "/images/{name*}/tag", async (req, [name]) => {
       const l = find(name!);
       const repo = req.query.get("repo");
-      if (!repo) throw new BerthError(ErrorCode.usage, "Cannot tag: repository name must have at least one component");
+      if (!repo) throw new BerthError(ErrorCode.invalidParameter, "Cannot tag: repository name must have at least one component");
       const ref = parseReference(`${repo}${req.query.get("tag") ? `:${req.query.get("tag")}` : ""}`);
-      if (ref.digest) throw new BerthError(ErrorCode.usage, "Cannot tag: refusing to create a tag with a digest reference");
+      if (ref.digest) throw new BerthError(ErrorCode.invalidParameter, "Cannot tag: refusing to create a tag with a digest reference");
       d.images.tag(l, ref);
       await d.persist();
       return empty(201);
@@ -167,16 +167,16 @@ export function imageRoutes(d: Daemon): Route[] {
     }),
     route("POST", "/images/prune", async (req) => {
       const filters = filtersParam(req.query);
-      for (const k of Object.keys(filters)) if (k !== "dangling") throw new BerthError(ErrorCode.usage, `Cannot prune images: invalid filter '${k}'`);
+      for (const k of Object.keys(filters)) if (k !== "dangling") throw new BerthError(ErrorCode.invalidParameter, `Cannot prune images: invalid filter '${k}'`);
       const report = await pruneImages(d, filters["dangling"]?.includes("false") ?? false);
       await d.persist();
       return json(report);
     }),
     route("GET", "/images/search", async (req) => {
       const term = req.query.get("term");
-      if (!term) throw new BerthError(ErrorCode.usage, "Cannot search: term is required");
+      if (!term) throw new BerthError(ErrorCode.invalidParameter, "Cannot search: term is required");
       const limit = Number(req.query.get("limit") || 25);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BerthError(ErrorCode.usage, `Cannot search: limit ${req.query.get("limit")} is outside the range of [1, 100]`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BerthError(ErrorCode.invalidParameter, `Cannot search: limit ${req.query.get("limit")} is outside the range of [1, 100]`);
       const hits = await d.searchImages(term, limit);
       return json(hits.map((h) => ({ name: h.name, description: h.description, star_count: h.stars, is_official: h.official, is_automated: false })));
     }),

@@ -29,7 +29,7 @@ export function networkRoutes(d: Daemon): Route[] {
         type: (n, v) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name),
         scope: (_n, v) => v === "local",
       };
-      for (const k of Object.keys(filters)) if (!tests[k]) throw new BerthError(ErrorCode.usage, `Cannot list networks: invalid filter '${k}'`);
+      for (const k of Object.keys(filters)) if (!tests[k]) throw new BerthError(ErrorCode.invalidParameter, `Cannot list networks: invalid filter '${k}'`);
       // one key's values are OR'ed, but every label must match (moby's MatchKVList)
       const list = d.networks.list().filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || (k === "label" ? vs.every((v) => tests[k]!(n, v)) : vs.some((v) => tests[k]!(n, v)))));
       return json(list.map((n) => networkJson(d, n)));
@@ -37,7 +37,7 @@ export function networkRoutes(d: Daemon): Route[] {
     route("GET", "/networks/{id}", (_req, [id]) => json(networkJson(d, d.networks.find(id!)))),
     route("POST", "/networks/create", (req) => {
       const body = jsonBody<NetworkCreateBody>(req);
-      if (!body.Name) throw new BerthError(ErrorCode.usage, "Cannot create the network: network name must not be empty");
+      if (!body.Name) throw new BerthError(ErrorCode.invalidParameter, "Cannot create the network: network name must not be empty");
       const subnet = body.IPAM?.Config?.[0]?.Subnet;
       const n = d.networks.create(body.Name, { ...(subnet ? { subnet } : {}), labels: body.Labels ?? {}, internal: body.Internal ?? false, ...(body.Driver ? { driver: body.Driver } : {}) });
       return json({ Id: n.id, Warning: "" }, 201);

@@ -22,6 +22,7 @@ const STATUS: Partial<Record<Code, number>> = {
   [ErrorCode.networkNotFound]: 404,
   [ErrorCode.nameInUse]: 409,
   [ErrorCode.containerWrongState]: 409,
+  [ErrorCode.invalidParameter]: 400,
   [ErrorCode.usage]: 400,
   [ErrorCode.invalidReference]: 400,
   [ErrorCode.registryUnauthorized]: 401,
@@ -108,14 +109,14 @@ export class ApiRouter {
 export function jsonBody<T>(req: ApiRequest, options: { optional?: boolean } = {}): T {
   if (req.body.length === 0) {
     if (options.optional) return {} as T;
-    throw new BerthError(ErrorCode.usage, "Cannot read the request: bad parameter: request body is empty");
+    throw new BerthError(ErrorCode.invalidParameter, "Cannot read the request: bad parameter: request body is empty");
   }
   let v: unknown;
   try {
     v = JSON.parse(new TextDecoder().decode(req.body));
   } catch (e) {
-    throw new BerthError(ErrorCode.usage, `Cannot read the request: invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new BerthError(ErrorCode.invalidParameter, `Cannot read the request: invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new BerthError(ErrorCode.usage, "Cannot read the request: invalid JSON: the body is not an object");
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new BerthError(ErrorCode.invalidParameter, "Cannot read the request: invalid JSON: the body is not an object");
   return v as T;
 }

@@ -94,7 +94,7 @@ export function infoDoc(d: Daemon, facts: SystemFacts): Record<string, unknown> 
 function eventTime(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new BerthError(ErrorCode.usage, `Cannot read the events: invalid value for ${name}: ${v}`);
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new BerthError(ErrorCode.invalidParameter, `Cannot read the events: invalid value for ${name}: ${v}`);
   return Number(v) * 1000;
 }
 
@@ -109,7 +109,7 @@ function events(d: Daemon, q: URLSearchParams): ApiReply {
   const until = eventTime(q, "until");
   const filters = filtersParam(q);
   const unknown = unknownEventFilters(filters);
-  if (unknown.length) throw new BerthError(ErrorCode.usage, `Cannot read the events: invalid filter '${unknown[0]}'`);
+  if (unknown.length) throw new BerthError(ErrorCode.invalidParameter, `Cannot read the events: invalid filter '${unknown[0]}'`);
   return {
     kind: "stream",
     status: 200,
@@ -148,7 +148,7 @@ export function systemRoutes(d: Daemon, facts: SystemFacts): Route[] {
     route("GET", "/info", () => json(infoDoc(d, facts))),
     route("POST", "/auth", async (req) => {
       const body = jsonBody<{ username?: string; password?: string; serveraddress?: string }>(req);
-      if (!body.username || !body.password) throw new BerthError(ErrorCode.usage, "Cannot log in: a username and a password are required");
+      if (!body.username || !body.password) throw new BerthError(ErrorCode.invalidParameter, "Cannot log in: a username and a password are required");
       await d.login(serverName(body.serveraddress), { username: body.username, password: body.password });
       return json({ Status: "Login Succeeded", IdentityToken: "" });
     }),

@@ -1,5 +1,5 @@
 import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-format.js";
-import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { isFlagError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
@@ -230,7 +230,7 @@ export class DockerCli implements Daemon {
     this.#restored.then(() => this.#dispatch(s)).finally(() => this.#persist().catch(() => {})).then(
       (code) => s.exit(code),
       (e: unknown) => {
-        if (e instanceof UsageError) {
+        if (isFlagError(e)) {
           s.stderr(`docker: ${e.message}\n`);
           s.exit(125);
         } else if (isBerthError(e)) {
@@ -389,7 +389,7 @@ export class DockerCli implements Daemon {
   }
 
   async #ensure(s: CliSession, name: string, o: { platform: Platform; pull: string }): Promise<LocalImage> {
-    if (!["missing", "always", "never"].includes(o.pull)) throw new UsageError(`invalid pull option: '${o.pull}': must be one of "always", "missing" or "never"`);
+    if (!["missing", "always", "never"].includes(o.pull)) throw usageError(`invalid pull option: '${o.pull}': must be one of "always", "missing" or "never"`);
     let local = this.images.find(name);
     if (!local || o.pull === "always") {
       const r = parseReference(name);
@@ -435,7 +435,7 @@ export class DockerCli implements Daemon {
     const out = (b: string): void => ctx.s.stdout(b);
     if (opts.has("all-tags")) {
       const r = parseReference(rest[0]!);
-      if (/:[^/]+$/.test(rest[0]!) || r.digest) throw new UsageError("tag can't be used with --all-tags/-a");
+      if (/:[^/]+$/.test(rest[0]!) || r.digest) throw usageError("tag can't be used with --all-tags/-a");
       const tags = await this.#d.client.tags(r.registry, r.repository, `pull all tags of "${familiarName(r)}"`);
       for (const tag of tags.sort()) await this.#fetch(out, `${rest[0]}:${tag}`, { platform: platformOf(opts), quiet: opts.has("quiet") });
       return 0;
@@ -449,10 +449,10 @@ export class DockerCli implements Daemon {
     requireArgs(rest, { max: 1 }, "login", "[OPTIONS] [SERVER]\n\nLog in to a registry");
     const registry = serverName(rest[0]);
     const username = last(opts, "username");
-    if (!username) throw new UsageError("Cannot log in: give the username with -u (Berth does not prompt for it)");
+    if (!username) throw usageError("Cannot log in: give the username with -u (Berth does not prompt for it)");
     let password = last(opts, "password");
     if (opts.has("password-stdin")) {
-      if (password !== undefined) throw new UsageError("--password and --password-stdin are mutually exclusive");
+      if (password !== undefined) throw usageError("--password and --password-stdin are mutually exclusive");
       password = (await readLine(ctx)).replace(/\r?\n$/, "");
     } else if (password === undefined) {
       ctx.s.stdout("Password: ");
@@ -461,7 +461,7 @@ export class DockerCli implements Daemon {
     } else {
       ctx.s.stderr("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
     }
-    if (!password) throw new UsageError("Cannot log in: the password is empty");
+    if (!password) throw usageError("Cannot log in: the password is empty");
     await this.#d.client.login(registry, { username, password });
     ctx.s.stdout("Login Succeeded\n");
     return 0;
@@ -471,13 +471,13 @@ export class DockerCli implements Daemon {
     const { opts, rest } = parseFlags(args, { limit: "value", "f,filter": "value", "no-trunc": "bool", format: "value" }, "search", { interspersed: true });
     requireArgs(rest, { exact: 1 }, "search", "[OPTIONS] TERM\n\nSearch Docker Hub for images");
     const limit = Number(last(opts, "limit") ?? 25);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
     let results = await this.searchImages(rest[0]!, limit);
     for (const f of opts.get("filter") ?? []) {
       const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
       if (k === "stars") results = results.filter((r) => r.stars >= Number(v));
       else if (k === "is-official") results = results.filter((r) => r.official === (v === "true"));
-      else throw new UsageError(`invalid filter '${k}'`);
+      else throw usageError(`invalid filter '${k}'`);
     }
     const rows = results.map((r) => ({ Name: r.name, Description: opts.has("no-trunc") ? r.description : ellipsis(r.description, 45), StarCount: String(r.stars), IsOfficial: r.official ? "[OK]" : "" }));
     return printFormat(ctx, last(opts, "format") ?? "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}", rows, { Name: "NAME", Description: "DESCRIPTION", StarCount: "STARS", IsOfficial: "OFFICIAL" });
@@ -516,7 +516,7 @@ export class DockerCli implements Daemon {
       if (k === "dangling") rows = rows.filter((r) => (r.ref === undefined) === (v === "true"));
       else if (k === "reference") rows = rows.filter((r) => match(r.ref, v));
       else if (k === "label") rows = rows.filter((r) => labelMatch(r.local.image.config.config?.Labels, v));
-      else throw new UsageError(`invalid filter '${k}'`);
+      else throw usageError(`invalid filter '${k}'`);
     }
     rows.sort((a, b) => (b.local.image.config.created ?? "").localeCompare(a.local.image.config.created ?? ""));
     const id = (l: LocalImage): string => (opts.has("no-trunc") ? l.id : l.id.slice(7, 19));

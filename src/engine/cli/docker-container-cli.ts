@@ -2,7 +2,7 @@ import { parseTime } from "../../common/docker-flags.js";
 import { randomId } from "../random-id.js";
 import { Status, isRunning, parseRestartPolicy, statusText } from "../../common/container-state.js";
 import { columns, ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
-import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
+import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { formatBinding, parsePublish } from "../../common/port-spec.js";
 import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
@@ -150,7 +150,7 @@ function each(cmd: string, flags: FlagSpec, usage: string, act: (ctx: CliContext
 
 const timeoutOf = (opts: Map<string, string[]>): number | undefined => {
   const t = last(opts, "time");
-  if (t !== undefined && !/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  if (t !== undefined && !/^-?\d+$/.test(t)) throw usageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
   return t === undefined ? undefined : Number(t);
 };
 
@@ -253,7 +253,7 @@ const logs: Handler = async (ctx, args) => {
   const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : 0;
   const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : Infinity;
   const tail = last(opts, "tail") ?? "all";
-  if (tail !== "all" && !/^-?\d+$/.test(tail)) throw new UsageError(`invalid argument "${tail}" for "-n, --tail" flag`);
+  if (tail !== "all" && !/^-?\d+$/.test(tail)) throw usageError(`invalid argument "${tail}" for "-n, --tail" flag`);
   const print = (l: { stream: "stdout" | "stderr"; bytes: Uint8Array; time: number }): void => {
     const bytes = opts.has("timestamps") ? concatText(`${rfc3339Nano(l.time)} `, l.bytes) : l.bytes;
     if (l.stream === "stdout") ctx.s.stdout(bytes);

@@ -1,6 +1,6 @@
 import { Status, isRunning, parseRestartPolicy } from "../../common/container-state.js";
 import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
-import { UsageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Container } from "../containers/containers.js";
 import { containerChanges } from "../daemon/container-changes.js";
@@ -167,7 +167,7 @@ const update: Handler = async (ctx, args) => {
   const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : undefined;
   const cpus = opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : undefined;
   const pids = last(opts, "pids-limit");
-  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag`);
+  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw usageError(`invalid argument "${pids}" for "--pids-limit" flag`);
   const shares = last(opts, "cpu-shares");
   const restart = opts.has("restart") ? parseRestartPolicy(last(opts, "restart")!) : undefined;
   const body: ContainerUpdateBody = {

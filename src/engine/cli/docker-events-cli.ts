@@ -1,5 +1,5 @@
 import { eventLine, type DockerEvent } from "../../common/api/events.js";
-import { last, parseFlags, parseTime, requireArgs, UsageError } from "../../common/docker-flags.js";
+import { last, parseFlags, parseTime, requireArgs, usageError } from "../../common/docker-flags.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { eventMatches, unknownEventFilters } from "../daemon/events.js";
 import type { Handler } from "./docker-cli-context.js";
@@ -17,11 +17,11 @@ export const events: Handler = async (ctx, args) => {
   const filters: Record<string, string[]> = {};
   for (const f of opts.get("filter") ?? []) {
     const [k, v] = f.split(/=(.*)/s);
-    if (v === undefined) throw new UsageError(`bad format of filter (expected name=value)`);
+    if (v === undefined) throw usageError(`bad format of filter (expected name=value)`);
     (filters[k!] ??= []).push(v);
   }
   const unknown = unknownEventFilters(filters);
-  if (unknown.length) throw new UsageError(`Error response from daemon: invalid filter '${unknown[0]}'`);
+  if (unknown.length) throw usageError(`Error response from daemon: invalid filter '${unknown[0]}'`);
   const format = last(opts, "format");
   const print = (e: DockerEvent): void => {
     if (!eventMatches(e, filters)) return;

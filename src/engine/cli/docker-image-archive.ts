@@ -1,4 +1,4 @@
-import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { loadImages, saveImages } from "../daemon/image-archive.js";
 import { readAllStdin, type Handler } from "./docker-cli-context.js";
@@ -8,7 +8,7 @@ const save: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "o,output": "value", platform: "value" }, "save", { interspersed: true });
   requireArgs(rest, { min: 1 }, "save", "[OPTIONS] IMAGE [IMAGE...]\n\nSave one or more images to a tar archive (streamed to STDOUT by default)");
   const out = last(opts, "output");
-  if (!out && ctx.s.tty) throw new UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  if (!out && ctx.s.tty) throw usageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   const tar = await saveImages(ctx, rest);
   if (!out) {
     ctx.s.stdout(tar);
@@ -30,7 +30,7 @@ const load: Handler = async (ctx, args) => {
     if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot load "${input}": ${r.stderr.trim().replace(/^cat: /, "")}`);
     data = r.stdout;
   } else {
-    if (ctx.s.tty) throw new UsageError("requested load from stdin, but stdin is empty");
+    if (ctx.s.tty) throw usageError("requested load from stdin, but stdin is empty");
     data = await readAllStdin(ctx);
   }
   const lines = await loadImages(ctx, data, input ?? "stdin");

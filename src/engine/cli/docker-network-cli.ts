@@ -1,6 +1,6 @@
 import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
-import { UsageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { confirm, eachArgument, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { Network } from "../networks/networks.js";
@@ -26,7 +26,7 @@ const sub: Record<string, Handler> = {
       else if (k === "id") list = list.filter((n) => n.id.startsWith(v));
       else if (k === "label") list = list.filter((n) => labelMatch(n.labels, v));
       else if (k === "type") list = list.filter((n) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name));
-      else throw new UsageError(`invalid filter '${k}'`);
+      else throw usageError(`invalid filter '${k}'`);
     }
     list.sort((a, b) => a.name.localeCompare(b.name));
     const id = (n: Network): string => (opts.has("no-trunc") ? n.id : n.id.slice(0, 12));

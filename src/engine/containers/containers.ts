@@ -161,7 +161,7 @@ const SIGNALS: Record<string, number> = {
 /** "SIGTERM", "TERM", "15" → 15 */
 export function signalNumber(s: string): number {
   const n = /^\d+$/.test(s) ? Number(s) : SIGNALS[s.toUpperCase().replace(/^SIG/, "")];
-  if (n === undefined || n < 1 || n > 64) throw new BerthError(ErrorCode.usage, `Cannot send signal "${s}": invalid signal`);
+  if (n === undefined || n < 1 || n > 64) throw new BerthError(ErrorCode.invalidParameter, `Cannot send signal "${s}": invalid signal`);
   return n;
 }
 
@@ -225,9 +225,9 @@ export class ContainerService {
   }
 
   rename(c: Container, name: string): void {
-    if (name === c.name) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
+    if (name === c.name) throw new BerthError(ErrorCode.invalidParameter, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
     // after finding the container, as Docker's daemon does (moby daemon/rename.go)
-    if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot rename "${c.name}": Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.invalidParameter, `Cannot rename "${c.name}": Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     this.#checkName(name);
     const oldName = c.name;
     c.name = name;

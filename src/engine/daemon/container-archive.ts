@@ -81,7 +81,7 @@ export async function getArchive(d: Daemon, c: Container, path: string): Promise
  */
 export async function putArchive(d: Daemon, c: Container, path: string, tar: Uint8Array, o: { copyUIDGID?: boolean } = {}): Promise<void> {
   const stat = await statPath(d, c, path);
-  if (stat.mode < 2 ** 31) throw new BerthError(ErrorCode.usage, `Cannot copy to "${c.name}": extraction point is not a directory`);
+  if (stat.mode < 2 ** 31) throw new BerthError(ErrorCode.invalidParameter, `Cannot copy to "${c.name}": extraction point is not a directory`);
   if (c.hostConfig.readonlyRootfs) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": container rootfs is marked read-only`);
   const r = await d.containers.guest(["/bin/tar", "-C", `${c.rootfs}/${path.replace(/^\/+/, "")}`, "-xf", "-", ...(o.copyUIDGID ? [] : ["--no-same-owner"])], { stdin: tar });
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": ${r.stderr.trim().replaceAll(c.rootfs, "") || `tar exited ${r.code}`}`);

@@ -42,7 +42,7 @@ const dec = new TextDecoder();
  *   usage for what Docker's daemon refuses (bad names, limits, options)
  */
 export async function createContainer(d: CreateDeps, body: ContainerCreateBody, o: { name?: string; action?: string } = {}): Promise<CreateResult> {
-  const fail = (why: string): BerthError => new BerthError(ErrorCode.usage, `Cannot ${o.action ?? "create"} the container: ${why}`);
+  const fail = (why: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot ${o.action ?? "create"} the container: ${why}`);
   const h = body.HostConfig ?? {};
   if (h.Binds?.length) throw fail("--volume is not supported by Berth yet");
   if (h.Mounts?.length) throw fail("--mount is not supported by Berth yet");
@@ -145,7 +145,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
  * @throws BerthError usage "Invalid container name (…)"
  */
 export function checkContainerName(name: string, action = "create"): void {
-  if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.usage, `Cannot ${action} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.invalidParameter, `Cannot ${action} the container: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
 }
 
 function restartOf(p: { Name?: string; MaximumRetryCount?: number } | null | undefined, fail: (why: string) => BerthError): RestartPolicy {
@@ -162,11 +162,11 @@ function portBindings(pb: Record<string, Array<{ HostIp?: string; HostPort?: str
   const out: PortBinding[] = [];
   for (const [key, binds] of Object.entries(pb ?? {})) {
     const [port, proto = "tcp"] = key.split("/") as [string, string?];
-    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid containerPort: ${port}`);
-    if (proto !== "tcp" && proto !== "udp") throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid proto: ${proto}`);
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new BerthError(ErrorCode.invalidParameter, `Cannot publish "${key}": invalid containerPort: ${port}`);
+    if (proto !== "tcp" && proto !== "udp") throw new BerthError(ErrorCode.invalidParameter, `Cannot publish "${key}": invalid proto: ${proto}`);
     for (const b of binds?.length ? binds : [{}]) {
       const hostPort = b.HostPort ? Number(b.HostPort) : 0;
-      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw new BerthError(ErrorCode.usage, `Cannot publish "${key}": invalid hostPort: ${b.HostPort}`);
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw new BerthError(ErrorCode.invalidParameter, `Cannot publish "${key}": invalid hostPort: ${b.HostPort}`);
       out.push({ hostIp: b.HostIp ?? "", hostPort, containerPort: Number(port), proto });
     }
   }

@@ -11,7 +11,7 @@ export interface ContainerListQuery {
   filters?: Record<string, string[]>;
 }
 
-const bad = (f: string): BerthError => new BerthError(ErrorCode.usage, `Cannot list containers: invalid filter '${f}'`);
+const bad = (f: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot list containers: invalid filter '${f}'`);
 
 /** "a=b" labels, or the key alone: does `labels` have it? */
 export function labelMatch(labels: Record<string, string> | undefined, spec: string): boolean {

@@ -19,7 +19,7 @@ export interface RunOutput {
  * @throws BerthError usage (a bad --pull value), image-not-found, the registry's errors
  */
 export async function imageForRun(d: Daemon, name: string, req: Pick<RunRequest, "platform" | "pull">, out?: RunOutput): Promise<LocalImage> {
-  if (!["missing", "always", "never"].includes(req.pull)) throw new BerthError(ErrorCode.usage, `Cannot run "${name}": invalid pull option: '${req.pull}': must be one of "always", "missing" or "never"`);
+  if (!["missing", "always", "never"].includes(req.pull)) throw new BerthError(ErrorCode.invalidParameter, `Cannot run "${name}": invalid pull option: '${req.pull}': must be one of "always", "missing" or "never"`);
   const held = d.images.find(name);
   if (held && req.pull !== "always") return held;
   if (req.pull === "never") throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${name}": No such image: ${name}`);

@@ -28,7 +28,7 @@ function psTime(ticks: number): string {
  */
 export async function containerTop(d: Daemon, c: Container, psArgs = "-ef"): Promise<TopResponse> {
   if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot show the processes of "${c.name}": container ${c.id} is not running`);
-  if (psArgs !== "-ef" && psArgs !== "") throw new BerthError(ErrorCode.usage, `Cannot show the processes of "${c.name}": Berth's top shows ps -ef's columns and takes no other ps options (got "${psArgs}")`);
+  if (psArgs !== "-ef" && psArgs !== "") throw new BerthError(ErrorCode.invalidParameter, `Cannot show the processes of "${c.name}": Berth's top shows ps -ef's columns and takes no other ps options (got "${psArgs}")`);
   // per process: uid, pid, ppid, utime+stime (ticks), the tty number, the command line
   const script = `for p in $(cat "$1/cgroup.procs"); do
     [ -r /proc/$p/stat ] || continue

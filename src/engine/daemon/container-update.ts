@@ -14,9 +14,9 @@ import type { Daemon } from "./daemon.js";
  */
 export async function updateContainer(d: Daemon, c: Container, b: ContainerUpdateBody): Promise<string[]> {
   const policy = b.RestartPolicy?.Name ? { name: b.RestartPolicy.Name, maximumRetryCount: b.RestartPolicy.MaximumRetryCount ?? 0 } : undefined;
-  if (policy && c.hostConfig.autoRemove && policy.name !== "no") throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+  if (policy && c.hostConfig.autoRemove && policy.name !== "no") throw new BerthError(ErrorCode.invalidParameter, `Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
   for (const [k, v] of Object.entries({ Memory: b.Memory, NanoCpus: b.NanoCpus, CpuShares: b.CpuShares })) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new BerthError(ErrorCode.usage, `Cannot update container ${c.id}: invalid ${k}: ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new BerthError(ErrorCode.invalidParameter, `Cannot update container ${c.id}: invalid ${k}: ${v}`);
   }
   const flags: string[] = [];
   if (b.Memory) flags.push("--memory", String(b.Memory));

@@ -21,7 +21,7 @@ export function applyChanges(config: RunConfig, changes: readonly string[]): voi
   const list = (v: string): string[] => (v.trim().startsWith("[") ? (JSON.parse(v) as string[]) : ["/bin/sh", "-c", v.trim()]);
   for (const ch of changes) {
     const m = /^\s*(\w+)\s+(.*)$/s.exec(ch);
-    if (!m) throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": dockerfile parse error`);
+    if (!m) throw new BerthError(ErrorCode.invalidParameter, `Cannot apply change "${ch}": dockerfile parse error`);
     const [, op, v] = m as unknown as [string, string, string];
     switch (op.toUpperCase()) {
       case "CMD": config.Cmd = list(v); break;
@@ -41,7 +41,7 @@ export function applyChanges(config: RunConfig, changes: readonly string[]): voi
       case "EXPOSE": config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [v.includes("/") ? v.trim() : `${v.trim()}/tcp`]: {} }; break;
       case "VOLUME": config.Volumes = { ...(config.Volumes ?? {}), [v.trim()]: {} }; break;
       case "STOPSIGNAL": config.StopSignal = v.trim(); break;
-      default: throw new BerthError(ErrorCode.usage, `Cannot apply change "${ch}": ${op} is not a valid change command`);
+      default: throw new BerthError(ErrorCode.invalidParameter, `Cannot apply change "${ch}": ${op} is not a valid change command`);
     }
   }
 }

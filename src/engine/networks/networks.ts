@@ -76,12 +76,12 @@ export class NetworkService {
 
   create(name: string, o: { subnet?: string; labels?: Record<string, string>; internal?: boolean; driver?: string }): Network {
     if (this.list().some((x) => x.name === name)) throw new BerthError(ErrorCode.nameInUse, `Cannot create network "${name}": network with name ${name} already exists`);
-    if (o.driver && o.driver !== "bridge") throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": plugin "${o.driver}" not found (Berth has the bridge driver)`);
+    if (o.driver && o.driver !== "bridge") throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": plugin "${o.driver}" not found (Berth has the bridge driver)`);
     let subnet = o.subnet;
     if (subnet) {
       const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(subnet);
-      if (!m) throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": Berth takes a /16 subnet ending in .0.0 (e.g. 172.30.0.0/16), not "${subnet}"`);
-      if (this.list().some((x) => x.subnet === subnet)) throw new BerthError(ErrorCode.usage, `Cannot create network "${name}": Pool overlaps with other one on this address space`);
+      if (!m) throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": Berth takes a /16 subnet ending in .0.0 (e.g. 172.30.0.0/16), not "${subnet}"`);
+      if (this.list().some((x) => x.subnet === subnet)) throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": Pool overlaps with other one on this address space`);
     } else {
       while (this.list().some((x) => x.subnet === `172.${this.#nextSubnet}.0.0/16`)) this.#nextSubnet++;
       subnet = `172.${this.#nextSubnet++}.0.0/16`;
@@ -92,7 +92,7 @@ export class NetworkService {
   }
 
   async remove(n: Network): Promise<void> {
-    if (n.driver !== "bridge" || n.name === "bridge") throw new BerthError(ErrorCode.usage, `Cannot remove network "${n.name}": ${n.name} is a pre-defined network and cannot be removed`);
+    if (n.driver !== "bridge" || n.name === "bridge") throw new BerthError(ErrorCode.invalidParameter, `Cannot remove network "${n.name}": ${n.name} is a pre-defined network and cannot be removed`);
     if (n.endpoints.size) throw new BerthError(ErrorCode.containerWrongState, `Cannot remove network "${n.name}": error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     this.#networks.delete(n.id);
     this.#event(n, "destroy");
@@ -139,9 +139,9 @@ export class NetworkService {
 
   /** `docker network connect`: on the network from now (and at its next starts). */
   async connect(n: Network, c: Container, aliases: string[]): Promise<void> {
-    if (n.driver !== "bridge") throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": container cannot be disconnected from host network or connected to host network`);
-    if (c.hostConfig.networks.includes(n.name)) throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": endpoint with name ${c.name} already exists in network ${n.name}`);
-    if (c.hostConfig.networkMode === "host" || c.hostConfig.networkMode === "none") throw new BerthError(ErrorCode.usage, `Cannot connect "${c.name}" to "${n.name}": container sharing network namespace with another container or host cannot be connected to any other network`);
+    if (n.driver !== "bridge") throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": container cannot be disconnected from host network or connected to host network`);
+    if (c.hostConfig.networks.includes(n.name)) throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": endpoint with name ${c.name} already exists in network ${n.name}`);
+    if (c.hostConfig.networkMode === "host" || c.hostConfig.networkMode === "none") throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": container sharing network namespace with another container or host cannot be connected to any other network`);
     c.hostConfig.networks.push(n.name);
     if (aliases.length) c.hostConfig.aliases[n.name] = aliases;
     if (c.state.status === "running") await this.attach(c, [n]);
@@ -150,7 +150,7 @@ export class NetworkService {
   /** `docker network disconnect`: off the network now and after. */
   async disconnect(n: Network, c: Container): Promise<void> {
     const i = c.hostConfig.networks.indexOf(n.name);
-    if (i < 0) throw new BerthError(ErrorCode.usage, `Cannot disconnect "${c.name}" from "${n.name}": container ${c.id} is not connected to network ${n.name}`);
+    if (i < 0) throw new BerthError(ErrorCode.invalidParameter, `Cannot disconnect "${c.name}" from "${n.name}": container ${c.id} is not connected to network ${n.name}`);
     if (c.state.status === "running") await this.#sh('nsenter -t "$(cat "$1/pid")" -n ip link del "$2"', [c.bundle, `eth${this.of(c).indexOf(n)}`]);
     c.hostConfig.networks.splice(i, 1);
     n.endpoints.delete(c.id);
