@@ -6,7 +6,7 @@ import { BerthError, ErrorCode } from "../../common/errors.js";
 import { VALID_NAME, generateName } from "../../common/names.js";
 import { containerSpec } from "../../common/oci-spec.js";
 import type { PortBinding } from "../../common/port-spec.js";
-import type { ExecOptions, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
+import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
 import { EventBus } from "../daemon/events.js";
@@ -172,7 +172,7 @@ export function signalNumber(s: string): number {
  * generated names). They live as long as the VM does.
  */
 export class ContainerService {
-  readonly #channel: GuestChannel;
+  readonly #channel: GuestRuntime;
   readonly #containers = new Map<string, Container>();
   /** set by the composition root (DockerCli): connects containers to their networks */
   networks: ContainerNetworking | undefined;
@@ -180,7 +180,7 @@ export class ContainerService {
   /** where the containers' events go (create, start, die, kill, stop, destroy, exec_*, …) */
   readonly events: EventBus;
 
-  constructor(channel: GuestChannel, events = new EventBus()) {
+  constructor(channel: GuestRuntime, events = new EventBus()) {
     this.#channel = channel;
     this.events = events;
   }
@@ -476,6 +476,7 @@ export class ContainerService {
     const exited = this.wait(c);
     const t = timeout ?? c.config.stopTimeout ?? 10;
     if (c.state.status === Status.paused) await this.unpause(c).catch(() => {});
+    this.event(c, "kill", { signal: String(signalNumber(c.config.stopSignal)) });
     await this.#channel.killContainer(c.id, signalNumber(c.config.stopSignal)).catch(() => {});
     const done = await Promise.race([exited.then(() => true), sleep(t < 0 ? 2 ** 31 - 1 : t * 1000).then(() => false)]);
     if (!done) {

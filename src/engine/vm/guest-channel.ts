@@ -17,6 +17,24 @@ export interface ExecOptions {
   onStderr?: (b: Uint8Array) => void;
 }
 
+/**
+ * The guest as the container and network services use it: files, overlay
+ * mounts, processes and crun containers. GuestChannel is the real one (the
+ * agent over virtio-console); tests give the services a fake that boots nothing.
+ * Every request rejects with a BerthError when the agent refuses it.
+ */
+export interface GuestRuntime {
+  writeFile(path: string, data: Uint8Array | string, mode?: number): Promise<unknown>;
+  /** an overlayfs at `target`: `lower` directories (top first) under a tmpfs upper */
+  mountOverlay(target: string, lower: readonly string[]): Promise<unknown>;
+  exec(req: ExecRequest, options?: ExecOptions): GuestProcess;
+  /** `crun create` of a bundle; the process is the container's init, its output as it comes */
+  createContainer(c: { name: string; bundle: string; config: string }, options?: ExecOptions): Promise<GuestProcess>;
+  startContainer(name: string): Promise<unknown>;
+  killContainer(name: string, signal: string | number): Promise<unknown>;
+  deleteContainer(name: string): Promise<unknown>;
+}
+
 /** A process (or container) running in the guest. */
 export interface GuestProcess {
   readonly id: number;
@@ -63,7 +81,7 @@ interface Stream {
   failed: (e: Error) => void;
 }
 
-export class GuestChannel {
+export class GuestChannel implements GuestRuntime {
   #link: ByteLink;
   #decoder = new FrameDecoder();
   #nextId = 1;
