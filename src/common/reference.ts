@@ -98,3 +98,8 @@ export function serverName(server: string | undefined): string {
   if (!server || /^(https?:\/\/)?(index\.)?docker\.io(\/v1\/?)?$/.test(server) || server === "registry-1.docker.io") return "docker.io";
   return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
 }
+
+/** A reference as Docker's CLI prints it: familiar name, `:tag`, `@digest` ("busybox:latest", "ghcr.io/a/b@sha256:…"). */
+export function shortName(r: Reference): string {
+  return `${familiarName(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
+}

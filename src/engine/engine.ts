@@ -2,7 +2,8 @@ import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./unpack/gunzip.js";
 import type { BlobStore } from "./store/blob-store.js";
-import { DockerCli, type PublishedPort, type PullReport } from "./cli/docker-cli.js";
+import { DockerCli } from "./cli/docker-cli.js";
+import { EngineDaemon, type PublishedPort, type PullReport } from "./daemon/engine-daemon.js";
 import type { ExecOptions, GuestProcess } from "./vm/guest-channel.js";
 import type { RegistryClient } from "./registry/registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./store/snapshot-store.js";
@@ -64,7 +65,9 @@ const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 export class Engine {
   readonly vm: VmHost;
   readonly info: EngineStartInfo;
-  /** the docker CLI layer, when started with `docker` */
+  /** the daemon (images, containers, networks and their operations), when started with `docker` */
+  daemon: EngineDaemon | undefined;
+  /** the guest's docker command, a client of the daemon */
   docker: DockerCli | undefined;
 
   #saving: Promise<void> | undefined;
@@ -122,12 +125,14 @@ export class Engine {
   #withDocker(o: EngineOptions): this {
     this.#withNetwork(o);
     if (o.docker) {
-      const cli = new DockerCli({
+      const daemon = new EngineDaemon({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
         ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
         ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}),
       });
+      const cli = new DockerCli(daemon);
       this.vm.channel.setCliHandler((s) => cli.handle(s));
+      this.daemon = daemon;
       this.docker = cli;
     }
     return this;

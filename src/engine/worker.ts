@@ -85,7 +85,7 @@ const api: EngineApi = {
   },
   pull(image, platform, onOutput) {
     return attempt(async () => {
-      const d = (await engine()).docker!;
+      const d = (await engine()).daemon!;
       await d.ready();
       await d.pullImage(image, { platform: platform ? parsePlatform(platform) : DEFAULT_PLATFORM, onMessage: (m) => { const l = messageLine(m); if (l) onOutput("stderr", enc.encode(l)); } });
       await d.persist();
@@ -93,17 +93,17 @@ const api: EngineApi = {
   },
   run(args, onOutput) {
     return attempt(async () => {
-      const d = (await engine()).docker!;
+      const d = (await engine()).daemon!;
       await d.ready();
       return runContainer(d, parseRunArgs("run", args, []), { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b), pullLine: (l) => onOutput("stderr", enc.encode(l)) });
     });
   },
   ports() {
-    return attempt(async () => (await engine()).docker!.ports().map(({ hostPort, containerPort, proto, container }) => ({ hostPort, containerPort, proto, container })));
+    return attempt(async () => (await engine()).daemon!.ports().map(({ hostPort, containerPort, proto, container }) => ({ hostPort, containerPort, proto, container })));
   },
   fetchPort(hostPort, request) {
     return attempt(async () => {
-      const r = await (await engine()).docker!.httpRequest(hostPort, request);
+      const r = await (await engine()).daemon!.httpRequest(hostPort, request);
       return Comlink.transfer(r, [r.body.buffer as ArrayBuffer]);
     });
   },

@@ -10,7 +10,7 @@ import { loadGuestAssets, packageRoot } from "./guest-files.js";
 import { interactiveShell, runScript } from "./shell.js";
 import { installWebSocket } from "./websocket.js";
 import { PortForwarder } from "./port-forwarder.js";
-import { parseHost, type DaemonHost } from "./daemon-server.js";
+import { parseHost } from "./daemon-server.js";
 import { runDaemon } from "./daemon.js";
 
 const USAGE = `Usage:
@@ -162,7 +162,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(e);
   }
-  forwarder.attach(engine.docker);
+  forwarder.attach(engine.daemon);
   if (command === "daemon") {
     await runDaemon(engine, hosts, memoryMB).catch(async (e: unknown) => {
       await engine.stop().catch(() => {});

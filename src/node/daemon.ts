@@ -11,8 +11,7 @@ import { DaemonServer, type DaemonHost } from "./daemon-server.js";
  * @throws BerthError usage when an address cannot be listened on
  */
 export async function runDaemon(engine: Engine, hosts: DaemonHost[], memoryMB: number): Promise<void> {
-  const docker = engine.docker!;
-  await docker.ready();
+  await engine.daemon!.ready();
   const server = new DaemonServer(await startedEngineApi(engine, memoryMB));
   for (const h of hosts) {
     if (h.kind === "unix") mkdirSync(dirname(h.path), { recursive: true });

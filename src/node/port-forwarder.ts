@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import type { GuestProcess } from "../engine/vm/guest-channel.js";
-import type { DockerCli, PublishedPort } from "../engine/cli/docker-cli.js";
+import type { EngineDaemon, PublishedPort } from "../engine/daemon/engine-daemon.js";
 
 /**
  * `docker run -p 8080:80` under `berth`: a listener on the host's 127.0.0.1
@@ -12,13 +12,13 @@ export class PortForwarder {
   readonly #servers = new Map<number, Server>();
   readonly #udp = new Map<number, UdpSocket>();
   readonly #warn: (line: string) => void;
-  #docker: DockerCli | undefined;
+  #docker: EngineDaemon | undefined;
 
   constructor(warn: (line: string) => void) {
     this.#warn = warn;
   }
 
-  attach(docker: DockerCli | undefined): void {
+  attach(docker: EngineDaemon | undefined): void {
     this.#docker = docker;
   }
 

@@ -164,7 +164,7 @@ docker logs; echo "s: logs no arg $?"`);
   assert.match(e, /Error \[container-not-found\]: Cannot find container "nosuch": No such container: nosuch/);
   assert.match(e, /Error \[container-start-failed\]: .*executable file `nosuchcmd` not found in \$PATH/);
   assert.match(e, /Error \[platform-not-available\]: .*it has no linux\/386 image \(it has linux\/amd64\)/);
-  assert.match(e, /Error \[usage\]: Cannot run the container: --volume is not supported by Berth yet/);
+  assert.match(e, /Error \[invalid-parameter\]: Cannot run the container: --volume is not supported by Berth yet/);
   assert.match(e, /Error \[container-wrong-state\]: Cannot kill container: taken: container [0-9a-f]{64} is not running/);
   assert.match(e, /"docker logs" requires exactly 1 argument\./);
 });

@@ -22,8 +22,8 @@ export function engineApi(d: Daemon, facts: SystemFacts): ApiRouter {
  * `engine.api()`): the guest's kernel release is asked for once, here.
  */
 export async function startedEngineApi(engine: Engine, memoryMB: number): Promise<ApiRouter> {
-  if (!engine.docker) throw new TypeError("the engine was started without its docker layer");
-  const docker = engine.docker;
+  if (!engine.daemon) throw new TypeError("the engine was started without its daemon");
+  const docker = engine.daemon;
   const uname = await engine.run(["uname", "-r"]).catch(() => ({ stdout: "" }));
   return engineApi(docker, { memTotal: memoryMB * 1024 * 1024, kernelVersion: uname.stdout.trim(), version: BERTH_VERSION });
 }

@@ -3,7 +3,7 @@ import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { DEFAULT_PLATFORM, parsePlatform } from "../../common/oci-image.js";
 import { familiarName, parseReference, serverName } from "../../common/reference.js";
 import type { Daemon } from "../daemon/daemon.js";
-import { imageJson } from "../cli/docker-cli-context.js";
+import { imageJson } from "../daemon/image-inspect.js";
 import { boolParam, bytes, json, empty, type ApiReply, type ApiRequest, type StreamSink } from "./api-types.js";
 import { loadImages, saveImages } from "../daemon/image-archive.js";
 import { importImage } from "../daemon/image-commit.js";

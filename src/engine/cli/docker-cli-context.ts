@@ -4,10 +4,15 @@ import { last } from "../../common/docker-flags.js";
 import { isBerthError } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
-import { familiarName, type Reference } from "../../common/reference.js";
+import { shortName } from "../../common/reference.js";
+
+export { shortName };
 import type { CliSession } from "../vm/guest-channel.js";
-import type { ImageStore, LocalImage } from "../images/images.js";
+import type { LocalImage } from "../images/images.js";
 import type { Daemon } from "../daemon/daemon.js";
+import { imageJson } from "../daemon/image-inspect.js";
+
+export { imageJson };
 import type { ImagePruneReport } from "../daemon/prune.js";
 import { humanSize } from "../../common/docker-format.js";
 
@@ -25,9 +30,6 @@ export interface CliContext extends Daemon {
 
 export type Handler = (ctx: CliContext, args: string[]) => Promise<number>;
 
-export function shortName(r: Reference): string {
-  return `${familiarName(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
-}
 
 /** `--platform` (the last one given), or linux/386. */
 export function platformOf(opts: Map<string, string[]>): Platform {
@@ -36,27 +38,6 @@ export function platformOf(opts: Map<string, string[]>): Platform {
 }
 
 
-/** Docker's image inspect document. */
-export function imageJson(images: ImageStore, l: LocalImage): Record<string, unknown> {
-  const c = l.image.config;
-  return {
-    Id: l.id,
-    RepoTags: images.tagsOf(l).map(shortName),
-    RepoDigests: [...l.repoDigests],
-    Parent: "",
-    Comment: "",
-    Created: c.created ?? "",
-    DockerVersion: "",
-    Author: c.author ?? "",
-    Config: { Hostname: "", Domainname: "", User: "", AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: "", Volumes: null, WorkingDir: "", Entrypoint: null, OnBuild: null, Labels: null, ...c.config },
-    Architecture: c.architecture ?? "386",
-    Os: c.os ?? "linux",
-    Size: l.size,
-    GraphDriver: { Data: null, Name: "overlay2" },
-    RootFS: { Type: "layers", Layers: c.rootfs?.diff_ids ?? [] },
-    Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
-  };
-}
 
 /**
  * Docker's way with several arguments (rm, stop, rmi, network rm, inspect, …):

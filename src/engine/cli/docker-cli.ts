@@ -1,201 +1,35 @@
 import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-format.js";
 import { isFlagError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
-import { renderTemplate } from "../../common/go-template.js";
-import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
+import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, serverName, type Reference } from "../../common/reference.js";
-import type { BlobStore } from "../store/blob-store.js";
-import { ContainerService } from "../containers/containers.js";
-import { NetworkService } from "../networks/networks.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
 import { confirm, eachArgument, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
-import type { CliSession, GuestChannel, GuestProcess } from "../vm/guest-channel.js";
-import { parseResponse, serialiseRequest, type WireRequest, type WireResponse } from "../../common/http-wire.js";
-import { compressionOf, sniffCompression } from "../unpack/decompress.js";
-import { currentManifestDigest, pullImage, type ImageConfig, type PulledImage } from "../images/image-puller.js";
-import { ImageStore, type ImagesRecord, type LocalImage } from "../images/images.js";
-import { LayerStore } from "../unpack/layer-store.js";
-import type { RegistryClient } from "../registry/registry-client.js";
-import type { ShareFiles } from "../vm/vm-host.js";
-import type { Daemon, SearchResult } from "../daemon/daemon.js";
-import { EventBus } from "../daemon/events.js";
+import type { CliSession } from "../vm/guest-channel.js";
+import type { LocalImage } from "../images/images.js";
+import type { EngineDaemon } from "../daemon/engine-daemon.js";
 import { pruneImages } from "../daemon/prune.js";
-import type { MergedView } from "../unpack/layer-store.js";
-import { concatBytes } from "../../common/bytes.js";
-import { messageLine, progressBar, type JsonMessage } from "../../common/api/json-message.js";
-
-export interface DockerCliDeps {
-  channel: GuestChannel;
-  files: ShareFiles;
-  client: RegistryClient;
-  store?: BlobStore;
-  /** an image's download, all layers together, as it goes */
-  onPull?: (p: PullReport) => void;
-  /** the published ports changed (a container with -p started or stopped) */
-  onPorts?: (ports: PublishedPort[]) => void;
-}
-
-export interface PublishedPort {
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  proto: "tcp" | "udp";
-  container: string;
-}
-
-export interface PullReport {
-  image: string;
-  loaded: number;
-  total: number;
-}
+import { messageLine } from "../../common/api/json-message.js";
 
 /** Commands whose engine errors exit 125, like Docker's; the others exit 1. */
 const EXIT_125 = new Set(["run", "create"]);
 
 /**
- * The engine's side of the guest's `docker` command: parses Docker's flags and
- * prints Docker's output. Images here; containers in docker-container-cli.ts.
+ * The guest's `docker` command, a client of the daemon: argv to the daemon's
+ * operations, and Docker's printed output and exit codes. Image commands here;
+ * containers in docker-container-cli.ts, the rest beside it.
  */
-export class DockerCli implements Daemon {
-  readonly #d: DockerCliDeps;
-  /** the daemon's one event bus: `GET /events`, `docker events` */
-  readonly events = new EventBus();
-  readonly images = new ImageStore(this.events);
-  readonly containers: ContainerService;
-  readonly networks: NetworkService;
-  /** the images' layers in the 9p share, a directory per layer chain. The guest caches
-   * the share (cache=loose), so a directory is written once and never rewritten, even after rmi */
-  readonly layerStore: LayerStore;
+export class DockerCli {
+  readonly #daemon: EngineDaemon;
 
-  /** the images kept from an earlier run, read back before the first command */
-  readonly #restored: Promise<void>;
-  #saved = 0;
-
-  constructor(deps: DockerCliDeps) {
-    this.#d = deps;
-    this.layerStore = new LayerStore(deps.files);
-    this.containers = new ContainerService(deps.channel, this.events);
-    this.networks = new NetworkService(this.containers);
-    this.containers.networks = this.networks;
-    this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
-    this.#restored = this.#restore().catch(() => {});
+  constructor(daemon: EngineDaemon) {
+    this.#daemon = daemon;
   }
 
-  /**
-   * Reads the image record back: each image's config, and its layers' blobs
-   * checked present. Layers are unpacked at an image's first use, not here.
-   * An image whose blobs are gone is left out.
-   */
-  async #restore(): Promise<void> {
-    const store = this.#d.store;
-    const text = await store?.getMeta("images");
-    if (!store || !text) return;
-    const rec = JSON.parse(text) as ImagesRecord;
-    if (rec.version !== 1) return;
-    const stored = new Set(await store.list());
-    for (const i of rec.images) {
-      try {
-        const configBytes = await store.get(i.id);
-        if (!configBytes || !i.layers.every((l) => stored.has(l.digest))) continue;
-        const config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
-        const image: PulledImage = { reference: parseReference(i.reference), manifestDigest: i.manifestDigest, id: i.id, config, neutralised: [], layerSizes: i.layerSizes, layers: i.layers };
-        this.images.restore(image, i.repoDigests, Object.entries(rec.tags).filter(([, id]) => id === i.id).map(([t]) => t));
-      } catch {
-        // a damaged image is left out; its blobs stay for the next pull
-      }
-    }
-    this.#saved = this.images.changes;
-  }
-
-  /** Guest directories of an image's layers, top first (unpacked on first use): the daemon's CreateDeps. */
-  layers(local: LocalImage): Promise<string[]> {
-    return this.#layers(local);
-  }
-
-  /** A regular file of an image, or undefined. */
-  async imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined> {
-    return this.layerStore.read(await this.#unpacked(local), path);
-  }
-
-  persist(): Promise<void> {
-    return this.#persist();
-  }
-
-  /** Where blobs are kept, when the engine has a store. */
-  get store(): BlobStore | undefined {
-    return this.#d.store;
-  }
-
-  /** The paths an image's layers show, merged (unpacked on first use). */
-  async imageView(local: LocalImage): Promise<MergedView> {
-    return this.layerStore.view(await this.#unpacked(local));
-  }
-
-  /** Unpacks the layers of an image made here (commit, import, load) from their bytes; answers the entries neutralised. */
-  async unpackLayers(image: Pick<PulledImage, "layers">, data: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
-    return (await this.#unpack(image.layers, data)).neutralised;
-  }
-
-  /** Resolves once the images kept from an earlier run are read back. */
-  ready(): Promise<void> {
-    return this.#restored;
-  }
-
-  /** The published ports of running containers. */
-  ports(): PublishedPort[] {
-    return this.containers.published().map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, proto: p.proto, container: p.container.name }));
-  }
-
-  /** A TCP connection to what is published on `hostPort` (see ContainerService.connect). */
-  connectPort(hostPort: number, onData: (b: Uint8Array) => void, proto: "tcp" | "udp" = "tcp"): GuestProcess {
-    const p = this.containers.published().find((x) => x.hostPort === hostPort && x.proto === proto);
-    if (!p) throw new BerthError(ErrorCode.containerNotFound, `Cannot connect to port ${hostPort}/${proto}: no running container publishes it`);
-    return this.containers.connect(p.container, p.containerPort, onData, proto);
-  }
-
-  /** One HTTP request to a published port (the page's /port/<n>/ path): the response, or a 502 in words. */
-  async httpRequest(hostPort: number, req: WireRequest): Promise<WireResponse> {
-    const parts: Uint8Array[] = [];
-    let proc: GuestProcess;
-    try {
-      proc = this.connectPort(hostPort, (b) => parts.push(b));
-    } catch (e) {
-      return textResponse(502, isBerthError(e) ? e.toLine() : String(e));
-    }
-    proc.write(serialiseRequest(req, `127.0.0.1:${hostPort}`));
-    // nc ends when the server closes (Connection: close); stdin stays open until then
-    const code = await Promise.race([proc.exit, new Promise<number>((r) => setTimeout(() => r(-1), 30_000))]);
-    if (code === -1) proc.kill(9);
-    const raw = concatBytes(parts);
-    return parseResponse(raw) ?? textResponse(502, `Error [container-wrong-state]: Cannot reach port ${hostPort}: ${raw.length ? "the container did not answer with HTTP" : "nothing answered (is the server listening?)"}`);
-  }
-
-  /** Garbage collection: blobs that no image's config or layers name go (the record is saved first). */
-  async #collect(): Promise<number> {
-    const store = this.#d.store;
-    if (!store) return 0;
-    await this.#persist();
-    const keep = new Set<string>();
-    for (const l of this.images.all()) {
-      keep.add(l.id);
-      for (const layer of l.image.layers) keep.add(layer.digest);
-    }
-    let freed = 0;
-    for (const d of await store.list()) {
-      if (keep.has(d)) continue;
-      freed += (await store.get(d))?.length ?? 0;
-      await store.delete(d);
-    }
-    return freed;
-  }
-
-  /** Saves the image record when the images changed since it was last saved. */
-  async #persist(): Promise<void> {
-    if (!this.#d.store || this.images.changes === this.#saved) return;
-    const at = this.images.changes;
-    await this.#d.store.setMeta("images", JSON.stringify(this.images.record()));
-    this.#saved = at;
+  /** The daemon this CLI is a client of. */
+  get daemon(): EngineDaemon {
+    return this.#daemon;
   }
 
   /**
@@ -224,10 +58,11 @@ export class DockerCli implements Daemon {
     });
   }
 
+  /** Runs one `docker` command the guest's client sent: its output, then its exit status (Docker's 0/1/125 rules). */
   handle(s: CliSession): void {
     const [cmd, sub] = s.argv;
     const code125 = EXIT_125.has(cmd ?? "") || (cmd === "container" && EXIT_125.has(sub ?? ""));
-    this.#restored.then(() => this.#dispatch(s)).finally(() => this.#persist().catch(() => {})).then(
+    this.#daemon.ready().then(() => this.#dispatch(s)).finally(() => this.#daemon.persist().catch(() => {})).then(
       (code) => s.exit(code),
       (e: unknown) => {
         if (isFlagError(e)) {
@@ -247,22 +82,22 @@ export class DockerCli implements Daemon {
   #context(s: CliSession): CliContext {
     return {
       s,
-      images: this.images,
-      containers: this.containers,
-      networks: this.networks,
-      events: this.events,
-      store: this.#d.store,
-      collectBlobs: () => this.#collect(),
-      persist: () => this.#persist(),
-      pullImage: (name, o) => this.pullImage(name, o),
-      removeImage: (name, o) => this.removeImage(name, o),
-      login: (server, creds) => this.login(server, creds),
-      searchImages: (term, limit) => this.searchImages(term, limit),
+      images: this.#daemon.images,
+      containers: this.#daemon.containers,
+      networks: this.#daemon.networks,
+      events: this.#daemon.events,
+      store: this.#daemon.store,
+      collectBlobs: () => this.#daemon.collectBlobs(),
+      persist: () => this.#daemon.persist(),
+      pullImage: (name, o) => this.#daemon.pullImage(name, o),
+      removeImage: (name, o) => this.#daemon.removeImage(name, o),
+      login: (server, creds) => this.#daemon.login(server, creds),
+      searchImages: (term, limit) => this.#daemon.searchImages(term, limit),
       ensureImage: (name, o) => this.#ensure(s, name, o),
-      layers: (local) => this.#layers(local),
-      imageView: (local) => this.imageView(local),
-      imageFile: (local, path) => this.imageFile(local, path),
-      unpackLayers: (image, data) => this.unpackLayers(image, data),
+      layers: (local) => this.#daemon.layers(local),
+      imageView: (local) => this.#daemon.imageView(local),
+      imageFile: (local, path) => this.#daemon.imageFile(local, path),
+      unpackLayers: (image, data) => this.#daemon.unpackLayers(image, data),
       pull: (out, name, o) => this.#fetch(out, name, o),
     };
   }
@@ -308,76 +143,11 @@ export class DockerCli implements Daemon {
     return 1;
   }
 
-  /**
-   * Pulls `given` (`POST /images/create`'s work): Docker's progress messages go
-   * to `onMessage` as they come ("Pulling from …", per layer "Pulling fs layer",
-   * "Downloading" with progress, "Download complete", "Pull complete" or
-   * "Already exists", then "Digest: …" and "Status: …"). A warm pull is the
-   * manifest request alone.
-   * @throws BerthError from the registry client (image-not-found, registry-*, …)
-   */
-  async pullImage(given: string, o: { platform: Platform; onMessage?: (m: JsonMessage) => void }): Promise<LocalImage> {
-    const send = o.onMessage ?? (() => {});
-    const r = parseReference(given);
-    const name = shortName(r);
-    send({ status: `Pulling from ${r.repository}`, id: r.tag ?? r.digest ?? "latest" });
-    const layers = new Map<string, { loaded: number; total: number; done: boolean }>();
-    const had = this.images.find(formatReference(r));
-    if (had && had.image.manifestDigest && (await currentManifestDigest(this.#d.client, r, o.platform)) === had.image.manifestDigest) {
-      this.images.add(r, had.image);
-      send({ status: `Digest: ${had.image.manifestDigest}` });
-      send({ status: `Status: Image is up to date for ${name}` });
-      return had;
-    }
-    const image = await pullImage(this.#d.client, r, {
-      platform: o.platform,
-      layers: this.layerStore,
-      ...(this.#d.store ? { store: this.#d.store } : {}),
-      onProgress: (p) => {
-        const id = p.layer.slice(7, 19);
-        let l = layers.get(p.layer);
-        if (!l) {
-          l = { loaded: 0, total: p.total, done: false };
-          layers.set(p.layer, l);
-          if (!p.existed) send({ status: "Pulling fs layer", progressDetail: {}, id });
-        }
-        l.loaded = p.loaded;
-        if (this.#d.onPull) {
-          let loaded = 0;
-          let total = 0;
-          for (const x of layers.values()) {
-            loaded += x.loaded;
-            total += x.total;
-          }
-          this.#d.onPull({ image: name, loaded, total });
-        }
-        if (l.done) return;
-        if (p.loaded < p.total) {
-          send({ status: "Downloading", progressDetail: { current: p.loaded, total: p.total }, progress: progressBar(p.loaded, p.total), id });
-          return;
-        }
-        l.done = true;
-        if (p.existed) {
-          send({ status: "Already exists", progressDetail: {}, id });
-          return;
-        }
-        send({ status: "Verifying Checksum", progressDetail: {}, id });
-        send({ status: "Download complete", progressDetail: {}, id });
-        send({ status: "Pull complete", progressDetail: {}, id });
-      },
-    });
-    const { local } = this.images.add(r, image);
-    this.images.event("pull", `${familiarName(r)}:${r.tag ?? r.digest ?? "latest"}`, familiarName(r));
-    send({ status: `Digest: ${image.manifestDigest}` });
-    send({ status: had?.id === image.id ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
-    return local;
-  }
-
   /** The guest CLI's pull: Docker's lines (as its CLI prints the daemon's messages off a terminal), then the reference. */
   async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage> {
     const r = parseReference(given);
     if (!o.quiet && !r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
-    const local = await this.pullImage(given, {
+    const local = await this.#daemon.pullImage(given, {
       platform: o.platform,
       onMessage: (m) => {
         const line = o.quiet ? undefined : messageLine(m);
@@ -390,7 +160,7 @@ export class DockerCli implements Daemon {
 
   async #ensure(s: CliSession, name: string, o: { platform: Platform; pull: string }): Promise<LocalImage> {
     if (!["missing", "always", "never"].includes(o.pull)) throw usageError(`invalid pull option: '${o.pull}': must be one of "always", "missing" or "never"`);
-    let local = this.images.find(name);
+    let local = this.#daemon.images.find(name);
     if (!local || o.pull === "always") {
       const r = parseReference(name);
       if (o.pull === "never" && !local) throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${shortName(r)}": No such image, and --pull=never`);
@@ -401,34 +171,6 @@ export class DockerCli implements Daemon {
     return local;
   }
 
-  /** Guest directories of the image's layers, top first, unpacked from the blob store if they are not yet. */
-  async #layers(local: LocalImage): Promise<string[]> {
-    return this.layerStore.guestDirs((await this.#unpack(local.image.layers)).keys);
-  }
-
-  /** Makes sure every layer of the image is unpacked; answers its top chain's key. */
-  async #unpacked(local: LocalImage): Promise<string> {
-    return (await this.#unpack(local.image.layers)).keys.at(-1) ?? "";
-  }
-
-  /**
-   * Unpacks the layers not unpacked yet, from `data` (an image made here: commit,
-   * import, load) or the blob store; answers the layers' chain keys, bottom
-   * first, and the entries neutralised.
-   */
-  async #unpack(layers: PulledImage["layers"], data: ReadonlyMap<string, Uint8Array> = new Map()): Promise<{ keys: string[]; neutralised: string[] }> {
-    const keys = await LayerStore.chainKeys(layers.map((l) => l.digest));
-    const neutralised: string[] = [];
-    for (const [i, layer] of layers.entries()) {
-      if (this.layerStore.has(keys[i]!)) continue;
-      const blob = data.get(layer.digest) ?? (await this.#d.store?.get(layer.digest));
-      if (!blob) throw new BerthError(ErrorCode.imageNotFound, `Cannot use layer ${layer.digest.slice(0, 19)}: it is no longer stored; pull the image again`);
-      const r = await this.layerStore.unpack(keys[i]!, keys[i - 1], blob, compressionOf(layer.mediaType) ?? sniffCompression(blob), `layer ${layer.digest.slice(0, 19)}`);
-      neutralised.push(...r.neutralised);
-    }
-    return { keys, neutralised };
-  }
-
   async #pull(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "q,quiet": "bool", platform: "value", "a,all-tags": "bool", "disable-content-trust": "bool" }, "pull", { interspersed: true });
     requireArgs(rest, { exact: 1 }, "pull", "[OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
@@ -436,7 +178,7 @@ export class DockerCli implements Daemon {
     if (opts.has("all-tags")) {
       const r = parseReference(rest[0]!);
       if (/:[^/]+$/.test(rest[0]!) || r.digest) throw usageError("tag can't be used with --all-tags/-a");
-      const tags = await this.#d.client.tags(r.registry, r.repository, `pull all tags of "${familiarName(r)}"`);
+      const tags = await this.#daemon.listTags(r.registry, r.repository, `pull all tags of "${familiarName(r)}"`);
       for (const tag of tags.sort()) await this.#fetch(out, `${rest[0]}:${tag}`, { platform: platformOf(opts), quiet: opts.has("quiet") });
       return 0;
     }
@@ -462,7 +204,7 @@ export class DockerCli implements Daemon {
       ctx.s.stderr("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
     }
     if (!password) throw usageError("Cannot log in: the password is empty");
-    await this.#d.client.login(registry, { username, password });
+    await this.#daemon.login(registry, { username, password });
     ctx.s.stdout("Login Succeeded\n");
     return 0;
   }
@@ -472,7 +214,7 @@ export class DockerCli implements Daemon {
     requireArgs(rest, { exact: 1 }, "search", "[OPTIONS] TERM\n\nSearch Docker Hub for images");
     const limit = Number(last(opts, "limit") ?? 25);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
-    let results = await this.searchImages(rest[0]!, limit);
+    let results = await this.#daemon.searchImages(rest[0]!, limit);
     for (const f of opts.get("filter") ?? []) {
       const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
       if (k === "stars") results = results.filter((r) => r.stars >= Number(v));
@@ -487,7 +229,7 @@ export class DockerCli implements Daemon {
     const { rest } = parseFlags(args, {}, "logout", { interspersed: true });
     requireArgs(rest, { max: 1 }, "logout", "[SERVER]\n\nLog out from a registry");
     const registry = serverName(rest[0]);
-    if (this.#d.client.logout(registry)) ctx.s.stdout(`Removing login credentials for ${registry}\n`);
+    if (this.#daemon.logout(registry)) ctx.s.stdout(`Removing login credentials for ${registry}\n`);
     else ctx.s.stdout(`Not logged in to ${registry}\n`);
     return 0;
   }
@@ -495,7 +237,7 @@ export class DockerCli implements Daemon {
   async #imagesCmd(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "a,all": "bool", "no-trunc": "bool", digests: "bool", "f,filter": "value", format: "value" }, "images", { interspersed: true });
     requireArgs(rest, { max: 1 }, "images", "[OPTIONS] [REPOSITORY[:TAG]]\n\nList images");
-    let rows = this.images.rows();
+    let rows = this.#daemon.images.rows();
     const match = (ref: Reference | undefined, pattern: string): boolean => {
       if (!ref) return false;
       // REPOSITORY[:TAG], either part may hold * (a tag is after the last ":" that has no "/" after it)
@@ -542,10 +284,10 @@ export class DockerCli implements Daemon {
   async #tag(ctx: CliContext, args: string[]): Promise<number> {
     const { rest } = parseFlags(args, {}, "tag", { interspersed: true });
     requireArgs(rest, { exact: 2 }, "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
-    const local = this.images.require(rest[0]!, `tag "${rest[0]}"`);
+    const local = this.#daemon.images.require(rest[0]!, `tag "${rest[0]}"`);
     const target = parseReference(rest[1]!);
     if (target.digest) throw new BerthError(ErrorCode.invalidReference, `Cannot tag "${rest[1]}": refusing to create a tag with a digest reference`);
-    this.images.tag(local, target);
+    this.#daemon.images.tag(local, target);
     return 0;
   }
 
@@ -554,7 +296,7 @@ export class DockerCli implements Daemon {
     requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
     let removed = false;
     const code = await eachArgument(ctx, rest, (name) => {
-      const items = this.removeImage(name, { force: opts.has("force") });
+      const items = this.#daemon.removeImage(name, { force: opts.has("force") });
       removed ||= items.some((i) => i.Deleted);
       ctx.s.stdout(items.map((i) => (i.Deleted ? `Deleted: ${i.Deleted}\n` : `Untagged: ${i.Untagged}\n`)).join(""));
     });
@@ -562,68 +304,10 @@ export class DockerCli implements Daemon {
     return code;
   }
 
-  /**
-   * Removes an image by name or ID (`DELETE /images/{name}`, `docker rmi`) with
-   * Docker's rules: a name that is one of several tags is only untagged; an image
-   * a container uses, or with several tags given by ID, needs `force` (never for
-   * a running container's). Answers Docker's items, {Untagged} then {Deleted};
-   * blobs are collected by the caller.
-   * @throws BerthError image-not-found, container-wrong-state (Docker's "conflict: …")
-   */
-  removeImage(name: string, { force }: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }> {
-    const local = this.images.require(name, `remove image "${name}"`);
-    const users = this.containers.list().filter((c) => c.config.imageId === local.id);
-    const tags = this.images.tagsOf(local);
-    const byName = tags.some((t) => { try { return formatReference(t) === formatReference(parseReference(name)); } catch { return false; } });
-    if (byName && tags.length > 1) {
-      this.images.untag(parseReference(name));
-      return [{ Untagged: shortName(parseReference(name)) }];
-    }
-    if (!byName && tags.length > 1 && !force) {
-      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to delete ${local.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    const running = users.find((c) => c.state.status === "running" || c.state.status === "paused");
-    if (users.length && (!force || running)) {
-      const c = running ?? users[0]!;
-      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to ${byName ? `remove repository reference "${name}"` : `delete ${local.id.slice(7, 19)}`} (${running ? "cannot be forced" : "must be forced"}) - container ${c.shortId} is using its referenced image ${local.id.slice(7, 19)}`);
-    }
-    const out: Array<{ Untagged?: string; Deleted?: string }> = [];
-    for (const t of tags) {
-      this.images.untag(t);
-      out.push({ Untagged: shortName(t) });
-    }
-    for (const d of local.repoDigests) out.push({ Untagged: d });
-    this.images.delete(local);
-    out.push({ Deleted: local.id });
-    return out;
-  }
-
-  /** Deletes the blobs no image names any more (after a removal); answers the bytes freed. */
-  collectBlobs(): Promise<number> {
-    return this.#collect();
-  }
-
-  /**
-   * Searches a registry (`GET /images/search`, `docker search`): TERM on
-   * Docker Hub, or REGISTRY/TERM (a first part with a dot or a port, or localhost).
-   * @throws BerthError registry-unavailable, registry-unauthorized
-   */
-  searchImages(given: string, limit: number): Promise<SearchResult[]> {
-    const slash = given.indexOf("/");
-    const head = slash > 0 ? given.slice(0, slash) : "";
-    const registry = /[.:]/.test(head) || head === "localhost" ? head : "docker.io";
-    return this.#d.client.search(registry, registry === "docker.io" ? given : given.slice(slash + 1), limit);
-  }
-
-  /** Logs in to a registry (`POST /auth`, `docker login`): checked against its /v2/ or token service, kept for pulls. */
-  login(server: string, creds: { username: string; password: string }): Promise<void> {
-    return this.#d.client.login(server, creds);
-  }
-
   async #history(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, "history", { interspersed: true });
     requireArgs(rest, { exact: 1 }, "history", "[OPTIONS] IMAGE\n\nShow the history of an image");
-    const local = this.images.require(rest[0]!, `show the history of "${rest[0]}"`);
+    const local = this.#daemon.images.require(rest[0]!, `show the history of "${rest[0]}"`);
     const history = [...(local.image.config.history ?? [])].reverse();
     const sizes = [...local.image.layerSizes].reverse();
     const table = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]];
@@ -641,7 +325,7 @@ export class DockerCli implements Daemon {
   async #imageInspect(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "f,format": "value" }, "image inspect", { interspersed: true });
     requireArgs(rest, { min: 1 }, "image inspect", "[OPTIONS] IMAGE [IMAGE...]\n\nDisplay detailed information on one or more images");
-    return printInspect(ctx, rest.map((n) => () => imageJson(this.images, this.images.require(n, `inspect "${n}"`))), last(opts, "format"));
+    return printInspect(ctx, rest.map((n) => () => imageJson(this.#daemon.images, this.#daemon.images.require(n, `inspect "${n}"`))), last(opts, "format"));
   }
 
   async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
@@ -651,10 +335,4 @@ export class DockerCli implements Daemon {
     ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));
     return 0;
   }
-}
-
-
-/** `docker login [SERVER]`: Docker Hub when none, as its references name it. */
-function textResponse(status: number, text: string): WireResponse {
-  return { status, statusText: "Bad Gateway", headers: [["Content-Type", "text/plain; charset=utf-8"]], body: new TextEncoder().encode(`${text}\n`) };
 }

@@ -1,22 +1,21 @@
 import { parseTime } from "../../common/docker-flags.js";
 import { randomId } from "../random-id.js";
-import { Status, isRunning, parseRestartPolicy, statusText } from "../../common/container-state.js";
-import { columns, ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
-import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
+import { Status, isRunning, statusText } from "../../common/container-state.js";
+import { ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
+import { usageError, last, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
-import { formatBinding, parsePublish } from "../../common/port-spec.js";
+import { formatBinding } from "../../common/port-spec.js";
 import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
 import type { Container } from "../containers/containers.js";
 import { checkContainerName, createContainer, resolveUser } from "../daemon/container-create.js";
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import { containerJson } from "../daemon/container-inspect.js";
-import { eachArgument, imageJson, platformOf, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { eachArgument, imageJson, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
 import type { GuestProcess } from "../vm/guest-channel.js";
-import type { LocalImage } from "../images/images.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,6 +1,6 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import {
-  DEFAULT_PLATFORM, MediaType, isIndex, isManifest, selectPlatform,
+  DEFAULT_PLATFORM, isIndex, isManifest, selectPlatform,
   type ImageIndex, type ImageManifest, type Platform,
 } from "../../common/oci-image.js";
 import { familiarName, type Reference } from "../../common/reference.js";
