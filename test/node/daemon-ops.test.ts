@@ -14,7 +14,7 @@ import { diskUsageTable } from "../../src/engine/cli/docker-container-extra.js";
 import { goFileMode, splitPath } from "../../src/engine/daemon/container-archive.js";
 import type { Daemon } from "../../src/engine/daemon/daemon.js";
 import { EventBus, eventMatches, unknownEventFilters } from "../../src/engine/daemon/events.js";
-import type { DiskUsage } from "../../src/engine/daemon/system-df.js";
+import type { DiskUsage } from "../../src/common/api/system-data.js";
 
 const dec = new TextDecoder();
 

@@ -13,7 +13,7 @@ import type { Daemon } from "../daemon/daemon.js";
 import { imageJson } from "../daemon/image-inspect.js";
 
 export { imageJson };
-import type { ImagePruneReport } from "../daemon/prune.js";
+import type { ImagePruneReport } from "../../common/api/system-data.js";
 import { humanSize } from "../../common/docker-format.js";
 
 /**

@@ -1,21 +1,8 @@
+import type { PathStat } from "../../common/api/container-data.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Container } from "../containers/containers.js";
 import type { Daemon } from "./daemon.js";
 
-/**
- * A path's stat as `HEAD /containers/{id}/archive` answers it, base64 JSON in
- * the X-Docker-Container-Path-Stat header (moby api/types/container.PathStat).
- */
-export interface PathStat {
-  name: string;
-  /** bytes */
-  size: number;
-  /** Go's os.FileMode: the permission bits and Go's type bits (ModeDir 1<<31, ModeSymlink 1<<27, …) */
-  mode: number;
-  /** RFC 3339 */
-  mtime: string;
-  linkTarget: string;
-}
 
 const dec = new TextDecoder();
 

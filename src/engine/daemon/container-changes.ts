@@ -1,13 +1,9 @@
+import type { FilesystemChange } from "../../common/api/container-data.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Container } from "../containers/containers.js";
 import { readTar, type TarEntry } from "../unpack/tar-reader.js";
 import type { Daemon } from "./daemon.js";
 
-/** One change of `GET /containers/{id}/changes` (moby api/types/container.FilesystemChange): Kind 0 modified, 1 added, 2 deleted. */
-export interface FilesystemChange {
-  Path: string;
-  Kind: 0 | 1 | 2;
-}
 
 /** the mount points of /etc/hosts, /etc/resolv.conf, /etc/hostname and docker-init: not a container's changes (Docker keeps them in an init layer) */
 const MOUNT_POINTS = new Set(["etc/hosts", "etc/resolv.conf", "etc/hostname", "sbin/docker-init"]);

@@ -1,31 +1,10 @@
+import type { CpuStats, StatsResponse } from "../../common/api/container-data.js";
 import { isRunning } from "../../common/container-state.js";
 import { rfc3339Nano } from "../../common/docker-format.js";
 import type { Container } from "../containers/containers.js";
 import type { Daemon } from "./daemon.js";
 
-/** One sample of `GET /containers/{id}/stats` (moby api/types/container.StatsResponse; the fields the docker CLI reads). */
-export interface StatsResponse {
-  name: string;
-  id: string;
-  read: string;
-  preread: string;
-  pids_stats: { current?: number; limit?: number };
-  blkio_stats: { io_service_bytes_recursive: Array<{ major: number; minor: number; op: string; value: number }> | null };
-  num_procs: number;
-  cpu_stats: CpuStats;
-  precpu_stats: CpuStats;
-  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
-  networks?: Record<string, { rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number; tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number }>;
-}
 
-interface CpuStats {
-  /** nanoseconds */
-  cpu_usage: { total_usage: number; usage_in_kernelmode: number; usage_in_usermode: number };
-  /** nanoseconds of every CPU of the machine */
-  system_cpu_usage?: number;
-  online_cpus?: number;
-  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
-}
 
 const dec = new TextDecoder();
 const emptyCpu = (): CpuStats => ({ cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });

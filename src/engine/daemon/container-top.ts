@@ -1,13 +1,9 @@
+import type { TopResponse } from "../../common/api/container-data.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { isRunning } from "../../common/container-state.js";
 import type { Container } from "../containers/containers.js";
 import type { Daemon } from "./daemon.js";
 
-/** `GET /containers/{id}/top`'s answer (moby api/types/container.TopResponse). */
-export interface TopResponse {
-  Titles: string[];
-  Processes: string[][];
-}
 
 const dec = new TextDecoder();
 /** the guest kernel's USER_HZ: /proc's times are in 1/100 s */

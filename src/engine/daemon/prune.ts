@@ -1,21 +1,10 @@
+import type { ContainerPruneReport, ImagePruneReport } from "../../common/api/system-data.js";
 import { Status } from "../../common/container-state.js";
 import { familiarName } from "../../common/reference.js";
 import type { Daemon } from "./daemon.js";
 import { listContainers } from "./container-list.js";
 
-/** `POST /containers/prune`'s answer (moby api/types/container.PruneReport). */
-export interface ContainerPruneReport {
-  ContainersDeleted: string[] | null;
-  /** bytes */
-  SpaceReclaimed: number;
-}
 
-/** `POST /images/prune`'s answer (moby api/types/image.PruneReport). */
-export interface ImagePruneReport {
-  ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null;
-  /** bytes */
-  SpaceReclaimed: number;
-}
 
 /**
  * Removes the stopped containers (exited, created, dead) that match the

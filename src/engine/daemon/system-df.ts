@@ -1,17 +1,9 @@
+import type { DiskUsage } from "../../common/api/system-data.js";
 import { statusText } from "../../common/container-state.js";
 import { familiarName } from "../../common/reference.js";
 import type { Container } from "../containers/containers.js";
 import type { Daemon } from "./daemon.js";
 
-/** `GET /system/df`'s answer (moby api/types/system.DiskUsage), with the fields the docker CLI reads. */
-export interface DiskUsage {
-  /** bytes of every distinct layer */
-  LayersSize: number;
-  Images: Array<{ Id: string; RepoTags: string[]; Created: number; Size: number; SharedSize: number; Containers: number; RepoDigests: string[]; ParentId: string; Labels: Record<string, string> | null; VirtualSize: number }>;
-  Containers: Array<{ Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number; State: string; Status: string; SizeRw: number; SizeRootFs: number; Labels: Record<string, string>; Mounts: unknown[] }>;
-  Volumes: unknown[];
-  BuildCache: unknown[];
-}
 
 const dec = new TextDecoder();
 
