@@ -10,7 +10,16 @@ import { BerthError, ErrorCode } from "../common/errors.js";
 const LOG = Boolean(process.env["BERTH_API_LOG"]);
 
 /** The largest request body the daemon reads (JSON bodies; archives and builds come later, streamed). */
+/** bytes a JSON request body may have */
 const MAX_BODY = 16 * 1024 * 1024;
+/** bytes a tar body may have: `docker load`, `docker cp` into a container, `docker import` */
+const MAX_TAR_BODY = 1024 * 1024 * 1024;
+
+/** The body limit of a request: tar uploads (archive PUT, images/load, images/create from a source) get the larger one. */
+function bodyLimit(req: IncomingMessage): number {
+  const path = (req.url ?? "").split("?")[0]!;
+  return /\/(containers\/[^/]+\/archive|images\/load|images\/create)$/.test(path) ? MAX_TAR_BODY : MAX_BODY;
+}
 
 /** Headers on every answer, as Docker's daemon sends them: the client negotiates its API version from Api-Version. */
 const COMMON = { "Api-Version": API_VERSION, "Docker-Experimental": "false", Ostype: "linux", Server: "Berth (linux)" };
@@ -89,9 +98,10 @@ export class DaemonServer {
 
   async #request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (LOG) process.stderr.write(`api: ${req.method} ${req.url}\n`);
-    const body = await readBody(req);
+    const limit = bodyLimit(req);
+    const body = await readBody(req, limit);
     if (!body) {
-      reply(res, { kind: "json", status: 413, body: { message: `request body too large (over ${MAX_BODY} bytes)` } });
+      reply(res, { kind: "json", status: 413, body: { message: `request body too large (over ${limit} bytes)` } });
       return;
     }
     const r = await this.#router.handle({ method: req.method ?? "GET", target: req.url ?? "/", headers: req.headers as Record<string, string>, body });
@@ -214,16 +224,16 @@ async function reply(res: ServerResponse, r: Exclude<ApiReply, { kind: "hijack" 
   }
 }
 
-/** The whole body, or undefined when it is over MAX_BODY (the rest is read and dropped). */
-function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
+/** The whole body, or undefined when it is over `limit` bytes (the rest is read and dropped). */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let size = 0;
     req.on("data", (b: Buffer) => {
       size += b.length;
-      if (size <= MAX_BODY) parts.push(b);
+      if (size <= limit) parts.push(b);
     });
-    req.on("end", () => resolve(size > MAX_BODY ? undefined : new Uint8Array(Buffer.concat(parts))));
+    req.on("end", () => resolve(size > limit ? undefined : new Uint8Array(Buffer.concat(parts))));
     req.on("error", () => resolve(undefined));
   });
 }

@@ -192,7 +192,8 @@ export class EngineClient {
    * API: `await (await engine.api("GET", "/v1.47/containers/json?all=1")).json()`.
    * `body` is sent as JSON unless it is bytes. Answers a Response with Docker's
    * status and body; errors are `{"message": …}` with Docker's status codes.
-   * Streamed answers (pull progress, logs with follow) arrive when they end;
+   * Streamed answers (pull progress, logs with follow, events) arrive when they end
+   * (so `GET /events` wants an `until`);
    * attach and exec start give their output with stdin closed.
    */
   async api(method: string, path: string, body?: unknown): Promise<Response> {

@@ -13,7 +13,7 @@ import { LayerStore } from "../unpack/layer-store.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { ShareFiles } from "../vm/vm-host.js";
 import type { Daemon, SearchResult } from "./daemon.js";
-import { EventBus } from "./events.js";
+import { EventBus, type PullProgress } from "./events.js";
 import type { MergedView } from "../unpack/layer-store.js";
 import { concatBytes } from "../../common/bytes.js";
 import { progressBar, type JsonMessage } from "../../common/api/json-message.js";
@@ -39,12 +39,8 @@ export interface PublishedPort {
   container: string;
 }
 
-/** An image's download, all layers together: bytes so far and in all. */
-export interface PullReport {
-  image: string;
-  loaded: number;
-  total: number;
-}
+/** An image's download, all layers together (the bus's pull progress). */
+export type PullReport = PullProgress;
 
 /**
  * Berth's daemon: the services (images, containers, networks, the layer store,
@@ -78,6 +74,7 @@ export class EngineDaemon implements Daemon {
     this.networks = new NetworkService(this.containers);
     this.containers.networks = this.networks;
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
+    if (deps.onPull) this.events.onProgress(deps.onPull);
     this.#restored = this.#restore().catch(() => {});
   }
 
@@ -231,15 +228,13 @@ export class EngineDaemon implements Daemon {
           if (!p.existed) send({ status: "Pulling fs layer", progressDetail: {}, id });
         }
         l.loaded = p.loaded;
-        if (this.#d.onPull) {
-          let loaded = 0;
-          let total = 0;
-          for (const x of layers.values()) {
-            loaded += x.loaded;
-            total += x.total;
-          }
-          this.#d.onPull({ image: name, loaded, total });
+        let loaded = 0;
+        let total = 0;
+        for (const x of layers.values()) {
+          loaded += x.loaded;
+          total += x.total;
         }
+        this.events.progress({ image: name, loaded, total });
         if (l.done) return;
         if (p.loaded < p.total) {
           send({ status: "Downloading", progressDetail: { current: p.loaded, total: p.total }, progress: progressBar(p.loaded, p.total), id });

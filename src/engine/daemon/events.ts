@@ -3,14 +3,37 @@ import type { DockerEvent, EventType } from "../../common/api/events.js";
 /** How many events are kept for `since` (Docker's daemon keeps 256; moby daemon/events). */
 const KEPT = 1024;
 
+/** An image's download, all layers together, as it goes: what the page's progress shows. */
+export interface PullProgress {
+  /** the image as asked ("busybox:latest") */
+  image: string;
+  /** bytes so far */
+  loaded: number;
+  /** bytes in all */
+  total: number;
+}
+
 /**
  * The daemon's one event bus: containers, images and networks publish what
  * happens to them, `GET /events` and `docker events` subscribe, and the last
- * events are kept for a `since` that reaches back.
+ * events are kept for a `since` that reaches back. Pull progress goes over
+ * the same bus to the UI (it is not a Docker event, and is not kept).
  */
 export class EventBus {
   readonly #kept: DockerEvent[] = [];
   readonly #listeners = new Set<(e: DockerEvent) => void>();
+  readonly #progress = new Set<(p: PullProgress) => void>();
+
+  /** Publishes a pull's progress to the UI's listeners. */
+  progress(p: PullProgress): void {
+    for (const l of this.#progress) l(p);
+  }
+
+  /** Calls `listener` with each pull's progress; answers the unsubscribe. */
+  onProgress(listener: (p: PullProgress) => void): () => void {
+    this.#progress.add(listener);
+    return () => this.#progress.delete(listener);
+  }
   #lastNano = 0n;
 
   /**

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { before, test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { LayerStore } from "../../src/engine/unpack/layer-store.js";
-import { readTar, TarParser } from "../../src/engine/unpack/tar-reader.js";
-import { FakeShare } from "../helpers/fake-share.js";
-import { buildFixtures, type TestImage } from "../helpers/images.js";
+import type { BerthError } from "../../../../src/common/errors.js";
+import { LayerStore } from "../../../../src/engine/unpack/layer-store.js";
+import { readTar, TarParser } from "../../../../src/engine/unpack/tar-reader.js";
+import { FakeShare } from "../../../helpers/fake-share.js";
+import { buildFixtures, type TestImage } from "../../../helpers/images.js";
 
 let layered: TestImage;
 let zstd: TestImage;

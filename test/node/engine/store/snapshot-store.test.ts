@@ -3,9 +3,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BerthError } from "../../src/common/errors.js";
-import { openSnapshot, sealSnapshot, snapshotKey } from "../../src/engine/store/snapshot-store.js";
-import { DirSnapshotStore } from "../../src/node/dir-snapshot-store.js";
+import { BerthError } from "../../../../src/common/errors.js";
+import { openSnapshot, sealSnapshot, snapshotKey } from "../../../../src/engine/store/snapshot-store.js";
+import { DirSnapshotStore } from "../../../../src/node/dir-snapshot-store.js";
 
 const buf = (s: string): ArrayBuffer => new TextEncoder().encode(s).buffer as ArrayBuffer;
 

@@ -1,12 +1,12 @@
 // Boots one real guest under v86 and drives it through the agent.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { encodeFrame, Msg } from "../../src/common/agent-protocol.js";
-import type { BerthError } from "../../src/common/errors.js";
-import { makeBusyboxLayer, runContainer } from "../../src/engine/containers/container-runner.js";
-import type { Engine } from "../../src/engine/engine.js";
-import { DirSnapshotStore } from "../../src/node/dir-snapshot-store.js";
-import { startEngine, tempDir } from "../helpers/guest.js";
+import { encodeFrame, Msg } from "../../../src/common/agent-protocol.js";
+import type { BerthError } from "../../../src/common/errors.js";
+import { makeBusyboxLayer, runContainer } from "../../../src/engine/containers/container-runner.js";
+import type { Engine } from "../../../src/engine/engine.js";
+import { DirSnapshotStore } from "../../../src/node/dir-snapshot-store.js";
+import { startEngine, tempDir } from "../../helpers/guest.js";
 
 let engine: Engine;
 let snapshots: { dir: string; remove: () => Promise<void> };

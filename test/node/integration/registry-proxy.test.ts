@@ -3,14 +3,14 @@
 import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { after, before, test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { RegistryClient } from "../../src/engine/registry/registry-client.js";
-import { DirBlobStore } from "../../src/node/dir-blob-store.js";
-import { serve } from "../../src/server/serve.js";
-import { startFront, type FrontServer } from "../helpers/front-server.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage, type TestImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import type { BerthError } from "../../../src/common/errors.js";
+import { RegistryClient } from "../../../src/engine/registry/registry-client.js";
+import { DirBlobStore } from "../../../src/node/dir-blob-store.js";
+import { serve } from "../../../src/server/serve.js";
+import { startFront, type FrontServer } from "../../helpers/front-server.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage, type TestImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 
 let registry: TestRegistry;
 let front: FrontServer;

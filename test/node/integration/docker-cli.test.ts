@@ -5,11 +5,11 @@ import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { humanAgo, humanSize } from "../../src/common/docker-format.js";
-import { berthBin as bin, berthDirs, berthSh, type BerthResult } from "../helpers/berth.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { humanAgo, humanSize } from "../../../src/common/docker-format.js";
+import { berthBin as bin, berthDirs, berthSh, type BerthResult } from "../../helpers/berth.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 
 let registry: TestRegistry;
 let snapshots: { dir: string; remove: () => Promise<void> };

@@ -2,9 +2,9 @@
 // body the real docker CLI would send, and its flag errors in Docker's words.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseRunArgs } from "../../src/common/api/run-flags.js";
-import { isFlagError } from "../../src/common/docker-flags.js";
-import type { BerthError } from "../../src/common/errors.js";
+import { parseRunArgs } from "../../../../src/common/api/run-flags.js";
+import { isFlagError } from "../../../../src/common/docker-flags.js";
+import type { BerthError } from "../../../../src/common/errors.js";
 
 test("flags become Docker's create body: Config and HostConfig with Docker's names and units", () => {
   const r = parseRunArgs("run", ["-d", "--name", "web", "-e", "A=1", "-e", "HOME", "-p", "8080:80", "-p", "53:53/udp", "-m", "64m", "--cpus", "1.5",

@@ -4,12 +4,12 @@ import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { test } from "node:test";
-import { BerthError } from "../../src/common/errors.js";
-import type { BerthError as BerthErrorType } from "../../src/common/errors.js";
-import { Engine } from "../../src/engine/engine.js";
-import { DirSnapshotStore } from "../../src/node/dir-snapshot-store.js";
-import { guestDir } from "../../src/node/guest-files.js";
-import { cpioFiles, loadGuestAssets, tempDir } from "../helpers/guest.js";
+import { BerthError } from "../../../src/common/errors.js";
+import type { BerthError as BerthErrorType } from "../../../src/common/errors.js";
+import { Engine } from "../../../src/engine/engine.js";
+import { DirSnapshotStore } from "../../../src/node/dir-snapshot-store.js";
+import { guestDir } from "../../../src/node/guest-files.js";
+import { cpioFiles, loadGuestAssets, tempDir } from "../../helpers/guest.js";
 
 async function startsAndAnswers(options: { snapshots?: DirSnapshotStore } = {}): Promise<Engine> {
   const e = await Engine.start({ assets: await loadGuestAssets(), ...options });

@@ -3,11 +3,11 @@
 // restart policies, --rm, stop/kill/remove rules and the events they publish.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Status } from "../../src/common/container-state.js";
-import { ErrorCode, type BerthError } from "../../src/common/errors.js";
-import { ContainerService, type ContainerConfig, type HostConfig } from "../../src/engine/containers/containers.js";
-import { EventBus } from "../../src/engine/daemon/events.js";
-import { FakeGuest } from "../helpers/fake-guest.js";
+import { Status } from "../../../../src/common/container-state.js";
+import { ErrorCode, type BerthError } from "../../../../src/common/errors.js";
+import { ContainerService, type ContainerConfig, type HostConfig } from "../../../../src/engine/containers/containers.js";
+import { EventBus } from "../../../../src/engine/daemon/events.js";
+import { FakeGuest } from "../../../helpers/fake-guest.js";
 
 const dec = new TextDecoder();
 

@@ -3,18 +3,18 @@
 // and the system df table the guest CLI prints from the API's document.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventJson, eventLine, parseEvent } from "../../src/common/api/events.js";
-import type { BerthError } from "../../src/common/errors.js";
-import { ErrorCode } from "../../src/common/errors.js";
-import { imageRoutes } from "../../src/engine/api/image-routes.js";
-import { ApiRouter } from "../../src/engine/api/router.js";
-import { systemRoutes } from "../../src/engine/api/system-routes.js";
-import { collectReply } from "../../src/engine/api/collect.js";
-import { diskUsageTable } from "../../src/engine/cli/docker-container-extra.js";
-import { goFileMode, splitPath } from "../../src/engine/daemon/container-archive.js";
-import type { Daemon } from "../../src/engine/daemon/daemon.js";
-import { EventBus, eventMatches, unknownEventFilters } from "../../src/engine/daemon/events.js";
-import type { DiskUsage } from "../../src/common/api/system-data.js";
+import { eventJson, eventLine, parseEvent } from "../../../../src/common/api/events.js";
+import type { BerthError } from "../../../../src/common/errors.js";
+import { ErrorCode } from "../../../../src/common/errors.js";
+import { imageRoutes } from "../../../../src/engine/api/image-routes.js";
+import { ApiRouter } from "../../../../src/engine/api/router.js";
+import { systemRoutes } from "../../../../src/engine/api/system-routes.js";
+import { collectReply } from "../../../../src/engine/api/collect.js";
+import { diskUsageTable } from "../../../../src/engine/cli/docker-container-extra.js";
+import { goFileMode, splitPath } from "../../../../src/engine/daemon/container-archive.js";
+import type { Daemon } from "../../../../src/engine/daemon/daemon.js";
+import { EventBus, eventMatches, unknownEventFilters } from "../../../../src/engine/daemon/events.js";
+import type { DiskUsage } from "../../../../src/common/api/system-data.js";
 
 const dec = new TextDecoder();
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { familiarName, formatReference, isInsecureRegistry, parseReference } from "../../src/common/reference.js";
+import type { BerthError } from "../../../src/common/errors.js";
+import { familiarName, formatReference, isInsecureRegistry, parseReference } from "../../../src/common/reference.js";
 
 const D = "sha256:" + "a".repeat(64);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { DEFAULT_PLATFORM, MediaType, formatPlatform, parsePlatform, selectPlatform, type ImageIndex } from "../../src/common/oci-image.js";
+import type { BerthError } from "../../../src/common/errors.js";
+import { DEFAULT_PLATFORM, MediaType, formatPlatform, parsePlatform, selectPlatform, type ImageIndex } from "../../../src/common/oci-image.js";
 
 const d = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const index: ImageIndex = {

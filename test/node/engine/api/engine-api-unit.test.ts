@@ -3,18 +3,18 @@
 // progress lines, -H addresses.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { messageLine, progressBar } from "../../src/common/api/json-message.js";
-import { newState, Status } from "../../src/common/container-state.js";
-import { BerthError, ErrorCode } from "../../src/common/errors.js";
-import { boolParam, frame, json } from "../../src/engine/api/api-types.js";
-import { filtersParam, runtimeError } from "../../src/engine/api/container-routes.js";
-import { ApiRouter, dockerMessage, errorReply, route } from "../../src/engine/api/router.js";
-import type { Container } from "../../src/engine/containers/containers.js";
-import { listContainers } from "../../src/engine/daemon/container-list.js";
-import { ImageStore } from "../../src/engine/images/images.js";
-import { parseHost } from "../../src/node/daemon-server.js";
-import { BERTH_VERSION } from "../../src/common/version.js";
-import { packageRoot } from "../../src/node/guest-files.js";
+import { messageLine, progressBar } from "../../../../src/common/api/json-message.js";
+import { newState, Status } from "../../../../src/common/container-state.js";
+import { BerthError, ErrorCode } from "../../../../src/common/errors.js";
+import { boolParam, frame, json } from "../../../../src/engine/api/api-types.js";
+import { filtersParam, runtimeError } from "../../../../src/engine/api/container-routes.js";
+import { ApiRouter, dockerMessage, errorReply, route } from "../../../../src/engine/api/router.js";
+import type { Container } from "../../../../src/engine/containers/containers.js";
+import { listContainers } from "../../../../src/engine/daemon/container-list.js";
+import { ImageStore } from "../../../../src/engine/images/images.js";
+import { parseHost } from "../../../../src/node/daemon-server.js";
+import { BERTH_VERSION } from "../../../../src/common/version.js";
+import { packageRoot } from "../../../../src/node/guest-files.js";
 import { readFileSync } from "node:fs";
 
 const enc = new TextEncoder();

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../helpers/guest.js";
+import { tempDir } from "../../helpers/guest.js";
 
-const bin = fileURLToPath(new URL("../../../bin/berth.js", import.meta.url));
+const bin = fileURLToPath(new URL("../../../../bin/berth.js", import.meta.url));
 let snapshots: { dir: string; remove: () => Promise<void> };
 
 function berth(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

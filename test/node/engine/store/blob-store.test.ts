@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { DirBlobStore } from "../../src/node/dir-blob-store.js";
-import { blobStoreSuite } from "../helpers/blob-store-suite.js";
-import { tempDir } from "../helpers/guest.js";
+import type { BerthError } from "../../../../src/common/errors.js";
+import { DirBlobStore } from "../../../../src/node/dir-blob-store.js";
+import { blobStoreSuite } from "../../../helpers/blob-store-suite.js";
+import { tempDir } from "../../../helpers/guest.js";
 
 const dirs: Array<{ remove: () => Promise<void> }> = [];
 after(async () => {

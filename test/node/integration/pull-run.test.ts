@@ -2,17 +2,17 @@
 // engine, write the tree into the guest's 9p share and run it with crun.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { parseReference } from "../../src/common/reference.js";
-import { runContainer } from "../../src/engine/containers/container-runner.js";
-import type { Engine } from "../../src/engine/engine.js";
-import { pullImage, type PulledImage } from "../../src/engine/images/image-puller.js";
-import { RegistryClient } from "../../src/engine/registry/registry-client.js";
-import { LayerStore } from "../../src/engine/unpack/layer-store.js";
-import { startFront, type FrontServer } from "../helpers/front-server.js";
-import { startEngine } from "../helpers/guest.js";
-import { buildFixtures, pushImage, type TestImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import type { BerthError } from "../../../src/common/errors.js";
+import { parseReference } from "../../../src/common/reference.js";
+import { runContainer } from "../../../src/engine/containers/container-runner.js";
+import type { Engine } from "../../../src/engine/engine.js";
+import { pullImage, type PulledImage } from "../../../src/engine/images/image-puller.js";
+import { RegistryClient } from "../../../src/engine/registry/registry-client.js";
+import { LayerStore } from "../../../src/engine/unpack/layer-store.js";
+import { startFront, type FrontServer } from "../../helpers/front-server.js";
+import { startEngine } from "../../helpers/guest.js";
+import { buildFixtures, pushImage, type TestImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 
 let registry: TestRegistry;
 let front: FrontServer;
@@ -91,9 +91,9 @@ test("a tampered layer fails with digest-mismatch before anything is written", a
 });
 
 test("storage full: the pull fails with storage-full and what was stored before is intact", async () => {
-  const { DirBlobStore } = await import("../../src/node/dir-blob-store.js");
-  const { tempDir } = await import("../helpers/guest.js");
-  const { BerthError: Err, ErrorCode } = await import("../../src/common/errors.js");
+  const { DirBlobStore } = await import("../../../src/node/dir-blob-store.js");
+  const { tempDir } = await import("../../helpers/guest.js");
+  const { BerthError: Err, ErrorCode } = await import("../../../src/common/errors.js");
   const dir = await tempDir("berth-full-");
   try {
     const real = new DirBlobStore(dir.dir);

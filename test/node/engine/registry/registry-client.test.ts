@@ -2,12 +2,12 @@
 // images, and against a front server that misbehaves like real registries do.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { BerthError } from "../../src/common/errors.js";
-import { DEFAULT_PLATFORM, isIndex, selectPlatform, type ImageIndex, type ImageManifest } from "../../src/common/oci-image.js";
-import { RegistryClient } from "../../src/engine/registry/registry-client.js";
-import { startFront, type FrontServer } from "../helpers/front-server.js";
-import { buildFixtures, pushImage, type TestImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import type { BerthError } from "../../../../src/common/errors.js";
+import { DEFAULT_PLATFORM, isIndex, selectPlatform, type ImageIndex, type ImageManifest } from "../../../../src/common/oci-image.js";
+import { RegistryClient } from "../../../../src/engine/registry/registry-client.js";
+import { startFront, type FrontServer } from "../../../helpers/front-server.js";
+import { buildFixtures, pushImage, type TestImage } from "../../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../../helpers/registry.js";
 
 let registry: TestRegistry;
 let front: FrontServer;

@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import { berthSh, tagged } from "../helpers/berth.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
-import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
+import { berthSh, tagged } from "../../helpers/berth.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { startTokenServer, type TokenServer } from "../../helpers/token-server.js";
 
 let locked: TestRegistry;
 let open: TestRegistry;

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { serve } from "../../src/server/serve.js";
-import { uplinkAllows } from "../../src/server/relay.js";
+import { serve } from "../../../src/server/serve.js";
+import { uplinkAllows } from "../../../src/server/relay.js";
 
 let server: Server;
 let base: string;

@@ -7,10 +7,10 @@ import { request } from "node:http";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { berthBin, berthDirs, type BerthResult } from "../helpers/berth.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { berthBin, berthDirs, type BerthResult } from "../../helpers/berth.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 
 let registry: TestRegistry;
 let dir: { dir: string; remove: () => Promise<void> };

@@ -3,11 +3,11 @@
 // start, /etc/hosts by name and alias, and the events it publishes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ErrorCode, type BerthError } from "../../src/common/errors.js";
-import { ContainerService } from "../../src/engine/containers/containers.js";
-import { EventBus } from "../../src/engine/daemon/events.js";
-import { NetworkService } from "../../src/engine/networks/networks.js";
-import { FakeGuest } from "../helpers/fake-guest.js";
+import { ErrorCode, type BerthError } from "../../../../src/common/errors.js";
+import { ContainerService } from "../../../../src/engine/containers/containers.js";
+import { EventBus } from "../../../../src/engine/daemon/events.js";
+import { NetworkService } from "../../../../src/engine/networks/networks.js";
+import { FakeGuest } from "../../../helpers/fake-guest.js";
 
 function setup(): { guest: FakeGuest; containers: ContainerService; networks: NetworkService; events: string[] } {
   const guest = new FakeGuest();

@@ -3,10 +3,10 @@
 // 127.0.0.1. Each script marks the lines it checks with a tag.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { berthSh, tagged, type BerthResult } from "../helpers/berth.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { berthSh, tagged, type BerthResult } from "../../helpers/berth.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 
 let registry: TestRegistry;
 let snapshots: { dir: string; remove: () => Promise<void> };

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
-import { serve } from "../../src/server/serve.js";
-import { berthDirs, berthSh, type BerthResult } from "../helpers/berth.js";
-import { tempDir } from "../helpers/guest.js";
-import { buildFixtures, pushImage } from "../helpers/images.js";
-import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { serve } from "../../../src/server/serve.js";
+import { berthDirs, berthSh, type BerthResult } from "../../helpers/berth.js";
+import { tempDir } from "../../helpers/guest.js";
+import { buildFixtures, pushImage } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 import { spawn } from "node:child_process";
-import { berthBin } from "../helpers/berth.js";
+import { berthBin } from "../../helpers/berth.js";
 
 let registry: TestRegistry;
 let relayServer: Server;

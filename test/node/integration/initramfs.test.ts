@@ -10,8 +10,8 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { guestDir, packageRoot } from "../../src/node/guest-files.js";
-import { cpioArchive, type CpioMember, tempDir } from "../helpers/guest.js";
+import { guestDir, packageRoot } from "../../../src/node/guest-files.js";
+import { cpioArchive, type CpioMember, tempDir } from "../../helpers/guest.js";
 
 interface Checker {
   GUEST_PROGRAMS: string[];

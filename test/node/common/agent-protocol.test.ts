@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   FrameDecoder, HEADER, MAX_PAYLOAD, Msg, crc32, decodeStrings, encodeExec, encodeFrame, encodeStrings,
-} from "../../src/common/agent-protocol.js";
+} from "../../../src/common/agent-protocol.js";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -2,12 +2,12 @@
 // column, sizes and durations, restart policies, capabilities.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newState, parseRestartPolicy, shouldRestart, statusText, Status } from "../../src/common/container-state.js";
-import { isFlagError, parseBytes, parseFlags } from "../../src/common/docker-flags.js";
-import { columns, ellipsis, humanDuration, humanSize, rfc3339Nano } from "../../src/common/docker-format.js";
-import { renderTemplate } from "../../src/common/go-template.js";
-import { VALID_NAME, generateName } from "../../src/common/names.js";
-import { capabilities } from "../../src/common/oci-spec.js";
+import { newState, parseRestartPolicy, shouldRestart, statusText, Status } from "../../../src/common/container-state.js";
+import { isFlagError, parseBytes, parseFlags } from "../../../src/common/docker-flags.js";
+import { columns, ellipsis, humanDuration, humanSize, rfc3339Nano } from "../../../src/common/docker-format.js";
+import { renderTemplate } from "../../../src/common/go-template.js";
+import { VALID_NAME, generateName } from "../../../src/common/names.js";
+import { capabilities } from "../../../src/common/oci-spec.js";
 
 const data = {
   Name: "/web",
@@ -111,7 +111,7 @@ test("restart policies, names and capabilities follow Docker's rules", () => {
 });
 
 test("-p specs, as Docker reads them", async () => {
-  const { parsePublish, formatBinding } = await import("../../src/common/port-spec.js");
+  const { parsePublish, formatBinding } = await import("../../../src/common/port-spec.js");
   const one = (s: string): string[] => parsePublish(s).map(formatBinding);
   assert.deepEqual(one("8080:80"), ["0.0.0.0:8080->80/tcp"]);
   assert.deepEqual(one("127.0.0.1:8080:80/udp"), ["127.0.0.1:8080->80/udp"]);
@@ -124,7 +124,7 @@ test("-p specs, as Docker reads them", async () => {
 });
 
 test("HTTP on the wire to a published port: requests out, responses in (length, chunked, until close)", async () => {
-  const { serialiseRequest, parseResponse } = await import("../../src/common/http-wire.js");
+  const { serialiseRequest, parseResponse } = await import("../../../src/common/http-wire.js");
   const req = new TextDecoder().decode(serialiseRequest({ method: "POST", target: "/a?b=1", headers: [["Accept", "text/html"], ["Connection", "keep-alive"], ["X-Bad", "a\r\nInjected: 1"]], body: new TextEncoder().encode("hi") }, "127.0.0.1:8080"));
   assert.equal(req, "POST /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\nAccept: text/html\r\nContent-Length: 2\r\n\r\nhi");
   const enc = new TextEncoder();
