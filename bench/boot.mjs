@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
 import { containerSpec } from "../dist/src/common/oci-spec.js";
-import { makeBusyboxLayer } from "../dist/src/engine/container-runner.js";
+import { makeBusyboxLayer } from "../dist/src/engine/containers/container-runner.js";
 import { DirSnapshotStore } from "../dist/src/node/dir-snapshot-store.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { defaultMounts } from "../dist/src/server/serve.js";

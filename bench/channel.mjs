@@ -4,7 +4,7 @@
 // the same framing. Usage: node bench/channel.mjs [--runs N]
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
-import { GuestChannel } from "../dist/src/engine/guest-channel.js";
+import { GuestChannel } from "../dist/src/engine/vm/guest-channel.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { report } from "./lib.mjs";
 

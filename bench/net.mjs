@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../dist/src/engine/engine.js";
-import { RegistryClient } from "../dist/src/engine/registry-client.js";
+import { RegistryClient } from "../dist/src/engine/registry/registry-client.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { installWebSocket } from "../dist/src/node/websocket.js";
 import { buildFixtures, pushImage } from "../dist/test/helpers/images.js";
@@ -91,7 +91,7 @@ await new Promise((r) => setTimeout(r, 500));
 const lat = [];
 for (let i = 0; i < RUNS + 5; i++) {
   const t = performance.now();
-  const r = await e.docker.httpRequest(18190, { method: "GET", target: "/passwd", headers: [] });
+  const r = await e.daemon.httpRequest(18190, { method: "GET", target: "/passwd", headers: [] });
   if (r.status !== 200) throw new Error(`published port answered ${r.status}`);
   if (i >= 5) lat.push(performance.now() - t);
 }

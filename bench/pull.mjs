@@ -7,9 +7,9 @@
 import { parseArgs } from "node:util";
 import { parseReference } from "../dist/src/common/reference.js";
 import { Engine } from "../dist/src/engine/engine.js";
-import { pullImage } from "../dist/src/engine/image-puller.js";
-import { LayerStore } from "../dist/src/engine/layer-store.js";
-import { RegistryClient } from "../dist/src/engine/registry-client.js";
+import { pullImage } from "../dist/src/engine/images/image-puller.js";
+import { LayerStore } from "../dist/src/engine/unpack/layer-store.js";
+import { RegistryClient } from "../dist/src/engine/registry/registry-client.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { serve } from "../dist/src/server/serve.js";
 import { buildDebianImage, buildFixtures, pushImage } from "../dist/test/helpers/images.js";

@@ -6,7 +6,7 @@
 // Usage: node bench/run.mjs [--runs N]
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
-import { RegistryClient } from "../dist/src/engine/registry-client.js";
+import { RegistryClient } from "../dist/src/engine/registry/registry-client.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { buildFixtures, pushImage } from "../dist/test/helpers/images.js";
 import { startRegistry } from "../dist/test/helpers/registry.js";

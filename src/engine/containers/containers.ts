@@ -1,7 +1,4 @@
-import {
-  Status, canPause, canRemove, canStart, canUnpause, isRunning, newState, shouldRestart, wrongState,
-  type ContainerState, type RestartPolicy,
-} from "../../common/container-state.js";
+import { Status, canPause, canRemove, canStart, canUnpause, isRunning, shouldRestart, wrongState } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { VALID_NAME, generateName } from "../../common/names.js";
 import { containerSpec } from "../../common/oci-spec.js";
@@ -9,162 +6,14 @@ import type { PortBinding } from "../../common/port-spec.js";
 import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
+import { Container, signalNumber, type ContainerConfig, type ContainerNetworking, type HostConfig, type LogLine } from "./container.js";
 import { EventBus } from "../daemon/events.js";
 
-/** What `docker create` fixed about a container (Docker's Config). */
-export interface ContainerConfig {
-  /** the image as the user named it */
-  image: string;
-  imageId: string;
-  /** guest directories of the image's layers, top first */
-  layers: string[];
-  entrypoint: string[];
-  cmd: string[];
-  env: string[];
-  workingDir: string;
-  /** as given (-u or the image's User) and as resolved */
-  user: string;
-  uid: number;
-  gid: number;
-  hostname: string;
-  labels: Record<string, string>;
-  tty: boolean;
-  openStdin: boolean;
-  stopSignal: string;
-  stopTimeout: number | undefined;
-}
+export { Container, signalNumber } from "./container.js";
+export type { Attachment, ContainerConfig, ContainerNetworking, HostConfig, LogLine } from "./container.js";
 
-/** Docker's HostConfig: limits and privileges. */
-export interface HostConfig {
-  memory: number;
-  memorySwap: number;
-  nanoCpus: number;
-  cpuShares: number;
-  pidsLimit: number;
-  readonlyRootfs: boolean;
-  restartPolicy: RestartPolicy;
-  autoRemove: boolean;
-  capAdd: string[];
-  capDrop: string[];
-  privileged: boolean;
-  securityOpt: string[];
-  init: boolean;
-  tmpfs: Record<string, string>;
-  /** "none" (the container's own loopback only), "host" (the VM's network); "bridge" is "none" until bridges exist */
-  networkMode: string;
-  /** the networks it is on (names; the first is where its default route goes); with networkMode bridge or a network's name */
-  networks: string[];
-  /** --network-alias, per network */
-  aliases: Record<string, string[]>;
-  /** --link NAME[:ALIAS] */
-  links: Array<{ name: string; alias: string }>;
-  /** --add-host lines for /etc/hosts ("10.0.0.1\tdb") */
-  extraHosts: string[];
-  /** --dns */
-  dns: string[];
-  /** -p: host port 0 is chosen at start */
-  portBindings: PortBinding[];
-  /** -P: every exposed port gets a host port */
-  publishAll: boolean;
-  /** the image's EXPOSE, "80/tcp" */
-  exposed: string[];
-}
-
-/**
- * What the container service asks of networking (NetworkService is it), so the
- * two do not import each other: a started container onto its networks, and off.
- */
-export interface ContainerNetworking {
-  /** puts a created container on its networks (veths, addresses, /etc/hosts) */
-  attach(c: Container): Promise<void>;
-  /** takes it off them at exit; `forget` at removal also drops its endpoints */
-  detach(c: Container, o?: { forget?: boolean }): Promise<void>;
-}
-
-export interface LogLine {
-  stream: "stdout" | "stderr";
-  /** ms since the epoch */
-  time: number;
-  bytes: Uint8Array;
-}
-
-export interface Attachment {
-  stdout(b: Uint8Array): void;
-  stderr(b: Uint8Array): void;
-}
-
-export class Container {
-  name: string;
-  readonly state: ContainerState = newState();
-  restartCount = 0;
-  readonly logs: LogLine[] = [];
-  logBytes = 0;
-  proc: GuestProcess | undefined;
-  mounted = false;
-  /** while it runs: its published ports, host ports chosen */
-  ports: PortBinding[] = [];
-  /** crun's deletion of the last run, while it is under way */
-  deleting: Promise<void> = Promise.resolve();
-  /** output goes to attached sessions (not while crun is still creating it) */
-  forwarding = false;
-  /** stop/kill by the user: the restart policy does not apply */
-  manualStop = false;
-  restartTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly attached = new Set<Attachment>();
-  readonly logWaiters = new Set<(l: LogLine | undefined) => void>();
-  exitWaiters: Array<(code: number) => void> = [];
-  /** an API client attached before the start (docker run): wires the process when it is created */
-  pendingWire: ((p: GuestProcess) => void) | undefined;
-  /** resolves once the container is removed (wait condition=removed) */
-  readonly removed: Promise<void>;
-  markRemoved!: () => void;
-  partial: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
-
-  constructor(
-    readonly id: string,
-    name: string,
-    readonly created: number,
-    readonly config: ContainerConfig,
-    readonly hostConfig: HostConfig,
-  ) {
-    this.name = name;
-    this.removed = new Promise((r) => (this.markRemoved = r));
-  }
-
-  get shortId(): string {
-    return this.id.slice(0, 12);
-  }
-  get bundle(): string {
-    return `${BUNDLES}/${this.id}`;
-  }
-  /** the container's writable layer, as the guest sees it */
-  get upperDir(): string {
-    return `${this.bundle}/rootfs.rw/upper`;
-  }
-  get rootfs(): string {
-    return `${this.bundle}/rootfs`;
-  }
-  get cgroup(): string {
-    return `/sys/fs/cgroup/berth/${this.id}`;
-  }
-}
-
-const BUNDLES = "/run/berth/bundles";
 /** json-file keeps everything; we keep the newest 4 MB of a container's output in memory */
 const LOG_LIMIT = 4 * 1024 * 1024;
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
-  PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23,
-  XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-};
-
-/** "SIGTERM", "TERM", "15" → 15 */
-export function signalNumber(s: string): number {
-  const n = /^\d+$/.test(s) ? Number(s) : SIGNALS[s.toUpperCase().replace(/^SIG/, "")];
-  if (n === undefined || n < 1 || n > 64) throw new BerthError(ErrorCode.invalidParameter, `Cannot send signal "${s}": invalid signal`);
-  return n;
-}
-
 
 /**
  * Containers in the guest: create, start, stop, restart policies, removal,
