@@ -97,7 +97,11 @@ export class DaemonServer {
   }
 
   async #request(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (LOG) process.stderr.write(`api: ${req.method} ${req.url}\n`);
+    const t0 = performance.now();
+    if (LOG) {
+      process.stderr.write(`api: ${req.method} ${req.url}\n`);
+      res.on("close", () => process.stderr.write(`api: ${req.method} ${req.url} done in ${Math.round(performance.now() - t0)} ms\n`));
+    }
     const limit = bodyLimit(req);
     const body = await readBody(req, limit);
     if (!body) {
