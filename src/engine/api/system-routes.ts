@@ -4,8 +4,8 @@ import { API_VERSION, MIN_API_VERSION, json, type ApiReply } from "./api-types.j
 import { jsonBody, route, type Route } from "./router.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { serverName } from "../../common/reference.js";
-import { eventJson, type DockerEvent } from "../../common/api/events.js";
-import { eventMatches, unknownEventFilters } from "../daemon/events.js";
+import { eventJson } from "../../common/api/events.js";
+import { followEvents, unknownEventFilters } from "../daemon/events.js";
 import { diskUsage } from "../daemon/system-df.js";
 import { filtersParam } from "./container-routes.js";
 
@@ -114,28 +114,7 @@ function events(d: Daemon, q: URLSearchParams): ApiReply {
     kind: "stream",
     status: 200,
     contentType: "application/json",
-    run: async (out) => {
-      const inTime = (e: DockerEvent): boolean => until === undefined || Number(BigInt(e.timeNano) / 1_000_000n) <= until;
-      const send = (e: DockerEvent): void => {
-        if (eventMatches(e, filters) && inTime(e)) out.write(`${eventJson(e)}\n`);
-      };
-      // subscribed first, so nothing falls between the replay and the live events
-      const live: DockerEvent[] = [];
-      let replaying = true;
-      const unsubscribe = d.events.subscribe((e) => (replaying ? live.push(e) : send(e)));
-      try {
-        if (since !== undefined) for (const e of d.events.since(since)) send(e);
-        replaying = false;
-        for (const e of live) send(e);
-        await new Promise<void>((resolve) => {
-          out.onClose(resolve);
-          if (out.closed) resolve();
-          if (until !== undefined) setTimeout(resolve, Math.max(0, until - Date.now()));
-        });
-      } finally {
-        unsubscribe();
-      }
-    },
+    run: (out) => followEvents(d.events, { since, until, filters }, (e) => out.write(`${eventJson(e)}\n`), (f) => (out.closed ? f() : out.onClose(f))),
   };
 }
 

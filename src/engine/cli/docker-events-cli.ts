@@ -1,7 +1,7 @@
 import { eventLine, type DockerEvent } from "../../common/api/events.js";
 import { last, parseFlags, parseTime, requireArgs, usageError } from "../../common/docker-flags.js";
 import { renderTemplate } from "../../common/go-template.js";
-import { eventMatches, unknownEventFilters } from "../daemon/events.js";
+import { followEvents, unknownEventFilters } from "../daemon/events.js";
 import type { Handler } from "./docker-cli-context.js";
 
 /**
@@ -24,25 +24,10 @@ export const events: Handler = async (ctx, args) => {
   if (unknown.length) throw usageError(`Error response from daemon: invalid filter '${unknown[0]}'`);
   const format = last(opts, "format");
   const print = (e: DockerEvent): void => {
-    if (!eventMatches(e, filters)) return;
-    if (until !== undefined && Number(BigInt(e.timeNano) / 1_000_000n) > until) return;
     const { timeNano, ...rest } = e;
     const doc = { ...rest, TimeNano: Number(timeNano), Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes["image"] ?? "" };
     ctx.s.stdout(`${format === undefined ? eventLine(e) : renderTemplate(format === "json" ? "{{json .}}" : format, doc)}\n`);
   };
-  const live: DockerEvent[] = [];
-  let replaying = true;
-  const unsubscribe = ctx.events.subscribe((e) => (replaying ? live.push(e) : print(e)));
-  try {
-    if (since !== undefined) for (const e of ctx.events.since(since)) print(e);
-    replaying = false;
-    for (const e of live) print(e);
-    await new Promise<void>((resolve) => {
-      ctx.s.onClose(resolve);
-      if (until !== undefined) setTimeout(resolve, Math.max(0, until - Date.now()));
-    });
-  } finally {
-    unsubscribe();
-  }
+  await followEvents(ctx.events, { since, until, filters }, print, (f) => ctx.s.onClose(f));
   return 0;
 };

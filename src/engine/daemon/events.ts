@@ -89,3 +89,29 @@ export function eventMatches(e: DockerEvent, filters: Record<string, string[]>):
 export function unknownEventFilters(filters: Record<string, string[]>): string[] {
   return Object.keys(filters).filter((k) => !FILTERS.has(k));
 }
+
+/**
+ * Follows the bus as `GET /events` and `docker events` do: the kept events
+ * from `since` (ms), then each new one as it happens, those that pass
+ * `filters` and are not after `until` (ms), until `until` comes or `onClose`
+ * fires. Subscribed before the replay, so no event falls between the two.
+ */
+export async function followEvents(bus: EventBus, q: { since?: number | undefined; until?: number | undefined; filters: Record<string, string[]> }, send: (e: DockerEvent) => void, onClose: (f: () => void) => void): Promise<void> {
+  const pass = (e: DockerEvent): void => {
+    if (eventMatches(e, q.filters) && (q.until === undefined || Number(BigInt(e.timeNano) / 1_000_000n) <= q.until)) send(e);
+  };
+  const live: DockerEvent[] = [];
+  let replaying = true;
+  const unsubscribe = bus.subscribe((e) => (replaying ? live.push(e) : pass(e)));
+  try {
+    if (q.since !== undefined) for (const e of bus.since(q.since)) pass(e);
+    replaying = false;
+    for (const e of live) pass(e);
+    await new Promise<void>((resolve) => {
+      onClose(resolve);
+      if (q.until !== undefined) setTimeout(resolve, Math.max(0, q.until - Date.now()));
+    });
+  } finally {
+    unsubscribe();
+  }
+}
