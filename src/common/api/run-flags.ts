@@ -94,6 +94,8 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
     Labels: labels,
     Tty: tty,
     OpenStdin: opts.has("interactive"),
+    // Docker's CLI: stdin given to an attached container closes with the client's (cli/command/container/opts.go)
+    StdinOnce: opts.has("interactive") && !(cmd === "run" && opts.has("detach")),
     StopSignal: last(opts, "stop-signal") ?? "",
     StopTimeout: stopTimeout === undefined ? null : Number(stopTimeout),
     HostConfig: {

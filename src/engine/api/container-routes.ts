@@ -122,7 +122,7 @@ function attach(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
         }
         conn.onData((b) => {
           if (b.length) p.write(b);
-          else if (!c.config.tty) p.closeStdin();
+          else if (!c.config.tty && c.config.stdinOnce) p.closeStdin();
         });
       };
       const exited = d.containers.nextExit(c);

@@ -1,3 +1,4 @@
+import { resolveUser } from "../daemon/container-create.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { randomId } from "../random-id.js";
 import type { Container } from "../containers/containers.js";
@@ -29,6 +30,8 @@ interface ExecRecord {
   proc: GuestProcess | undefined;
   running: boolean;
   exitCode: number | null;
+  /** "uid:gid" from the image's /etc/passwd and /etc/group (crun exec takes numbers), or undefined for the container's user */
+  user: string | undefined;
 }
 
 
@@ -49,7 +52,7 @@ export function execRoutes(d: Daemon): Route[] {
       ...(out.stderr ? { onStderr: out.stderr } : {}),
       env: b.Env ?? [],
       execId: e.id,
-      ...(b.User ? { user: b.User } : {}),
+      ...(e.user ? { user: e.user } : {}),
       ...(b.WorkingDir ? { workdir: b.WorkingDir } : {}),
     });
     e.proc = p;
@@ -62,14 +65,17 @@ export function execRoutes(d: Daemon): Route[] {
     return p;
   };
   return [
-    route("POST", "/containers/{id}/exec", (req, [id]) => {
+    route("POST", "/containers/{id}/exec", async (req, [id]) => {
       const c = d.containers.find(id!);
       const body = jsonBody<ExecCreateBody>(req);
       if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new BerthError(ErrorCode.invalidParameter, "Cannot exec: No exec command specified");
       if (c.state.status !== "running") {
         throw new BerthError(ErrorCode.containerWrongState, c.state.status === "paused" ? `Cannot exec in "${c.name}": Container ${c.id} is paused, unpause the container before exec` : `Cannot exec in "${c.name}": container ${c.id} is not running`);
       }
-      const e: ExecRecord = { id: randomId(), container: c, body, proc: undefined, running: false, exitCode: null };
+      const local = d.images.find(c.config.imageId);
+      const spec = body.User;
+      const ids = spec && local ? await resolveUser(d, local, spec, (why) => new BerthError(ErrorCode.invalidParameter, `Cannot exec as "${spec}": ${why}`)) : undefined;
+      const e: ExecRecord = { id: randomId(), container: c, body, proc: undefined, running: false, exitCode: null, user: ids ? `${ids.uid}:${ids.gid}` : spec || undefined };
       execs.set(e.id, e);
       d.containers.event(c, `exec_create: ${body.Cmd.join(" ")}`, { execID: e.id });
       return json({ Id: e.id }, 201);

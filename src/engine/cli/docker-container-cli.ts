@@ -81,7 +81,7 @@ function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Se
     }
     let escape = false;
     s.onStdin((b) => {
-      if (!b.length) return c.config.openStdin && !c.config.tty ? p.closeStdin() : undefined;
+      if (!b.length) return c.config.stdinOnce && !c.config.tty ? p.closeStdin() : undefined;
       if (c.config.tty) {
         // Docker's detach keys: Ctrl-P then Ctrl-Q
         for (let i = 0; i < b.length; i++) {
@@ -96,7 +96,7 @@ function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Se
       p.write(b);
     });
     s.onClose(() => {
-      if (!c.config.tty) p.closeStdin();
+      if (!c.config.tty && c.config.stdinOnce) p.closeStdin();
     });
   };
   const attached = Promise.race([ctx.containers.nextExit(c), detached]).finally(() => c.attached.delete(link));

@@ -27,6 +27,8 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   tty: boolean;
   openStdin: boolean;
+  /** close its stdin when the attached client's ends (Docker's StdinOnce: `run -i` attached, not `-d`) */
+  stdinOnce: boolean;
   stopSignal: string;
   stopTimeout: number | undefined;
 }

@@ -304,10 +304,17 @@ export class ContainerService {
 
   async kill(c: Container, signal = "KILL"): Promise<void> {
     const n = signalNumber(signal);
-    if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot kill container: ${c.name}: container ${c.id} is not running`);
+    if (!isRunning(c.state)) throw notRunning(c);
     c.manualStop = true;
     this.event(c, "kill", { signal: String(n) });
-    await this.#channel.killContainer(c.id, n);
+    try {
+      await this.#channel.killContainer(c.id, n);
+    } catch (e) {
+      // it died just now (crun: "No such process") and its exit is on its way: Docker's "not running"
+      await Promise.race([this.wait(c), sleep(2000)]);
+      if (!isRunning(c.state)) throw notRunning(c);
+      throw e;
+    }
     if (c.state.status === Status.paused && (n === 9 || n === 15)) await this.unpause(c).catch(() => {});
   }
 
@@ -362,7 +369,7 @@ export class ContainerService {
     if (!canRemove(c.state)) {
       if (!o.force) {
         const what = c.state.status === Status.paused ? "paused" : c.state.status === Status.restarting ? "restarting" : "running";
-        throw new BerthError(ErrorCode.containerWrongState, `Cannot remove container "${c.name}": container is ${what}: stop the container before removing or force remove`);
+        throw new BerthError(ErrorCode.containerWrongState, `Cannot remove "${c.name}": cannot remove container "/${c.name}": container is ${what}: stop the container before removing or force remove`);
       }
       if (c.state.status === Status.restarting) await this.stop(c);
       else {
@@ -461,6 +468,11 @@ export class ContainerService {
   }
 }
 
+
+/** Docker's words for a kill of a stopped container (moby daemon/kill.go: "cannot kill container: NAME: container ID is not running"). */
+function notRunning(c: Container): BerthError {
+  return new BerthError(ErrorCode.containerWrongState, `Cannot kill "${c.name}": cannot kill container: ${c.name}: container ${c.id} is not running`);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -100,6 +100,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
     labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
     tty: body.Tty ?? false,
     openStdin: body.OpenStdin ?? false,
+    stdinOnce: body.StdinOnce ?? false,
     stopSignal: body.StopSignal || ic.StopSignal || "SIGTERM",
     stopTimeout: body.StopTimeout ?? undefined,
   };

@@ -70,7 +70,7 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       AttachStderr: false,
       Tty: c.config.tty,
       OpenStdin: c.config.openStdin,
-      StdinOnce: false,
+      StdinOnce: c.config.stdinOnce,
       Env: c.config.env,
       Cmd: c.config.cmd.length ? c.config.cmd : null,
       Image: c.config.image,

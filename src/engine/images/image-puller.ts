@@ -117,7 +117,9 @@ export async function pullImage(client: RegistryClient, ref: Reference, o: PullO
     const compression = compressionOf(layer.mediaType)!;
     const progress = (loaded: number, existed = false): void => o.onProgress?.({ layer: layer.digest, loaded, total: layer.size, ...(existed ? { existed } : {}) });
     let report;
-    const unpacked = o.layers.has(key);
+    // a layer already unpacked counts as there only while its blob is kept too: after an rmi the
+    // blob store lost it (the 9p share keeps the directory), and a save or a restart needs the blob
+    const unpacked = o.layers.has(key) && (!o.store || (await o.store.has(layer.digest).catch(() => false)));
     const stored = unpacked ? undefined : await o.store?.get(layer.digest).catch(() => undefined);
     if (unpacked || stored) {
       // a layer already unpacked (another image has it) or already downloaded

@@ -59,7 +59,7 @@ docker ps -aq | wc -l | sed 's/^/left: /'`);
   assert.deepEqual(tagged(out.stdout, "rm -f:"), ["0"]);
   assert.deepEqual(tagged(out.stdout, "left:"), ["0"]);
   assert.match(out.stderr, /Error \[container-wrong-state\]: Cannot exec in "web": container [0-9a-f]{64} is not running/);
-  assert.match(out.stderr, /Error \[container-wrong-state\]: Cannot remove container "web": container is running: stop the container before removing or force remove/);
+  assert.match(out.stderr, /Error \[container-wrong-state\]: Cannot remove "web": cannot remove container "\/web": container is running: stop the container before removing or force remove/);
 });
 
 test("limits: a memory hog is killed with 137, pids and a read-only rootfs hold", async () => {
@@ -165,7 +165,7 @@ docker logs; echo "s: logs no arg $?"`);
   assert.match(e, /Error \[container-start-failed\]: .*executable file `nosuchcmd` not found in \$PATH/);
   assert.match(e, /Error \[platform-not-available\]: .*it has no linux\/386 image \(it has linux\/amd64\)/);
   assert.match(e, /Error \[invalid-parameter\]: Cannot run the container: --volume is not supported by Berth yet/);
-  assert.match(e, /Error \[container-wrong-state\]: Cannot kill container: taken: container [0-9a-f]{64} is not running/);
+  assert.match(e, /Error \[container-wrong-state\]: Cannot kill "taken": cannot kill container: taken: container [0-9a-f]{64} is not running/);
   assert.match(e, /"docker logs" requires exactly 1 argument\./);
 });
 

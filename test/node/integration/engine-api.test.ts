@@ -210,9 +210,15 @@ test("a container's files and resources: top, stats, cp both ways, diff, export 
 test("networks, port, logs -f, attach, and exec -it on a real terminal (script(1)) through the socket", async () => {
   assert.equal((await docker(["network", "create", "appnet"])).code, 0);
   await docker(["run", "-d", "--name", "ticker", "--network", "appnet", "-p", "8081:80", img, "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]);
+  // the previous test's prune took the image and its blobs: this run pulled it again, its layers back in the blob store
+  assert.ok((await dockerBytes(["save", img])).length > 1_000_000, "docker save after rmi and a new pull");
   assert.equal((await docker(["port", "ticker"])).stdout, "80/tcp -> 0.0.0.0:8081\n");
   await docker(["run", "-d", "--name", "peer", img, "sleep", "100"]);
   assert.equal((await docker(["network", "connect", "appnet", "peer"])).code, 0);
+  const who = await docker(["exec", "-u", "nobody", "peer", "busybox", "id", "-u"]);
+  assert.deepEqual([who.code, who.stdout], [0, "65534\n"], `exec -u by name, from the image's /etc/passwd: ${who.stderr}`);
+  const gid = await docker(["exec", "-u", "65534", "peer", "busybox", "id", "-g"]);
+  assert.equal(gid.stdout, "65534\n", "a numeric user gets its passwd group, as Docker's");
   const ping = await docker(["exec", "peer", "busybox", "ping", "-c", "1", "-W", "3", "ticker"]);
   assert.match(ping.stdout, /^PING ticker \(172\.\d+\.0\.\d+\)[^]*1 packets received/, `the peer reaches the container by name on the network: ${ping.stderr}`);
   assert.match((await docker(["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "peer"])).stdout, /appnet bridge|bridge appnet/);
@@ -222,10 +228,20 @@ test("networks, port, logs -f, attach, and exec -it on a real terminal (script(1
   await new Promise<void>((resolve) => follow.stdout.on("data", (b: Buffer) => ((followed += b), followed.split("\n").length > 3 && resolve())));
   follow.kill();
   assert.match(followed, /^tick 0\ntick 1\ntick 2\n/);
+  // a -d -i container's stdin stays open when an attached client's ends (Docker's StdinOnce is false for it)
   await docker(["run", "-d", "-i", "--name", "catter", img, "cat"]);
-  const attach = await docker(["attach", "catter"], { stdin: "through attach\n" });
-  assert.deepEqual([attach.code, attach.stdout], [0, "through attach\n"], attach.stderr);
-  assert.match((await docker(["ps", "-a", "--filter", "name=catter", "--format", "{{.Status}}"])).stdout, /^Exited \(0\) /, "the end of stdin ended cat");
+  const attach = spawn("docker", ["attach", "catter"], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` } });
+  let attached = "";
+  await new Promise<void>((resolve) => {
+    attach.stdout.on("data", (b: Buffer) => ((attached += b), attached.includes("\n") && resolve()));
+    attach.stdin.end("through attach\n");
+  });
+  assert.equal(attached, "through attach\n");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.match((await docker(["ps", "--filter", "name=catter", "--format", "{{.Status}}"])).stdout, /^Up /, "cat still runs");
+  attach.kill();
+  const piped = await docker(["run", "-i", "--rm", img, "cat"], { stdin: "through run -i\n" });
+  assert.deepEqual([piped.code, piped.stdout], [0, "through run -i\n"], "run -i: the end of stdin ends cat (StdinOnce)");
   const pty = await new Promise<string>((resolve) => {
     const p = spawn("script", ["-qec", "docker exec -it ticker sh -c 'test -t 0 && test -t 1 && echo on-a-tty'", "/dev/null"], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -14,7 +14,7 @@ const dec = new TextDecoder();
 function config(cmd: string[], o: Partial<ContainerConfig> = {}): ContainerConfig {
   return {
     image: "busybox", imageId: "sha256:1", layers: ["/layers/a"], entrypoint: [], cmd, env: [], workingDir: "", user: "", uid: 0, gid: 0,
-    hostname: "", labels: {}, tty: false, openStdin: false, stopSignal: "SIGTERM", stopTimeout: undefined, ...o,
+    hostname: "", labels: {}, tty: false, openStdin: false, stdinOnce: false, stopSignal: "SIGTERM", stopTimeout: undefined, ...o,
   };
 }
 

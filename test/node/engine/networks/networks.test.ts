@@ -20,7 +20,7 @@ function setup(): { guest: FakeGuest; containers: ContainerService; networks: Ne
   return { guest, containers, networks, events };
 }
 
-const cfg = { image: "busybox", imageId: "sha256:1", layers: [], entrypoint: [], cmd: ["sleep", "9"], env: [], workingDir: "", user: "", uid: 0, gid: 0, labels: {}, tty: false, openStdin: false, stopSignal: "SIGTERM", stopTimeout: undefined };
+const cfg = { image: "busybox", imageId: "sha256:1", layers: [], entrypoint: [], cmd: ["sleep", "9"], env: [], workingDir: "", user: "", uid: 0, gid: 0, labels: {}, tty: false, openStdin: false, stdinOnce: false, stopSignal: "SIGTERM", stopTimeout: undefined };
 const hostCfg = (networks: string[], aliases: Record<string, string[]> = {}) => ({
   memory: 0, memorySwap: 0, nanoCpus: 0, cpuShares: 0, pidsLimit: 0, readonlyRootfs: false, restartPolicy: { name: "no" as const, maximumRetryCount: 0 }, autoRemove: false,
   capAdd: [], capDrop: [], privileged: false, securityOpt: [], init: false, tmpfs: {}, networkMode: networks[0]!, networks, aliases, links: [], extraHosts: [], dns: [],
