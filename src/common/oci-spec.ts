@@ -36,8 +36,8 @@ export interface ContainerSpecOptions {
   hostNetwork?: boolean;
   /** --network container:X: join this network namespace (/proc/<pid>/ns/net of X's init) */
   netnsPath?: string;
-  /** files bind-mounted over the container's /etc/hosts and /etc/resolv.conf (a bridge network's) */
-  etcFiles?: { hosts: string; resolv: string };
+  /** files bind-mounted over the container's /etc/hosts and /etc/resolv.conf (a bridge network's), and /etc/hostname */
+  etcFiles?: { hosts: string; resolv: string; hostname?: string };
 }
 
 const DEFAULT_CAPS = [
@@ -78,6 +78,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
   if (o.etcFiles) {
     mounts.push({ destination: "/etc/hosts", type: "bind", source: o.etcFiles.hosts, options: ["bind", "rw"] });
     mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: o.etcFiles.resolv, options: ["bind", o.etcFiles.resolv === "/etc/resolv.conf" ? "ro" : "rw"] });
+    if (o.etcFiles.hostname) mounts.push({ destination: "/etc/hostname", type: "bind", source: o.etcFiles.hostname, options: ["bind", "rw"] });
   }
   if (o.hostNetwork) mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["bind", "ro"] });
   if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });

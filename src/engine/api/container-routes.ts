@@ -8,6 +8,7 @@ import { containerJson } from "../daemon/container-inspect.js";
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import { pruneContainers } from "../daemon/prune.js";
+import { runtimeError, startCommand } from "../containers/runtime-error.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { GuestProcess } from "../vm/guest-channel.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM, boolParam, empty, frame, json, type ApiReply, type Hijacked, type StreamSink } from "./api-types.js";
@@ -162,21 +163,6 @@ function wait(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
   };
 }
 
-/**
- * crun's complaint as Docker's daemon words it (runc through containerd): the
- * docker CLI reads its exit status from these words (127 for "executable file
- * not found" or "no such file or directory", 126 for "permission denied").
- */
-export function runtimeError(message: string): string {
-  const why = message.replace(/^Cannot start container "[^"]*": /, "");
-  const prefix = "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process";
-  const notFound = /executable file `(.+?)` not found in \$PATH/.exec(why);
-  if (notFound) return `${prefix}: exec: "${notFound[1]}": executable file not found in $PATH: unknown`;
-  const exec = /`(.+?)`/.exec(why)?.[1];
-  if (/permission denied/i.test(why)) return `${prefix}: exec: "${exec ?? ""}": permission denied: unknown`;
-  if (/no such file or directory/i.test(why)) return `${prefix}: exec: "${exec ?? ""}": no such file or directory: unknown`;
-  return why;
-}
 
 /** Engine API routes for containers. */
 export function containerRoutes(d: Daemon): Route[] {
@@ -204,7 +190,7 @@ export function containerRoutes(d: Daemon): Route[] {
       } catch (e) {
         // Docker's daemon removes an AutoRemove container whose start failed (wait condition=removed ends)
         if (c.hostConfig.autoRemove) await d.containers.remove(c, { force: true }).catch(() => {});
-        throw e instanceof BerthError && e.code === ErrorCode.containerStartFailed ? new BerthError(e.code, runtimeError(e.message)) : e;
+        throw e instanceof BerthError && e.code === ErrorCode.containerStartFailed ? new BerthError(e.code, runtimeError(e.message, startCommand(c))) : e;
       }
       return empty();
     }),

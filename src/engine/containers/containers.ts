@@ -6,6 +6,7 @@ import type { PortBinding } from "../../common/port-spec.js";
 import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
+import { runtimeError, startCommand } from "./runtime-error.js";
 import { Container, signalNumber, type ContainerConfig, type ContainerNetworking, type HostConfig, type LogLine } from "./container.js";
 import { EventBus } from "../daemon/events.js";
 
@@ -170,12 +171,14 @@ export class ContainerService {
       // the file the container's /etc/hosts is (filled once it has an address, rewritten in place as
       // peers come and go); its resolv.conf is the guest's, or --dns's
       await this.#channel.writeFile(`${c.bundle}/hosts`, "");
+      await this.#channel.writeFile(`${c.bundle}/hostname`, `${c.config.hostname}\n`);
       if (h.dns.length) await this.#channel.writeFile(`${c.bundle}/resolv.conf`, h.dns.map((d) => `nameserver ${d}\n`).join(""));
     }
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
     const spec = containerSpec({
       args,
-      env: c.config.env,
+      // Docker's runtime adds HOSTNAME (not in the container's Config.Env)
+      env: c.config.env.some((e) => e.startsWith("HOSTNAME=")) ? c.config.env : [...c.config.env, `HOSTNAME=${c.config.hostname}`],
       cwd: c.config.workingDir || "/",
       hostname: c.config.hostname,
       terminal: c.config.tty,
@@ -192,7 +195,7 @@ export class ContainerService {
       noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       tmpfs: h.tmpfs,
       hostNetwork: h.networkMode === "host",
-      ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: h.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
+      ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: h.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf", hostname: `${c.bundle}/hostname` } } : {}),
       ...(netnsPath ? { netnsPath } : {}),
       ...(shared && shared.hostConfig.networkMode !== "none" && shared.hostConfig.networkMode !== "host" ? { etcFiles: { hosts: `${shared.bundle}/hosts`, resolv: shared.hostConfig.dns.length ? `${shared.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
@@ -247,7 +250,7 @@ export class ContainerService {
     this.#flush(c);
     const said = c.logs.slice(mark).map((l) => new TextDecoder().decode(l.bytes)).join("").trim().split("\n").at(-1) ?? "";
     const why = said.replace(/^(crun: )?(Error: )?/, "") || (e instanceof Error ? e.message.replace(/^Cannot start container "[^"]*": /, "") : String(e));
-    Object.assign(c.state, { status: Status.exited, exitCode: /not found|No such file/.test(why) ? 127 : 126, finishedAt: Date.now(), error: why });
+    Object.assign(c.state, { status: Status.exited, exitCode: /not found|No such file/.test(why) ? 127 : 126, finishedAt: Date.now(), error: runtimeError(why, startCommand(c)) });
     const waiters = c.exitWaiters;
     c.exitWaiters = [];
     for (const w of waiters) w(c.state.exitCode);

@@ -29,9 +29,10 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       FinishedAt: t(c.state.finishedAt),
     },
     Image: c.config.imageId,
-    ResolvConfPath: "",
-    HostnamePath: "",
-    HostsPath: "",
+    // the guest files bind-mounted over the container's (Docker's are under /var/lib/docker/containers/ID)
+    ResolvConfPath: c.hostConfig.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf",
+    HostnamePath: `${c.bundle}/hostname`,
+    HostsPath: `${c.bundle}/hosts`,
     LogPath: "",
     Name: `/${c.name}`,
     RestartCount: c.restartCount,

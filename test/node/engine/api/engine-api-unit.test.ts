@@ -7,7 +7,8 @@ import { messageLine, progressBar } from "../../../../src/common/api/json-messag
 import { newState, Status } from "../../../../src/common/container-state.js";
 import { BerthError, ErrorCode } from "../../../../src/common/errors.js";
 import { boolParam, frame, json } from "../../../../src/engine/api/api-types.js";
-import { filtersParam, runtimeError } from "../../../../src/engine/api/container-routes.js";
+import { filtersParam } from "../../../../src/engine/api/container-routes.js";
+import { runtimeError } from "../../../../src/engine/containers/runtime-error.js";
 import { ApiRouter, dockerMessage, errorReply, route } from "../../../../src/engine/api/router.js";
 import type { Container } from "../../../../src/engine/containers/containers.js";
 import { listContainers } from "../../../../src/engine/daemon/container-list.js";
@@ -93,6 +94,7 @@ test("crun's start failures in Docker's runtime words (the docker CLI picks 127/
   assert.equal(runtimeError('Cannot start container "x": executable file `nosuch` not found in $PATH: No such file or directory'), 'failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nosuch": executable file not found in $PATH: unknown');
   assert.match(runtimeError('Cannot start container "x": exec `/etc/passwd`: Permission denied'), /exec: "\/etc\/passwd": permission denied: unknown$/);
   assert.equal(runtimeError('Cannot start container "x": something else'), "something else");
+  assert.match(runtimeError('Cannot start container "x": open executable: Permission denied', "/etc/passwd"), /exec: "\/etc\/passwd": permission denied: unknown$/, "the command named when crun's words do not");
 });
 
 test("progress messages print as Docker's CLI prints them off a terminal; bars only on one", () => {
