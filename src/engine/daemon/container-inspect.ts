@@ -7,7 +7,8 @@ import type { NetworkService } from "../networks/networks.js";
  * inspect`), with its JSON names (moby api/types/container.InspectResponse).
  */
 export function containerJson(ctx: { networks: NetworkService }, c: Container): Record<string, unknown> {
-  const t = (ms: number): string => (ms ? new Date(ms).toISOString().replace("Z", "000000Z") : "0001-01-01T00:00:00Z");
+  // Go's time in JSON: RFC 3339 with the fraction's trailing zeros trimmed ("…:30.637Z", "…:30Z")
+  const t = (ms: number): string => (ms ? new Date(ms).toISOString().replace(/(\.\d*?)0+Z$/, "$1Z").replace(/\.Z$/, "Z") : "0001-01-01T00:00:00Z");
   const h = c.hostConfig;
   const args = [...(h.init ? ["--", ...c.config.entrypoint] : c.config.entrypoint.slice(1)), ...c.config.cmd];
   return {

@@ -69,7 +69,7 @@ docker run --rm ${img} busybox wget -qO- http://$gw:${webPort}/ | sed 's/^/defau
 docker run --rm --network none ${img} busybox ip -o link | awk '{print $2}' | tr -d : | sed 's/^/none: /'`);
   assert.equal(out.code, 0, out.stderr);
   const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
-  assert.match(t("addr:")[0]!, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  assert.match(t("addr:")[0]!, /^\d+\.\d+\.\d+\.\d+\/\d+$/, `no DHCP address: ${out.stderr}`);
   assert.deepEqual(t("vm:"), ["hello from the host"]);
   assert.deepEqual(t("host network:"), ["hello from the host"]);
   assert.deepEqual(t("default network:"), ["hello from the host"], "through the bridge and the VM's NAT");
