@@ -51,7 +51,7 @@ export class FakeGuest implements GuestRuntime {
   readonly calls: string[] = [];
   readonly containers = new Map<string, { proc: FakeProcess; options: ExecOptions; args: string[] }>();
   behave: (args: string[]) => Behaviour = () => ({ exit: 0 });
-  answer: (argv: readonly string[]) => { code: number; stdout?: string } = () => ({ code: 0 });
+  answer: (argv: readonly string[]) => { code: number; stdout?: string; stderr?: string } = () => ({ code: 0 });
   failCreate: string | undefined;
 
   async writeFile(path: string): Promise<unknown> {
@@ -70,6 +70,7 @@ export class FakeGuest implements GuestRuntime {
     const a = this.answer(req.argv);
     queueMicrotask(() => {
       if (a.stdout) options.onStdout?.(enc.encode(a.stdout));
+      if (a.stderr) options.onStderr?.(enc.encode(a.stderr));
       p.end(a.code);
     });
     return p;

@@ -410,11 +410,35 @@ export class ContainerService {
     }
     const flags = [...[...c.config.env, ...(o.env ?? [])].flatMap((e) => ["--env", e]), "--cwd", o.workdir || c.config.workingDir || "/"];
     if (o.user) flags.push("--user", o.user);
-    const p = this.#channel.exec({ argv: ["/usr/bin/crun", "exec", ...flags, c.id, ...argv], env: [], cwd: "/" }, o);
+    // crun's own failure (no such command, not executable) is held back, to be said in Docker's words with its status
+    let held: Uint8Array | undefined;
+    let said = false;
+    const onStderr = o.onStderr;
+    const options: ExecOptions = {
+      ...o,
+      ...(onStderr ? {
+        onStderr: (b: Uint8Array) => {
+          if (!said && !held && CRUN_EXEC_FAILED.test(new TextDecoder().decode(b))) held = b;
+          else onStderr(b);
+          said = true;
+        },
+      } : {}),
+    };
+    const p = this.#channel.exec({ argv: ["/usr/bin/crun", "exec", ...flags, c.id, ...argv], env: [], cwd: "/" }, options);
+    const exit = p.exit.then((code) => {
+      if (!held) return code;
+      const failure = execFailure(new TextDecoder().decode(held), argv[0] ?? "");
+      if (code !== 255 || !failure) {
+        onStderr?.(held);
+        return code;
+      }
+      onStderr?.(new TextEncoder().encode(`${failure.message}\n`));
+      return failure.code;
+    });
     const ids: Record<string, string> = o.execId ? { execID: o.execId } : {};
     this.event(c, `exec_start: ${argv.join(" ")}`, ids);
-    p.exit.then((code) => this.event(c, "exec_die", { ...ids, exitCode: String(code) }), () => {});
-    return p;
+    exit.then((code) => this.event(c, "exec_die", { ...ids, exitCode: String(code) }), () => {});
+    return { id: p.id, exit, write: (b) => p.write(b), closeStdin: () => p.closeStdin(), kill: (s) => p.kill(s), resize: (r, cols) => p.resize(r, cols) };
   }
 
   /** Runs a guest command to completion, collecting its output; fails with its stderr. */
@@ -471,6 +495,24 @@ export class ContainerService {
   }
 }
 
+
+/** crun exec's complaint when the command cannot start (its first and only output) */
+const CRUN_EXEC_FAILED = /^(crun: )?(executable file `.*` not found in \$PATH|exec `.*`|open executable)/;
+
+/**
+ * crun exec's failure as Docker's daemon says it (moby daemon/exec.go through
+ * runc): "OCI runtime exec failed: exec failed: unable to start container
+ * process: exec: "X": executable file not found in $PATH: unknown", status 127
+ * (126 when it is not executable), as the docker CLI exits.
+ */
+export function execFailure(crun: string, command: string): { message: string; code: number } | undefined {
+  const prefix = "OCI runtime exec failed: exec failed: unable to start container process";
+  const notFound = /executable file `(.+?)` not found in \$PATH/.exec(crun);
+  if (notFound) return { message: `${prefix}: exec: "${notFound[1]}": executable file not found in $PATH: unknown`, code: 127 };
+  if (/permission denied/i.test(crun)) return { message: `${prefix}: exec: "${command}": permission denied: unknown`, code: 126 };
+  if (/no such file or directory/i.test(crun)) return { message: `${prefix}: exec: "${command}": stat ${command}: no such file or directory: unknown`, code: 127 };
+  return undefined;
+}
 
 /** Docker's words for a kill of a stopped container (moby daemon/kill.go: "cannot kill container: NAME: container ID is not running"). */
 function notRunning(c: Container): BerthError {

@@ -217,6 +217,8 @@ test("networks, port, logs -f, attach, and exec -it on a real terminal (script(1
   assert.equal((await docker(["network", "connect", "appnet", "peer"])).code, 0);
   const peerId = (await docker(["inspect", "-f", "{{.Id}}", "peer"])).stdout.trim();
   assert.equal((await docker(["exec", "peer", "sh", "-c", "cat /etc/hostname; echo $HOSTNAME"])).stdout, `${peerId.slice(0, 12)}\n${peerId.slice(0, 12)}\n`, "/etc/hostname and HOSTNAME, as Docker's");
+  const missing = await docker(["exec", "peer", "nosuch"]);
+  assert.deepEqual([missing.code, missing.stderr], [127, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuch": executable file not found in $PATH: unknown\n']);
   const who = await docker(["exec", "-u", "nobody", "peer", "busybox", "id", "-u"]);
   assert.deepEqual([who.code, who.stdout], [0, "65534\n"], `exec -u by name, from the image's /etc/passwd: ${who.stderr}`);
   const gid = await docker(["exec", "-u", "65534", "peer", "busybox", "id", "-g"]);

@@ -124,3 +124,19 @@ test("--rm removes at the exit; a running container is removed only by force, wh
   assert.ok(guest.calls.includes(`kill ${c.id} 9`));
   assert.deepEqual(events.filter((e) => e === "destroy").length, 2);
 });
+
+test("exec: crun's failure to start the command is Docker's OCI words and 127/126; a program's own stderr passes", async () => {
+  const { guest, svc } = setup();
+  guest.behave = () => ({ exit: "run" });
+  const c = svc.create(config(["sleep", "1000"]), host());
+  await svc.start(c);
+  const run = async (argv: string[]): Promise<[number, string]> => {
+    let err = "";
+    const p = svc.exec(c, argv, { onStderr: (b) => (err += dec.decode(b)) });
+    return [await p.exit, err];
+  };
+  guest.answer = (argv) => (argv.includes("nosuch") ? { code: 255, stderr: "crun: executable file `nosuch` not found in $PATH: No such file or directory\n" } : argv.includes("/etc/passwd") ? { code: 255, stderr: "crun: open executable: Permission denied\n" } : { code: 3, stderr: "crun: not my words\n" });
+  assert.deepEqual(await run(["nosuch"]), [127, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuch": executable file not found in $PATH: unknown\n']);
+  assert.deepEqual(await run(["/etc/passwd"]), [126, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/etc/passwd": permission denied: unknown\n']);
+  assert.deepEqual(await run(["sh", "-c", "exit 3"]), [3, "crun: not my words\n"], "other output and statuses are the program's");
+});
