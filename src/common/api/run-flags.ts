@@ -55,7 +55,7 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
     if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw usageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
     return `${m[1]}:${m[2]}`;
   });
-  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw usageError("Conflicting options: --restart and --rm");
+  if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw usageError("conflicting options: cannot specify both --restart and --rm"); // Docker 28's words (cli/command/container/opts.go)
   const swap = last(opts, "memory-swap");
   const pids = last(opts, "pids-limit");
   if (pids !== undefined && !/^-?\d+$/.test(pids)) throw usageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);

@@ -34,7 +34,7 @@ test("wrong flags: Docker's words, as the CLI's own check (docker: …, exit 125
   const bad: Array<[string[], RegExp]> = [
     [["--bogus", "busybox"], /^unknown flag: --bogus\nSee 'docker run --help'\.$/],
     [[], /^"docker run" requires at least 1 argument\./],
-    [["--rm", "--restart", "always", "busybox"], /^Conflicting options: --restart and --rm$/],
+    [["--rm", "--restart", "always", "busybox"], /^conflicting options: cannot specify both --restart and --rm$/],
     [["--pids-limit", "lots", "busybox"], /^invalid argument "lots" for "--pids-limit" flag/],
     [["--add-host", "db", "busybox"], /^invalid argument "db" for "--add-host" flag/],
     [["-m", "12x", "busybox"], /invalid argument "12x" for "-m, --memory" flag/],
