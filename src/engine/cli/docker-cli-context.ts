@@ -1,7 +1,7 @@
 import { concatBytes } from "../../common/bytes.js";
 import { columns } from "../../common/docker-format.js";
 import { last } from "../../common/docker-flags.js";
-import { isBerthError } from "../../common/errors.js";
+import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
 import { shortName } from "../../common/reference.js";
@@ -123,4 +123,26 @@ export function readAllStdin(ctx: CliContext): Promise<Uint8Array> {
 export function imagePruneText(r: ImagePruneReport): string {
   const items = (r.ImagesDeleted ?? []).map((i) => (i.Untagged ? `untagged: ${i.Untagged}\n` : `deleted: ${i.Deleted}\n`)).join("");
   return `${items ? `Deleted Images:\n${items}\n` : ""}Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`;
+}
+
+/**
+ * A file of the client's (a guest path, relative to the session's cwd): its bytes.
+ * @param action what failed, for the error ("load \"img.tar\"")
+ * @throws BerthError usage, "Cannot <action>: <cat's words>"
+ */
+export async function readClientFile(ctx: CliContext, path: string, action: string): Promise<Uint8Array> {
+  const r = await ctx.containers.guest(["/bin/cat", "--", path], { cwd: ctx.s.cwd });
+  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot ${action}: ${r.stderr.trim().replace(/^cat: /, "")}`);
+  return r.stdout;
+}
+
+/**
+ * Writes bytes to a file of the client's (`-o FILE`: save, export).
+ * @param action what failed, for the error ("save to \"img.tar\"")
+ * @throws BerthError usage, "Cannot <action>: <the shell's words>"
+ */
+export async function writeClientFile(ctx: CliContext, path: string, data: Uint8Array, action: string): Promise<void> {
+  // the shell's $0 is the command's verb ("save", "export"), as its complaints name it
+  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cat > "$1"', action.split(" ")[0]!, path], { stdin: data, cwd: ctx.s.cwd });
+  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot ${action}: ${r.stderr.trim().replace(/^sh: /, "")}`);
 }

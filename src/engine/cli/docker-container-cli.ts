@@ -11,7 +11,7 @@ import { checkContainerName, createContainer, resolveUser } from "../daemon/cont
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import { containerJson } from "../daemon/container-inspect.js";
-import { eachArgument, imageJson, printFormat, printInspect, type CliContext, type Handler } from "./docker-cli-context.js";
+import { eachArgument, imageJson, printFormat, printInspect, readClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
@@ -23,9 +23,7 @@ const dec = new TextDecoder();
 async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const f of files) {
-    const r = await ctx.containers.guest(["/bin/cat", "--", f], { cwd: ctx.s.cwd });
-    if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot read env file "${f}": ${r.stderr.trim().replace(/^cat: /, "")}`);
-    for (const line of dec.decode(r.stdout).split("\n")) {
+    for (const line of dec.decode(await readClientFile(ctx, f, `read env file "${f}"`)).split("\n")) {
       const t = line.replace(/^\s+/, "");
       if (t && !t.startsWith("#")) out.push(t);
     }

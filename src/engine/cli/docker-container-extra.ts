@@ -15,7 +15,7 @@ import { diskUsage } from "../daemon/system-df.js";
 import { updateContainer } from "../daemon/container-update.js";
 import type { ContainerUpdateBody } from "../../common/api/container-update.js";
 import { events } from "./docker-events-cli.js";
-import { confirm, eachArgument, imagePruneText, printFormat, readAllStdin, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, imagePruneText, printFormat, readAllStdin, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
 
 const dec = new TextDecoder();
 
@@ -88,8 +88,7 @@ const exportCmd: Handler = async (ctx, args) => {
     ctx.s.stdout(tar);
     return 0;
   }
-  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cat > "$1"', "export", out], { stdin: tar, cwd: ctx.s.cwd });
-  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot export "${c.name}": ${r.stderr.trim().replace(/^sh: /, "")}`);
+  await writeClientFile(ctx, out, tar, `export "${c.name}"`);
   return 0;
 };
 
@@ -98,11 +97,7 @@ const importCmd: Handler = async (ctx, args) => {
   requireArgs(rest, { min: 1, max: 2 }, "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nImport the contents from a tarball to create a filesystem image");
   let tar: Uint8Array;
   if (rest[0] === "-") tar = await readAllStdin(ctx);
-  else {
-    const r = await ctx.containers.guest(["/bin/cat", "--", rest[0]!], { cwd: ctx.s.cwd });
-    if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot import "${rest[0]}": ${r.stderr.trim().replace(/^cat: /, "")}`);
-    tar = r.stdout;
-  }
+  else tar = await readClientFile(ctx, rest[0]!, `import "${rest[0]}"`);
   const message = last(opts, "message");
   const local = await importImage(ctx, tar, { ...(rest[1] ? { repo: rest[1] } : {}), ...(message !== undefined ? { message } : {}), changes: opts.get("change") ?? [] });
   ctx.s.stdout(`${local.id}\n`);

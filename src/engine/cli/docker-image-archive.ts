@@ -1,7 +1,6 @@
 import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
-import { BerthError, ErrorCode } from "../../common/errors.js";
 import { loadImages, saveImages } from "../daemon/image-archive.js";
-import { readAllStdin, type Handler } from "./docker-cli-context.js";
+import { readAllStdin, readClientFile, writeClientFile, type Handler } from "./docker-cli-context.js";
 
 /** `docker save`: the archive to stdout (never a terminal) or to `-o FILE` in the guest. */
 const save: Handler = async (ctx, args) => {
@@ -14,8 +13,7 @@ const save: Handler = async (ctx, args) => {
     ctx.s.stdout(tar);
     return 0;
   }
-  const r = await ctx.containers.guest(["/bin/sh", "-c", 'cat > "$1"', "save", out], { stdin: tar, cwd: ctx.s.cwd });
-  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot save to "${out}": ${r.stderr.trim().replace(/^sh: /, "")}`);
+  await writeClientFile(ctx, out, tar, `save to "${out}"`);
   return 0;
 };
 
@@ -26,9 +24,7 @@ const load: Handler = async (ctx, args) => {
   const input = last(opts, "input");
   let data: Uint8Array;
   if (input) {
-    const r = await ctx.containers.guest(["/bin/cat", "--", input], { cwd: ctx.s.cwd });
-    if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot load "${input}": ${r.stderr.trim().replace(/^cat: /, "")}`);
-    data = r.stdout;
+    data = await readClientFile(ctx, input, `load "${input}"`);
   } else {
     if (ctx.s.tty) throw usageError("requested load from stdin, but stdin is empty");
     data = await readAllStdin(ctx);
