@@ -104,3 +104,12 @@ export function isErrorCode(s: string): s is ErrorCode {
 export function isBerthError(e: unknown): e is BerthError {
   return e instanceof BerthError;
 }
+
+/**
+ * Docker's part of a Berth message: the "Cannot <action>: " prefix dropped
+ * ('Cannot find container "x": No such container: x' → "No such container: x"),
+ * as the daemon answers it and the docker CLI prints it.
+ */
+export function dockerMessage(e: BerthError): string {
+  return e.message.replace(/^Cannot [^:"]*(?:"[^"]*"[^:"]*)*: /, "");
+}

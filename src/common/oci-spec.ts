@@ -38,6 +38,20 @@ export interface ContainerSpecOptions {
   netnsPath?: string;
   /** files bind-mounted over the container's /etc/hosts and /etc/resolv.conf (a bridge network's), and /etc/hostname */
   etcFiles?: { hosts: string; resolv: string; hostname?: string };
+  /** --ulimit, as OCI rlimits (RLIMIT_NOFILE defaults to Docker's 1048576) */
+  rlimits?: ReadonlyArray<{ type: string; soft: number; hard: number }>;
+  /** --sysctl */
+  sysctl?: Readonly<Record<string, string>>;
+  /** --group-add */
+  additionalGids?: readonly number[];
+  /** --memory-reservation, bytes */
+  memoryReservation?: number;
+  /** --pid/--ipc/--uts/--cgroupns host: these namespaces are the VM's */
+  hostNamespaces?: readonly string[];
+  /** --shm-size, bytes (Docker's default 64 MiB) */
+  shmSize?: number;
+  /** --device: character devices made in the container's /dev and allowed by its cgroup */
+  devices?: ReadonlyArray<{ path: string; type: "c"; major: number; minor: number; fileMode: number }>;
 }
 
 const DEFAULT_CAPS = [
@@ -66,7 +80,10 @@ export function capabilities(o: Pick<ContainerSpecOptions, "capAdd" | "capDrop" 
 
 export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
-  if (o.memoryMax !== undefined) resources["memory"] = { limit: o.memoryMax, ...(o.memorySwap !== undefined ? { swap: o.memorySwap } : {}) };
+  if (o.memoryMax !== undefined || o.memoryReservation) {
+    resources["memory"] = { ...(o.memoryMax !== undefined ? { limit: o.memoryMax } : {}), ...(o.memorySwap !== undefined ? { swap: o.memorySwap } : {}), ...(o.memoryReservation ? { reservation: o.memoryReservation } : {}) };
+  }
+  if (o.devices?.length) resources["devices"] = [{ allow: false, access: "rwm" }, ...o.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: "rwm" }))];
   if (o.pidsMax !== undefined) resources["pids"] = { limit: o.pidsMax };
   if (o.nanoCpus || o.cpuShares) {
     resources["cpu"] = { ...(o.cpuShares ? { shares: o.cpuShares } : {}), ...(o.nanoCpus ? { quota: Math.round(o.nanoCpus / 1e4), period: 100000 } : {}) };
@@ -86,21 +103,22 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     ociVersion: "1.0.0",
     process: {
       terminal: o.terminal ?? false,
-      user: { uid: o.user?.uid ?? 0, gid: o.user?.gid ?? 0 },
+      user: { uid: o.user?.uid ?? 0, gid: o.user?.gid ?? 0, ...(o.additionalGids?.length ? { additionalGids: [...o.additionalGids] } : {}) },
       args: [...o.args],
       env: [...(o.env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])],
       cwd: o.cwd ?? "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }],
+      rlimits: [...(o.rlimits?.some((r) => r.type === "RLIMIT_NOFILE") ? [] : [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }]), ...(o.rlimits ?? [])],
       noNewPrivileges: o.noNewPrivileges ?? false,
     },
     root: { path: "rootfs", readonly: o.readonlyRootfs ?? false },
-    hostname: o.hostname ?? "container",
+    // with the VM's UTS namespace the hostname is the VM's (crun refuses to set one)
+    ...(o.hostNamespaces?.includes("uts") ? {} : { hostname: o.hostname ?? "container" }),
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
       { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
       { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
-      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", `size=${Math.ceil((o.shmSize ?? 64 * 1024 * 1024) / 1024)}k`] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
       { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", o.privileged ? "rw" : "ro"] },
@@ -109,7 +127,9 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     linux: {
       cgroupsPath: o.cgroupsPath ?? "/berth",
       resources,
-      namespaces: [{ type: "pid" }, ...(o.hostNetwork ? [] : [{ type: "network", ...(o.netnsPath ? { path: o.netnsPath } : {}) }]), { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }],
+      namespaces: [{ type: "pid" }, ...(o.hostNetwork ? [] : [{ type: "network", ...(o.netnsPath ? { path: o.netnsPath } : {}) }]), { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }].filter((n) => !o.hostNamespaces?.includes(n.type)),
+      ...(o.sysctl && Object.keys(o.sysctl).length ? { sysctl: { ...o.sysctl } } : {}),
+      ...(o.devices?.length ? { devices: o.devices.map((d) => ({ ...d, uid: 0, gid: 0 })) } : {}),
       // Docker's list, less what our kernel has not got (acpi, asound, kcore, latency_stats,
       // timer_stats, sched_debug, scsi): each entry costs crun mount work in emulated time
       maskedPaths: o.privileged ? [] : ["/proc/keys", "/proc/timer_list", "/sys/firmware"],

@@ -1,3 +1,4 @@
+import { usageError } from "./docker-flags.js";
 import { BerthError, ErrorCode } from "./errors.js";
 
 /** A published port: `-p [ip:][hostPort:]containerPort[/proto]`. */
@@ -9,32 +10,53 @@ export interface PortBinding {
   proto: "tcp" | "udp";
 }
 
-const bad = (spec: string, why: string): BerthError => new BerthError(ErrorCode.usage, `Cannot publish "${spec}": ${why}`);
+/** Docker's words for a bad -p (docker/go-connections nat.ParsePortSpec), said by the CLI as "docker: …" */
+const bad = (message: string): BerthError => usageError(message);
 
-function range(s: string, spec: string): [number, number] {
+/** nat.ParsePortRange: "80" or "8000-8010", each 0–65535, start ≤ end; undefined when it is not one. */
+function range(s: string): [number, number] | undefined {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  if (!m) throw bad(spec, `invalid port "${s}"`);
+  if (!m) return undefined;
   const a = Number(m[1]);
   const b = m[2] === undefined ? a : Number(m[2]);
-  if (a < 1 || b > 65535 || b < a) throw bad(spec, `invalid port range "${s}"`);
-  return [a, b];
+  return a > 65535 || b > 65535 || b < a ? undefined : [a, b];
 }
 
-/** Docker's -p forms, ranges included ("8080-8081:80-81"); one binding per port. */
+/**
+ * Docker's -p forms, ranges included ("8080-8081:80-81"); one binding per port.
+ * The rules and words are go-connections' nat.ParsePortSpec, as docker 28 says
+ * them ("invalid containerPort: abc", "invalid hostPort: 70000", "invalid proto: xyz").
+ * @throws BerthError usage (a command's option check)
+ */
 export function parsePublish(spec: string): PortBinding[] {
-  const [addr, protoPart, extra] = spec.split("/");
-  if (extra !== undefined) throw bad(spec, "too many slashes");
-  const proto = (protoPart ?? "tcp").toLowerCase();
-  if (proto !== "tcp" && proto !== "udp") throw bad(spec, `invalid protocol "${protoPart}"`);
-  // [ip:][host:]container; an IPv6 host address is in brackets
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?(?:(\d*(?:-\d+)?):)?(\d+(?:-\d+)?)$/.exec(addr ?? "");
-  if (!m) throw bad(spec, "not [ip:][hostPort:]containerPort[/protocol]");
-  const hostIp = m[1]?.replace(/^\[|\]$/g, "") ?? "";
-  const [c0, c1] = range(m[3]!, spec);
-  const [h0, h1] = m[2] ? range(m[2], spec) : [0, 0];
-  if (m[2] && h1 - h0 !== c1 - c0 && h0 !== h1) throw bad(spec, "the host and container port ranges differ in size");
+  const parts = spec.split(":");
+  const n = parts.length;
+  const last = parts[n - 1]!;
+  const hostPart = n >= 2 ? parts[n - 2]! : "";
+  let ip = n >= 3 ? parts.slice(0, n - 2).join(":") : "";
+  // the protocol is split off the container port: "80/udp"; "a/b/c" is port "a", proto "b"
+  const slash = last.split("/");
+  const containerPart = slash[0]!;
+  const proto = slash.length > 1 && slash[1] !== "" ? slash[1]! : "tcp";
+  if (ip.startsWith("[")) {
+    if (!/^\[[0-9a-fA-F:.]+\]$/.test(ip)) throw bad(`invalid IP address ${ip}: address ${ip}: missing port in address`);
+    ip = ip.slice(1, -1);
+  }
+  if (ip && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) && !(/^[0-9a-fA-F:]+$/.test(ip) && (ip.includes("::") || ip.split(":").length === 8))) throw bad(`invalid IP address: ${ip}`);
+  if (containerPart === "") throw bad(`no port specified: ${spec}<empty>`);
+  const c = range(containerPart);
+  if (!c) throw bad(`invalid containerPort: ${containerPart}`);
+  const h = hostPart ? range(hostPart) : ([0, 0] as [number, number]);
+  if (!h) throw bad(`invalid hostPort: ${hostPart}`);
+  if (hostPart && c[1] - c[0] !== h[1] - h[0] && c[1] !== c[0]) throw bad(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`);
+  const p = proto.toLowerCase();
+  if (p !== "tcp" && p !== "udp" && p !== "sctp") throw bad(`invalid proto: ${proto}`);
+  if (p === "sctp") throw new BerthError(ErrorCode.invalidParameter, `Cannot publish "${spec}": Berth's port forwarding carries tcp and udp, not sctp`);
   const out: PortBinding[] = [];
-  for (let p = c0; p <= c1; p++) out.push({ hostIp, hostPort: m[2] ? (h0 === h1 && c0 !== c1 ? h0 : h0 + (p - c0)) : 0, containerPort: p, proto: proto as "tcp" | "udp" });
+  for (let port = c[0]; port <= c[1]; port++) {
+    const hostPort = hostPart ? (h[0] !== h[1] && c[0] === c[1] ? h[0] : h[0] + (port - c[0])) : 0;
+    out.push({ hostIp: ip, hostPort, containerPort: port, proto: p });
+  }
   return out;
 }
 

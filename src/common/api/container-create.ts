@@ -31,6 +31,8 @@ export interface ContainerCreateBody {
   StopTimeout?: number | null;
   /** "80/tcp": {} */
   ExposedPorts?: Record<string, object> | null;
+  MacAddress?: string;
+  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   HostConfig?: HostConfigBody | null;
   NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsBody | null> | null } | null;
 }
@@ -69,6 +71,24 @@ export interface HostConfigBody {
   /** volumes and bind mounts: not in Berth yet (refused when given) */
   Binds?: string[] | null;
   Mounts?: unknown[] | null;
+  Ulimits?: Array<{ Name?: string; Soft?: number; Hard?: number }> | null;
+  Sysctls?: Record<string, string> | null;
+  GroupAdd?: string[] | null;
+  MemoryReservation?: number;
+  OomKillDisable?: boolean | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  CgroupnsMode?: string;
+  UsernsMode?: string;
+  ShmSize?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  Runtime?: string;
+  Isolation?: string;
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
+  Devices?: Array<{ PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }> | null;
+  DeviceRequests?: Array<{ Driver?: string; Count?: number; Capabilities?: string[][] | null }> | null;
 }
 
 export interface EndpointSettingsBody {

@@ -1,9 +1,10 @@
+import { commandName } from "../cli/cli-errors.js";
 import { parseRestartPolicy } from "../container-state.js";
-import { last, parseBytes, parseCpus, parseFlags, requireArgs, usageError, type FlagSpec } from "../docker-flags.js";
+import { flagError, last, parseBytes, parseCpus, parseFlags, requireArgs, usageError, type FlagSpec } from "../docker-flags.js";
 import { BerthError, ErrorCode } from "../errors.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../oci-image.js";
 import { parsePublish } from "../port-spec.js";
-import type { ContainerCreateBody } from "./container-create.js";
+import type { ContainerCreateBody, HostConfigBody } from "./container-create.js";
 
 /** The flags of `docker run` and `docker create` (Docker 28's, those Berth reads). */
 export const RUN_FLAGS: FlagSpec = {
@@ -13,17 +14,53 @@ export const RUN_FLAGS: FlagSpec = {
   "cap-add": "value", "cap-drop": "value", privileged: "bool", "security-opt": "value", "stop-signal": "value",
   "stop-timeout": "value", init: "bool", pull: "value", platform: "value", "a,attach": "value", "sig-proxy": "bool",
   tmpfs: "value", network: "value", net: "value", "p,publish": "value", "P,publish-all": "bool", "v,volume": "value",
-  mount: "value", "detach-keys": "value", "q,quiet": "bool", "network-alias": "value", alias: "value", link: "value",
-  "add-host": "value", dns: "value", "dns-search": "value", "dns-option": "value", ip: "value",
+  mount: "value", "detach-keys": "value", "q,quiet": "bool", "network-alias": "value", "net-alias": "value", link: "value",
+  "add-host": "value", dns: "value",
+  expose: "value", device: "value", "cpuset-cpus": "value", "cpuset-mems": "value", ulimit: "value", "shm-size": "value", sysctl: "value",
+  "group-add": "value", "memory-reservation": "value", "oom-kill-disable": "bool", pid: "value", ipc: "value", uts: "value", cidfile: "value",
+  "label-file": "value", "log-driver": "value", "log-opt": "value", "health-cmd": "value", "health-interval": "value", "health-retries": "value",
+  "health-timeout": "value", "health-start-period": "value", "health-start-interval": "value", "no-healthcheck": "bool", "mac-address": "value",
+  runtime: "value", cgroupns: "value", userns: "value", isolation: "value", gpus: "value", domainname: "value",
 };
 
-/** `-e NAME` takes NAME from the client's environment (and is dropped when unset there). */
+/** A Go duration ("30s", "1m30s") in nanoseconds (the flag's value is checked already). */
+function durationNs(s: string | undefined): number {
+  if (s === undefined) return 0;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let ns = 0;
+  for (const m of s.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * unit[m[2]!]!;
+  return Math.round(ns);
+}
+
+/** `--ulimit nofile=1024[:2048]` (docker/cli opts.UlimitOpt, go-units ParseUlimit). */
+function parseUlimit(v: string, cmd: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
+  if (!m) throw flagError(`invalid argument "${v}" for "--ulimit" flag: invalid ulimit argument: ${v}`, cmd);
+  return { Name: m[1]!, Soft: Number(m[2]), Hard: Number(m[3] ?? m[2]) };
+}
+
+/** `--gpus all|N|device=…` → Docker's DeviceRequests (cli/opts/gpus.go). */
+function parseGpus(v: string): { Driver: string; Count: number; Capabilities: string[][] } {
+  const count = v === "all" ? -1 : /^\d+$/.test(v) ? Number(v) : /(^|,)count=(all|\d+)/.exec(v)?.[2] === "all" ? -1 : Number(/(^|,)count=(\d+)/.exec(v)?.[2] ?? 0);
+  return { Driver: /(^|,)driver=([^,]+)/.exec(v)?.[2] ?? "", Count: count, Capabilities: [["gpu"]] };
+}
+
+/**
+ * `-e NAME` takes NAME from the client's environment; when the client has no
+ * NAME, the entry stays "NAME" and the daemon removes NAME from the container
+ * (the image's value too), as Docker's opts.ValidateEnv and the daemon's env
+ * merge do.
+ */
 export function envValues(values: string[], clientEnv: readonly string[]): string[] {
-  return values.flatMap((v) => {
-    if (v.includes("=")) return [v];
-    const found = clientEnv.find((e) => e.startsWith(`${v}=`));
-    return found ? [found] : [];
+  return values.map((v) => {
+    if (v.includes("=")) return v;
+    return clientEnv.find((e) => e.startsWith(`${v}=`)) ?? v;
   });
+}
+
+/** A `-e` value Docker's CLI refuses (pflag, via opts.ValidateEnv): an empty name. */
+export function envError(v: string): string | undefined {
+  return v.startsWith("=") || v === "" ? `invalid environment variable: ${v}` : undefined;
 }
 
 /** What `docker run`/`create` flags ask of the daemon and of the client. */
@@ -45,11 +82,16 @@ export interface RunRequest {
  * docker CLI builds it (cli/command/container/opts.go): pure, so the guest's
  * CLI and the page's `run()` share it and tables test it.
  * @param clientEnv the client's environment, for `-e NAME` without a value
+ * @param cmd the command path as typed ("run", "container create")
  * @throws BerthError usage (Docker's flag errors: bad values, conflicting options, missing IMAGE)
  */
-export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: readonly string[]): RunRequest {
+export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly string[]): RunRequest {
   const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
-  requireArgs(rest, { min: 1 }, cmd, `[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${cmd === "run" ? "Create and run a new container from an image" : "Create a new container"}`);
+  for (const v of opts.get("env") ?? []) {
+    const bad = envError(v);
+    if (bad) throw flagError(`invalid argument "${v}" for "-e, --env" flag: ${bad}`, cmd);
+  }
+  requireArgs(rest, { min: 1 }, cmd);
   const extraHosts = (opts.get("add-host") ?? []).map((h) => {
     const m = /^([^:]+):(.+)$/.exec(h);
     if (!m || !/^(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:]+|host-gateway)$/.test(m[2]!)) throw usageError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${m?.[2] ?? h}"`);
@@ -58,11 +100,8 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
   if (opts.has("rm") && opts.has("restart") && last(opts, "restart") !== "no") throw usageError("conflicting options: cannot specify both --restart and --rm"); // Docker 28's words (cli/command/container/opts.go)
   const swap = last(opts, "memory-swap");
   const pids = last(opts, "pids-limit");
-  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw usageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
   const shares = last(opts, "cpu-shares");
-  if (shares !== undefined && !/^\d+$/.test(shares)) throw usageError(`invalid argument "${shares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${shares}": invalid syntax`);
   const stopTimeout = last(opts, "stop-timeout");
-  if (stopTimeout !== undefined && !/^-?\d+$/.test(stopTimeout)) throw usageError(`invalid argument "${stopTimeout}" for "--stop-timeout" flag: strconv.ParseInt: parsing "${stopTimeout}": invalid syntax`);
   const restart = parseRestartPolicy(last(opts, "restart") ?? "no");
   const tmpfs: Record<string, string> = {};
   for (const t of opts.get("tmpfs") ?? []) {
@@ -80,7 +119,7 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
   }
   const tty = opts.has("tty");
   const network = last(opts, "network") ?? last(opts, "net");
-  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("alias") ?? [])];
+  const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("net-alias") ?? [])];
   const entry = last(opts, "entrypoint");
   const [imageName, ...command] = rest as [string, ...string[]];
   const body: ContainerCreateBody = {
@@ -95,7 +134,7 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
     Tty: tty,
     OpenStdin: opts.has("interactive"),
     // Docker's CLI: stdin given to an attached container closes with the client's (cli/command/container/opts.go)
-    StdinOnce: opts.has("interactive") && !(cmd === "run" && opts.has("detach")),
+    StdinOnce: opts.has("interactive") && !(commandName(cmd) === "run" && opts.has("detach")),
     StopSignal: last(opts, "stop-signal") ?? "",
     StopTimeout: stopTimeout === undefined ? null : Number(stopTimeout),
     HostConfig: {
@@ -121,10 +160,72 @@ export function parseRunArgs(cmd: "run" | "create", args: string[], clientEnv: r
       PublishAllPorts: opts.has("publish-all"),
       Binds: opts.get("volume") ?? [],
       Mounts: opts.get("mount") ?? [],
+      ...runtimeFlags(opts, cmd),
     },
+    ...(opts.has("expose") ? { ExposedPorts: Object.fromEntries((opts.get("expose") ?? []).flatMap((e) => exposed(e, cmd)).map((p) => [p, {}])) } : {}),
+    ...(opts.has("mac-address") ? { MacAddress: last(opts, "mac-address")! } : {}),
+    ...(opts.has("domainname") ? { Domainname: last(opts, "domainname")! } : {}),
+    ...(healthcheck(opts) ? { Healthcheck: healthcheck(opts)! } : {}),
     ...(aliases.length && network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } } } : {}),
   };
   if (aliases.length && !network) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
+  const pull = last(opts, "pull") ?? "missing";
+  if (!["missing", "always", "never"].includes(pull)) throw usageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   const p = last(opts, "platform");
-  return { body, opts, name: last(opts, "name"), platform: p ? parsePlatform(p) : DEFAULT_PLATFORM, pull: last(opts, "pull") ?? "missing" };
+  return { body, opts, name: last(opts, "name"), platform: p ? parsePlatform(p) : DEFAULT_PLATFORM, pull };
+}
+
+/** `--expose 80`, `--expose 8000-8010/udp` → "80/tcp", … */
+function exposed(e: string, cmd: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(e);
+  if (!m) throw usageError(`invalid range format for --expose: ${e}, error: invalid port`);
+  const out: string[] = [];
+  for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) out.push(`${p}/${(m[3] ?? "tcp").toLowerCase()}`);
+  void cmd;
+  return out;
+}
+
+/** The --health-* flags → Config.Healthcheck (durations in ns), or undefined when none is given. */
+function healthcheck(opts: Map<string, string[]>): ContainerCreateBody["Healthcheck"] | undefined {
+  if (opts.has("no-healthcheck")) return { Test: ["NONE"] };
+  const keys = ["health-cmd", "health-interval", "health-retries", "health-timeout", "health-start-period", "health-start-interval"];
+  if (!keys.some((k) => opts.has(k))) return undefined;
+  const cmd = last(opts, "health-cmd");
+  return {
+    ...(cmd !== undefined ? { Test: ["CMD-SHELL", cmd] } : {}),
+    Interval: durationNs(last(opts, "health-interval")), Timeout: durationNs(last(opts, "health-timeout")),
+    StartPeriod: durationNs(last(opts, "health-start-period")), StartInterval: durationNs(last(opts, "health-start-interval")),
+    Retries: Number(last(opts, "health-retries") ?? 0),
+  };
+}
+
+/** The runtime flags → HostConfig fields, as docker/cli's opts.go sends them (the daemon checks them: host-options.ts). */
+function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostConfigBody> {
+  const one = (k: string): string | undefined => last(opts, k);
+  const logOpts = Object.fromEntries((opts.get("log-opt") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
+  return {
+    ...(opts.has("ulimit") ? { Ulimits: opts.get("ulimit")!.map((u) => parseUlimit(u, cmd)) } : {}),
+    ...(opts.has("sysctl") ? { Sysctls: Object.fromEntries(opts.get("sysctl")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("group-add") ? { GroupAdd: opts.get("group-add")! } : {}),
+    ...(opts.has("memory-reservation") ? { MemoryReservation: parseBytes(one("memory-reservation")!, "--memory-reservation") } : {}),
+    ...(opts.has("oom-kill-disable") ? { OomKillDisable: true } : {}),
+    ...(opts.has("pid") ? { PidMode: one("pid")! } : {}),
+    ...(opts.has("ipc") ? { IpcMode: one("ipc")! } : {}),
+    ...(opts.has("uts") ? { UTSMode: one("uts")! } : {}),
+    ...(opts.has("cgroupns") ? { CgroupnsMode: one("cgroupns")! } : {}),
+    ...(opts.has("userns") ? { UsernsMode: one("userns")! } : {}),
+    ...(opts.has("shm-size") ? { ShmSize: parseBytes(one("shm-size")!, "--shm-size") } : {}),
+    ...(opts.has("cpuset-cpus") ? { CpusetCpus: one("cpuset-cpus")! } : {}),
+    ...(opts.has("cpuset-mems") ? { CpusetMems: one("cpuset-mems")! } : {}),
+    ...(opts.has("runtime") ? { Runtime: one("runtime")! } : {}),
+    ...(opts.has("isolation") ? { Isolation: one("isolation")! } : {}),
+    ...(opts.has("log-driver") || opts.has("log-opt") ? { LogConfig: { Type: one("log-driver") ?? "", Config: logOpts } } : {}),
+    ...(opts.has("gpus") ? { DeviceRequests: opts.get("gpus")!.map(parseGpus) } : {}),
+    ...(opts.has("device") ? {
+      Devices: opts.get("device")!.map((d) => {
+        const [src, dst, perms] = d.split(":") as [string, string?, string?];
+        return { PathOnHost: src, PathInContainer: dst ?? src, CgroupPermissions: perms ?? "rwm" };
+      }),
+    } : {}),
+  };
 }

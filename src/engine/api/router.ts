@@ -1,4 +1,4 @@
-import { BerthError, ErrorCode, isBerthError, type ErrorCode as Code } from "../../common/errors.js";
+import { BerthError, dockerMessage, ErrorCode, isBerthError, type ErrorCode as Code } from "../../common/errors.js";
 import { API_VERSION, MIN_API_VERSION, json, type ApiReply, type ApiRequest } from "./api-types.js";
 
 export type RouteHandler = (req: ApiRequest, params: string[]) => Promise<ApiReply> | ApiReply;
@@ -38,9 +38,7 @@ export function errorReply(e: unknown): ApiReply {
   return json({ message: e instanceof Error ? e.message : String(e) }, 500);
 }
 
-export function dockerMessage(e: BerthError): string {
-  return e.message.replace(/^Cannot [^:"]*(?:"[^"]*"[^:"]*)*: /, "");
-}
+export { dockerMessage };
 
 const versionCmp = (a: string, b: string): number => {
   const [a1, a2] = a.split(".").map(Number) as [number, number];

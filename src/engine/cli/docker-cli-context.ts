@@ -1,7 +1,7 @@
 import { concatBytes } from "../../common/bytes.js";
 import { columns } from "../../common/docker-format.js";
-import { last } from "../../common/docker-flags.js";
-import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
+import { last, usageError } from "../../common/docker-flags.js";
+import { BerthError, dockerMessage, ErrorCode, isBerthError } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { parsePlatform, DEFAULT_PLATFORM, type Platform } from "../../common/oci-image.js";
 import { shortName } from "../../common/reference.js";
@@ -22,8 +22,14 @@ import { humanSize } from "../../common/docker-format.js";
  */
 export interface CliContext extends Daemon {
   s: CliSession;
+  /** the command path as typed, in cobra's names ("run", "container ls", "network create"): flags, usage lines and errors follow it */
+  path: string;
   /** the image, pulled first when missing (or always, with pull "always"), its tree written to the guest */
-  ensureImage(name: string, o: { platform: Platform; pull: string }): Promise<LocalImage>;
+  ensureImage(name: string, o: { platform: Platform; pull: string; quiet?: boolean }): Promise<LocalImage>;
+  /** a manifest or index from its registry, without pulling (docker manifest inspect) */
+  fetchManifest(ref: string): Promise<{ mediaType: string; digest: string; size: number; bytes: Uint8Array }>;
+  /** a blob of the repository a reference names */
+  fetchBlob(ref: string, digest: string): Promise<Uint8Array>;
   /** pull progress and status lines, to `out` */
   pull(out: (b: string) => void, name: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage>;
 }
@@ -41,27 +47,35 @@ export function platformOf(opts: Map<string, string[]>): Platform {
 
 /**
  * Docker's way with several arguments (rm, stop, rmi, network rm, inspect, …):
- * each is acted on in turn; one that fails prints its error line and the rest
- * go on; the exit status is 1 if any failed.
+ * each is acted on in turn; one that fails prints its error line (the daemon's
+ * words, "Error response from daemon: No such container: x") and the rest go
+ * on; the exit status is 1 if any failed. With `force` ("rm -f", "rmi -f",
+ * "network rm -f"), a missing object is no failure: docker 28.2.2 still prints
+ * it for rm and rmi ("print"), and says nothing for network rm ("quiet").
+ * @param o.prefix what starts each error line (default "Error response from daemon: ")
  */
-export async function eachArgument<T>(ctx: CliContext, args: readonly T[], act: (arg: T) => unknown): Promise<number> {
+export async function eachArgument<T>(ctx: CliContext, args: readonly T[], act: (arg: T) => unknown, o: { force?: "print" | "quiet"; prefix?: string } = {}): Promise<number> {
   let failed = 0;
   for (const a of args) {
     try {
       await act(a);
     } catch (e) {
       if (!isBerthError(e)) throw e;
-      ctx.s.stderr(`${e.toLine()}\n`);
-      failed++;
+      const missing = NOT_FOUND.has(e.code);
+      if (!(missing && o.force === "quiet")) ctx.s.stderr(`${o.prefix ?? "Error response from daemon: "}${dockerMessage(e)}\n`);
+      if (!(missing && o.force)) failed++;
     }
   }
   return failed ? 1 : 0;
 }
 
+const NOT_FOUND = new Set<string>([ErrorCode.containerNotFound, ErrorCode.imageNotFound, ErrorCode.networkNotFound]);
+
 /** `inspect`: a JSON array indented like Docker's, or each object through `--format`. */
 export async function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined): Promise<number> {
   const found: Array<Record<string, unknown>> = [];
-  const code = await eachArgument(ctx, objects, (get) => found.push(get()));
+  // docker inspect (of any type) says "Error: No such object: x"; container/image/network inspect give the daemon's words
+  const code = await eachArgument(ctx, objects, (get) => found.push(get()), ctx.path === "inspect" ? { prefix: "Error: " } : {});
   if (format !== undefined) {
     for (const o of found) ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, o)}\n`);
   } else {
@@ -132,7 +146,12 @@ export function imagePruneText(r: ImagePruneReport): string {
  */
 export async function readClientFile(ctx: CliContext, path: string, action: string): Promise<Uint8Array> {
   const r = await ctx.containers.guest(["/bin/cat", "--", path], { cwd: ctx.s.cwd });
-  if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot ${action}: ${r.stderr.trim().replace(/^cat: /, "")}`);
+  if (r.code !== 0) {
+    // the Go client's words for what busybox's cat says ("open x: no such file or directory")
+    const why = r.stderr.trim().replace(/^cat: /, "");
+    const go = /no such file or directory/i.test(why) ? "no such file or directory" : /permission denied/i.test(why) ? "permission denied" : /is a directory/i.test(why) ? "is a directory" : undefined;
+    throw go ? usageError(`${go === "is a directory" ? "read" : "open"} ${path}: ${go}`) : new BerthError(ErrorCode.usage, `Cannot ${action}: ${why}`);
+  }
   return r.stdout;
 }
 

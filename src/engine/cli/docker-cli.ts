@@ -1,9 +1,17 @@
 import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-format.js";
-import { isFlagError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { cliFailure } from "../../common/cli/cli-errors.js";
+import { commandPath, commandSpec } from "../../common/cli/command-spec.js";
+import { DOCKER_COMMANDS } from "../../common/cli/docker-commands.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, serverName, type Reference } from "../../common/reference.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
+import { CONTEXT_COMMANDS } from "./docker-context-cli.js";
+import { manifestCommands } from "./docker-manifest-cli.js";
+
+/** `docker manifest inspect`, fetching through the daemon's registry client */
+const MANIFEST_COMMANDS = manifestCommands((ctx) => ctx);
 import { confirm, eachArgument, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { CliSession } from "../vm/guest-channel.js";
@@ -12,8 +20,16 @@ import type { EngineDaemon } from "../daemon/engine-daemon.js";
 import { pruneImages } from "../daemon/prune.js";
 import { messageLine } from "../../common/api/json-message.js";
 
-/** Commands whose engine errors exit 125, like Docker's; the others exit 1. */
-const EXIT_125 = new Set(["run", "create"]);
+/** The command groups of Docker's CLI: "docker network create", "docker container ls", … */
+const GROUPS = new Set(["container", "image", "system", "network", "context", "manifest"]);
+
+/** The handler of a command path whose name is not the path's (the long forms share the short forms' handlers). */
+const HANDLER: Record<string, string> = {
+  "container ls": "ps", "image ls": "images", "image rm": "rmi", "image pull": "pull", "image inspect": "image-inspect",
+  "image prune": "image-prune", "container inspect": "container-inspect", "container prune": "container-prune", "system df": "system-df",
+  "system prune": "system-prune", "system info": "info", "system events": "events", "image history": "history", "image tag": "tag",
+  "image save": "save", "image load": "load", "image import": "import",
+};
 
 /**
  * The guest's `docker` command, a client of the daemon: argv to the daemon's
@@ -58,30 +74,24 @@ export class DockerCli {
     });
   }
 
-  /** Runs one `docker` command the guest's client sent: its output, then its exit status (Docker's 0/1/125 rules). */
+  /** Runs one `docker` command the guest's client sent: its output, then its exit status; a failure as Docker's CLI prints it (cliFailure). */
   handle(s: CliSession): void {
-    const [cmd, sub] = s.argv;
-    const code125 = EXIT_125.has(cmd ?? "") || (cmd === "container" && EXIT_125.has(sub ?? ""));
+    const [first, second] = s.argv;
+    const path = GROUPS.has(first ?? "") && second ? commandPath(`${first} ${second}`) : first ?? "";
     this.#daemon.ready().then(() => this.#dispatch(s)).finally(() => this.#daemon.persist().catch(() => {})).then(
       (code) => s.exit(code),
       (e: unknown) => {
-        if (isFlagError(e)) {
-          s.stderr(`docker: ${e.message}\n`);
-          s.exit(125);
-        } else if (isBerthError(e)) {
-          s.stderr(`${e.toLine()}\n`);
-          s.exit(e.code === ErrorCode.usage || code125 ? 125 : 1);
-        } else {
-          s.stderr(`${new BerthError(ErrorCode.internal, e instanceof Error ? e.message : String(e)).toLine()}\n`);
-          s.exit(125);
-        }
+        const f = cliFailure(e, path);
+        s.stderr(`${f.text}\n`);
+        s.exit(f.status);
       },
     );
   }
 
-  #context(s: CliSession): CliContext {
+  #context(s: CliSession, path: string): CliContext {
     return {
       s,
+      path,
       images: this.#daemon.images,
       containers: this.#daemon.containers,
       networks: this.#daemon.networks,
@@ -99,25 +109,18 @@ export class DockerCli {
       imageFile: (local, path) => this.#daemon.imageFile(local, path),
       unpackLayers: (image, data) => this.#daemon.unpackLayers(image, data),
       pull: (out, name, o) => this.#fetch(out, name, o),
+      fetchManifest: (ref) => this.#daemon.fetchManifest(ref),
+      fetchBlob: (ref, digest) => this.#daemon.fetchBlob(ref, digest),
     };
   }
 
   async #dispatch(s: CliSession): Promise<number> {
-    let [cmd, ...args] = s.argv;
-    // the long forms: docker container ls, docker image rm, …
-    if (cmd === "container" || cmd === "image" || cmd === "system") {
-      // (docker network … has its own dispatcher)
-      const sub = args.shift();
-      const long: Record<string, string> = {
-        "container ls": "ps", "container list": "ps", "container ps": "ps", "container rm": "rm", "container remove": "rm",
-        "image ls": "images", "image list": "images", "image rm": "rmi", "image remove": "rmi", "image pull": "pull",
-        "image inspect": "image-inspect", "image prune": "image-prune", "container inspect": "container-inspect",
-        "container prune": "container-prune", "system df": "system-df", "system prune": "system-prune", "system info": "info",
-        "image history": "history", "image tag": "tag",
-      };
-      cmd = long[`${cmd} ${sub}`] ?? (cmd === "container" ? sub : `${cmd}-${sub}`);
-    }
-    const ctx = this.#context(s);
+    const [first, ...more] = s.argv;
+    // the long forms: docker container ls, docker image rm, docker network create, …
+    const group = GROUPS.has(first ?? "") && more[0] !== undefined && !more[0].startsWith("-");
+    const path = group ? commandPath(`${first} ${more[0]}`) : first ?? "";
+    const args = group ? more.slice(1) : more;
+    const ctx = this.#context(s, path);
     const own: Record<string, Handler> = {
       pull: (c, a) => this.#pull(c, a),
       images: (c, a) => this.#imagesCmd(c, a),
@@ -130,16 +133,26 @@ export class DockerCli {
       search: (c, a) => this.#search(c, a),
       logout: (c, a) => this.#logout(c, a),
     };
-    switch (cmd) {
-      case undefined:
-      case "--help":
-      case "help":
-        s.stdout(`Usage:  docker [OPTIONS] COMMAND\n\nCommands: ${[...Object.keys(own), ...Object.keys(CONTAINER_COMMANDS)].filter((k) => !k.includes("-")).sort().join(", ")}\n`);
-        return 0;
+    if (path === "" || path === "--help" || path === "help") {
+      s.stdout(`Usage:  docker [OPTIONS] COMMAND\n\nCommands: ${[...Object.keys(own), ...Object.keys(CONTAINER_COMMANDS)].filter((k) => !k.includes("-")).sort().join(", ")}\n`);
+      return 0;
     }
-    const h = own[cmd] ?? CONTAINER_COMMANDS[cmd];
-    if (h) return h(ctx, args);
-    s.stderr(`docker: '${s.argv.slice(0, s.argv[0] === cmd ? 1 : 2).join(" ")}' is not a docker command.\nSee 'docker --help'\n`);
+    const spec = commandSpec(path);
+    const helpAt = args.indexOf("--help");
+    if (spec && helpAt >= 0 && (args.indexOf("--") < 0 || helpAt < args.indexOf("--"))) {
+      s.stdout(`Usage:  ${spec.use}\n\nOptions:\n${Object.entries(spec.flags).filter(([n]) => n !== "help").map(([n, t]) => `  ${n.includes(",") ? `-${n.replace(",", ", --")}` : `    --${n}`}${t === "bool" ? "" : ` ${t}`}\n`).join("")}`);
+      return 0;
+    }
+    const name = HANDLER[path] ?? (path.startsWith("container ") ? path.slice(10) : path.replace(" ", "-"));
+    const h = own[name] ?? CONTAINER_COMMANDS[name] ?? CONTEXT_COMMANDS[name] ?? MANIFEST_COMMANDS[name];
+    if (h && (spec || !GROUPS.has(first ?? ""))) return h(ctx, args);
+    if (GROUPS.has(first ?? "") && !group) {
+      // "docker network" alone: its usage (cobra prints the group's help)
+      s.stdout(`Usage:  docker ${first} COMMAND\n\nCommands: ${Object.keys(DOCKER_COMMANDS).filter((p) => p.startsWith(`${first} `)).map((p) => p.slice(first!.length + 1)).join(", ")}\n`);
+      return more.length && more[0] !== "--help" ? 1 : 0;
+    }
+    // cobra's words (docker/cli cli/required.go NoArgs, cmd/docker/docker.go)
+    s.stderr(group ? `docker: unknown command: docker ${first} ${more[0]}\n\nUsage:  docker ${first}\n\nRun 'docker ${first} --help' for more information\n` : `docker: unknown command: docker ${first}\n\nRun 'docker --help' for more information\n`);
     return 1;
   }
 
@@ -158,22 +171,21 @@ export class DockerCli {
     return local;
   }
 
-  async #ensure(s: CliSession, name: string, o: { platform: Platform; pull: string }): Promise<LocalImage> {
-    if (!["missing", "always", "never"].includes(o.pull)) throw usageError(`invalid pull option: '${o.pull}': must be one of "always", "missing" or "never"`);
+  async #ensure(s: CliSession, name: string, o: { platform: Platform; pull: string; quiet?: boolean }): Promise<LocalImage> {
     let local = this.#daemon.images.find(name);
     if (!local || o.pull === "always") {
       const r = parseReference(name);
       if (o.pull === "never" && !local) throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${shortName(r)}": No such image, and --pull=never`);
       if (!local) s.stderr(`Unable to find image '${shortName(r)}' locally\n`);
       // the pull's progress goes to stderr, like Docker's when run pulls
-      local = await this.#fetch((b) => s.stderr(b), name, { platform: o.platform, quiet: false });
+      local = await this.#fetch((b) => s.stderr(b), name, { platform: o.platform, quiet: o.quiet ?? false });
     }
     return local;
   }
 
   async #pull(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", platform: "value", "a,all-tags": "bool", "disable-content-trust": "bool" }, "pull", { interspersed: true });
-    requireArgs(rest, { exact: 1 }, "pull", "[OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
+    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", platform: "value", "a,all-tags": "bool", "disable-content-trust": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 1 }, ctx.path);
     const out = (b: string): void => ctx.s.stdout(b);
     if (opts.has("all-tags")) {
       const r = parseReference(rest[0]!);
@@ -187,8 +199,8 @@ export class DockerCli {
   }
 
   async #login(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "u,username": "value", "p,password": "value", "password-stdin": "bool" }, "login", { interspersed: true });
-    requireArgs(rest, { max: 1 }, "login", "[OPTIONS] [SERVER]\n\nLog in to a registry");
+    const { opts, rest } = parseFlags(args, { "u,username": "value", "p,password": "value", "password-stdin": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { max: 1 }, ctx.path);
     const registry = serverName(rest[0]);
     const username = last(opts, "username");
     if (!username) throw usageError("Cannot log in: give the username with -u (Berth does not prompt for it)");
@@ -210,8 +222,8 @@ export class DockerCli {
   }
 
   async #search(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { limit: "value", "f,filter": "value", "no-trunc": "bool", format: "value" }, "search", { interspersed: true });
-    requireArgs(rest, { exact: 1 }, "search", "[OPTIONS] TERM\n\nSearch Docker Hub for images");
+    const { opts, rest } = parseFlags(args, { limit: "value", "f,filter": "value", "no-trunc": "bool", format: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 1 }, ctx.path);
     const limit = Number(last(opts, "limit") ?? 25);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
     let results = await this.#daemon.searchImages(rest[0]!, limit);
@@ -226,8 +238,8 @@ export class DockerCli {
   }
 
   async #logout(ctx: CliContext, args: string[]): Promise<number> {
-    const { rest } = parseFlags(args, {}, "logout", { interspersed: true });
-    requireArgs(rest, { max: 1 }, "logout", "[SERVER]\n\nLog out from a registry");
+    const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+    requireArgs(rest, { max: 1 }, ctx.path);
     const registry = serverName(rest[0]);
     if (this.#daemon.logout(registry)) ctx.s.stdout(`Removing login credentials for ${registry}\n`);
     else ctx.s.stdout(`Not logged in to ${registry}\n`);
@@ -235,8 +247,8 @@ export class DockerCli {
   }
 
   async #imagesCmd(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "a,all": "bool", "no-trunc": "bool", digests: "bool", "f,filter": "value", format: "value" }, "images", { interspersed: true });
-    requireArgs(rest, { max: 1 }, "images", "[OPTIONS] [REPOSITORY[:TAG]]\n\nList images");
+    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "a,all": "bool", "no-trunc": "bool", digests: "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { max: 1 }, ctx.path);
     let rows = this.#daemon.images.rows();
     const match = (ref: Reference | undefined, pattern: string): boolean => {
       if (!ref) return false;
@@ -282,8 +294,8 @@ export class DockerCli {
   }
 
   async #tag(ctx: CliContext, args: string[]): Promise<number> {
-    const { rest } = parseFlags(args, {}, "tag", { interspersed: true });
-    requireArgs(rest, { exact: 2 }, "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
+    const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 2 }, ctx.path);
     const local = this.#daemon.images.require(rest[0]!, `tag "${rest[0]}"`);
     const target = parseReference(rest[1]!);
     if (target.digest) throw new BerthError(ErrorCode.invalidReference, `Cannot tag "${rest[1]}": refusing to create a tag with a digest reference`);
@@ -292,21 +304,21 @@ export class DockerCli {
   }
 
   async #rmi(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "f,force": "bool", "no-prune": "bool" }, "rmi", { interspersed: true });
-    requireArgs(rest, { min: 1 }, "rmi", "[OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
+    const { opts, rest } = parseFlags(args, { "f,force": "bool", "no-prune": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { min: 1 }, ctx.path);
     let removed = false;
     const code = await eachArgument(ctx, rest, (name) => {
       const items = this.#daemon.removeImage(name, { force: opts.has("force") });
       removed ||= items.some((i) => i.Deleted);
       ctx.s.stdout(items.map((i) => (i.Deleted ? `Deleted: ${i.Deleted}\n` : `Untagged: ${i.Untagged}\n`)).join(""));
-    });
+    }, opts.has("force") ? { force: "print" } : {});
     if (removed) await ctx.collectBlobs();
     return code;
   }
 
   async #history(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, "history", { interspersed: true });
-    requireArgs(rest, { exact: 1 }, "history", "[OPTIONS] IMAGE\n\nShow the history of an image");
+    const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 1 }, ctx.path);
     const local = this.#daemon.images.require(rest[0]!, `show the history of "${rest[0]}"`);
     const history = [...(local.image.config.history ?? [])].reverse();
     const sizes = [...local.image.layerSizes].reverse();
@@ -323,13 +335,13 @@ export class DockerCli {
   }
 
   async #imageInspect(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "f,format": "value" }, "image inspect", { interspersed: true });
-    requireArgs(rest, { min: 1 }, "image inspect", "[OPTIONS] IMAGE [IMAGE...]\n\nDisplay detailed information on one or more images");
+    const { opts, rest } = parseFlags(args, { "f,format": "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { min: 1 }, ctx.path);
     return printInspect(ctx, rest.map((n) => () => imageJson(this.#daemon.images, this.#daemon.images.require(n, `inspect "${n}"`))), last(opts, "format"));
   }
 
   async #imagePrune(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, "image prune", { interspersed: true });
+    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
     const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
     if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
     ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));

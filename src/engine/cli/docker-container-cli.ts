@@ -2,7 +2,8 @@ import { parseTime } from "../../common/docker-flags.js";
 import { randomId } from "../random-id.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
 import { ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
-import { usageError, last, parseFlags, requireArgs, type FlagSpec } from "../../common/docker-flags.js";
+import { runtimeError, startCommand } from "../containers/runtime-error.js";
+import { usageError, last, parseFlags, requireArgs, UsageKind, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { formatBinding } from "../../common/port-spec.js";
 import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
@@ -11,7 +12,7 @@ import { checkContainerName, createContainer, resolveUser } from "../daemon/cont
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import { containerJson } from "../daemon/container-inspect.js";
-import { eachArgument, imageJson, printFormat, printInspect, readClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
+import { eachArgument, imageJson, printFormat, printInspect, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
@@ -20,12 +21,21 @@ import type { GuestProcess } from "../vm/guest-channel.js";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * `--env-file` lines as Docker's CLI reads them (opts.ParseEnvFile): blank and
+ * "#" lines skipped, leading space trimmed, a name with whitespace refused.
+ * @throws BerthError usage, Docker's words ("invalid env file (f): variable 'export A' contains whitespaces")
+ */
 async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const f of files) {
     for (const line of dec.decode(await readClientFile(ctx, f, `read env file "${f}"`)).split("\n")) {
-      const t = line.replace(/^\s+/, "");
-      if (t && !t.startsWith("#")) out.push(t);
+      const t = line.replace(/^\s+/, "").replace(/\r$/, "");
+      if (!t || t.startsWith("#")) continue;
+      const name = t.split("=")[0]!;
+      if (/\s/.test(name)) throw usageError(`invalid env file (${f}): variable '${name}' contains whitespaces`);
+      if (name === "") throw usageError(`invalid env file (${f}): no variable name on line '${t}'`);
+      out.push(t);
     }
   }
   return envValues(out, ctx.s.env);
@@ -37,18 +47,34 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
  * Docker), then the daemon's create operation.
  */
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
-  const { body, opts, name, platform, pull } = parseRunArgs(cmd, args, ctx.s.env);
+  const { body, opts, name, platform, pull } = parseRunArgs(ctx.path, args, ctx.s.env);
   if (cmd === "run" && body.Tty && body.OpenStdin && !ctx.s.tty && !opts.has("detach")) {
-    throw new BerthError(ErrorCode.usage, "Cannot attach to the container: the input device is not a TTY");
+    throw usageError("the input device is not a TTY");
   }
   // --env-file is read from the client's files, before -e's values (Docker's order)
   body.Env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...(body.Env ?? [])];
+  // --label-file's lines come before --label's (docker/cli opts.ReadKVStrings)
+  const fileLabels: Record<string, string> = {};
+  for (const f of opts.get("label-file") ?? []) {
+    for (const line of dec.decode(await readClientFile(ctx, f, `read label file "${f}"`)).split("\n")) {
+      const t = line.trim();
+      if (!t || t.startsWith("#")) continue;
+      const [k, v = ""] = t.split(/=(.*)/s) as [string, string?];
+      fileLabels[k] = v;
+    }
+  }
+  body.Labels = { ...fileLabels, ...(body.Labels ?? {}) };
+  const cidfile = last(opts, "cidfile");
+  if (cidfile !== undefined && (await ctx.containers.guest(["/bin/sh", "-c", 'test -e "$1"', "cidfile", cidfile], { cwd: ctx.s.cwd })).code === 0) {
+    throw usageError(`Container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+  }
   const imageName = body.Image!;
   // the image is pulled by the client before the daemon creates (Docker's CLI does the same)
   if (name !== undefined) checkContainerName(name, cmd); // before anything is pulled
-  await ctx.ensureImage(imageName, { platform, pull });
+  await ctx.ensureImage(imageName, { platform, pull, quiet: opts.has("quiet") });
   const { container: c, warnings } = await createContainer(ctx, body, { ...(name !== undefined ? { name } : {}), action: cmd });
   for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
+  if (cidfile !== undefined) await writeClientFile(ctx, cidfile, enc.encode(c.id), `write the container ID file "${cidfile}"`);
   return { c, opts };
 }
 
@@ -114,11 +140,8 @@ const run: Handler = async (ctx, args) => {
     await ctx.containers.start(c, { onCreated: a.wire });
   } catch (e) {
     if (c.hostConfig.autoRemove) await ctx.containers.remove(c, { force: true });
-    if (isBerthError(e) && e.code === ErrorCode.containerStartFailed) {
-      // Docker's 126 (cannot execute) or 127 (no such command)
-      ctx.s.stderr(`${e.toLine()}\n`);
-      return c.state.exitCode;
-    }
+    // Docker's runtime words: the CLI reads 127 (no such command) or 126 (not executable) from them, as run.go does
+    if (isBerthError(e) && e.code === ErrorCode.containerStartFailed) throw new BerthError(e.code, runtimeError(e.message, startCommand(c)));
     throw e;
   }
   const code = await a.attached;
@@ -134,59 +157,71 @@ const create: Handler = async (ctx, args) => {
 };
 
 /** A command applied to each named container: prints the name as given, or the error. */
-function each(cmd: string, flags: FlagSpec, usage: string, act: (ctx: CliContext, c: Container, opts: Map<string, string[]>) => Promise<string | void>): Handler {
+function each(flags: FlagSpec, act: (ctx: CliContext, c: Container, opts: Map<string, string[]>) => Promise<string | void>): Handler {
   return async (ctx, args) => {
-    const { opts, rest } = parseFlags(args, flags, cmd, { interspersed: true });
-    requireArgs(rest, { min: 1 }, cmd, usage);
+    const { opts, rest } = parseFlags(args, flags, ctx.path, { interspersed: true });
+    requireArgs(rest, { min: 1 }, ctx.path);
     return eachArgument(ctx, rest, async (ref) => {
       const out = await act(ctx, ctx.containers.find(ref), opts);
       ctx.s.stdout(`${out ?? ref}\n`);
-    });
+    }, opts.has("force") ? { force: "print" } : {});
   };
 }
 
+/** `-t, --timeout` (or the deprecated `--time`), seconds. */
 const timeoutOf = (opts: Map<string, string[]>): number | undefined => {
-  const t = last(opts, "time");
-  if (t !== undefined && !/^-?\d+$/.test(t)) throw usageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  const t = last(opts, "timeout") ?? last(opts, "time");
   return t === undefined ? undefined : Number(t);
 };
 
 const start: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "a,attach": "bool", "i,interactive": "bool", "detach-keys": "value" }, "start", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "start", "[OPTIONS] CONTAINER [CONTAINER...]\n\nStart one or more stopped containers");
+  const { opts, rest } = parseFlags(args, { "a,attach": "bool", "i,interactive": "bool", "detach-keys": "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   if (opts.has("attach") || opts.has("interactive")) {
-    if (rest.length > 1) throw new BerthError(ErrorCode.usage, "Cannot start: you cannot start and attach multiple containers at once");
+    if (rest.length > 1) throw usageError("you cannot start and attach multiple containers at once");
     const c = ctx.containers.find(rest[0]!);
     const a = attach(ctx, c, { stdin: opts.has("interactive") });
     await ctx.containers.start(c, { onCreated: a.wire });
     return (await a.attached) ?? 0;
   }
-  return each("start", {}, "", async (ctx2, c) => ctx2.containers.start(c))(ctx, rest);
+  const failed: string[] = [];
+  await eachArgument(ctx, rest, async (ref) => {
+    try {
+      await ctx.containers.start(ctx.containers.find(ref));
+      ctx.s.stdout(`${ref}\n`);
+    } catch (e) {
+      failed.push(ref);
+      throw e;
+    }
+  });
+  // docker 28.2.2's closing line (cli/command/container/start.go)
+  if (failed.length) throw new BerthError(ErrorCode.usage, `Error: failed to start containers: ${failed.join(", ")}`, { detail: UsageKind.options });
+  return 0;
 };
 
-const stop = each("stop", { "t,time": "value", "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nStop one or more running containers", async (ctx, c, opts) => {
+const stop = each({ "t,timeout": "value", time: "value", "s,signal": "value" }, async (ctx, c, opts) => {
   if (opts.has("signal")) c.config.stopSignal = last(opts, "signal")!;
   await ctx.containers.stop(c, timeoutOf(opts));
 });
 
-const restart = each("restart", { "t,time": "value", "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nRestart one or more containers", async (ctx, c, opts) => {
+const restart = each({ "t,timeout": "value", time: "value", "s,signal": "value" }, async (ctx, c, opts) => {
   await ctx.containers.restart(c, timeoutOf(opts));
 });
 
-const kill = each("kill", { "s,signal": "value" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers", async (ctx, c, opts) => {
+const kill = each({ "s,signal": "value" }, async (ctx, c, opts) => {
   await ctx.containers.kill(c, last(opts, "signal") ?? "KILL");
 });
 
-const rm = each("rm", { "f,force": "bool", "v,volumes": "bool", "l,link": "bool" }, "[OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers", async (ctx, c, opts) => {
+const rm = each({ "f,force": "bool", "v,volumes": "bool", "l,link": "bool" }, async (ctx, c, opts) => {
   await ctx.containers.remove(c, { force: opts.has("force") });
 });
 
-const pause = each("pause", {}, "CONTAINER [CONTAINER...]\n\nPause all processes within one or more containers", (ctx, c) => ctx.containers.pause(c));
-const unpause = each("unpause", {}, "CONTAINER [CONTAINER...]\n\nUnpause all processes within one or more containers", (ctx, c) => ctx.containers.unpause(c));
+const pause = each({}, (ctx, c) => ctx.containers.pause(c));
+const unpause = each({}, (ctx, c) => ctx.containers.unpause(c));
 
 const wait: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, {}, "wait", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "wait", "CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes");
+  const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   return eachArgument(ctx, rest, async (ref) => {
     const c = ctx.containers.find(ref);
     ctx.s.stdout(`${await ctx.containers.wait(c)}\n`);
@@ -194,8 +229,8 @@ const wait: Handler = async (ctx, args) => {
 };
 
 const rename: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, {}, "rename", { interspersed: true });
-  requireArgs(rest, { exact: 2 }, "rename", "CONTAINER NEW_NAME\n\nRename a container");
+  const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 2 }, ctx.path);
   ctx.containers.rename(ctx.containers.find(rest[0]!), rest[1]!);
   return 0;
 };
@@ -224,8 +259,8 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
 }
 
 const ps: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "a,all": "bool", "q,quiet": "bool", "n,last": "value", "l,latest": "bool", "s,size": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, "ps", { interspersed: true });
-  requireArgs(rest, { exact: 0 }, "ps", "[OPTIONS]\n\nList containers");
+  const { opts, rest } = parseFlags(args, { "a,all": "bool", "q,quiet": "bool", "n,last": "value", "l,latest": "bool", "s,size": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
   const filters: Record<string, string[]> = {};
   for (const f of opts.get("filter") ?? []) {
     const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
@@ -244,8 +279,8 @@ const ps: Handler = async (ctx, args) => {
 };
 
 const logs: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "f,follow": "bool", "n,tail": "value", since: "value", until: "value", "t,timestamps": "bool", details: "bool" }, "logs", { interspersed: true });
-  requireArgs(rest, { exact: 1 }, "logs", "[OPTIONS] CONTAINER\n\nFetch the logs of a container");
+  const { opts, rest } = parseFlags(args, { "f,follow": "bool", "n,tail": "value", since: "value", until: "value", "t,timestamps": "bool", details: "bool" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 1 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : 0;
   const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : Infinity;
@@ -269,8 +304,8 @@ function concatText(prefix: string, b: Uint8Array): Uint8Array {
 }
 
 const exec: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", "e,env": "value", "env-file": "value", "u,user": "value", "w,workdir": "value", privileged: "bool", "detach-keys": "value" }, "exec");
-  requireArgs(rest, { min: 2 }, "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container");
+  const { opts, rest } = parseFlags(args, { "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", "e,env": "value", "env-file": "value", "u,user": "value", "w,workdir": "value", privileged: "bool", "detach-keys": "value" }, ctx.path);
+  requireArgs(rest, { min: 2 }, ctx.path);
   const s = ctx.s;
   const c = ctx.containers.find(rest[0]!);
   const tty = opts.has("tty");
@@ -313,8 +348,8 @@ const exec: Handler = async (ctx, args) => {
 };
 
 const attachCmd: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "no-stdin": "bool", "sig-proxy": "bool", "detach-keys": "value" }, "attach", { interspersed: true });
-  requireArgs(rest, { exact: 1 }, "attach", "[OPTIONS] CONTAINER\n\nAttach local standard input, output, and error streams to a running container");
+  const { opts, rest } = parseFlags(args, { "no-stdin": "bool", "sig-proxy": "bool", "detach-keys": "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 1 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a stopped container, start it first`);
   if (c.state.status === Status.paused) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a paused container, unpause it first`);
@@ -324,8 +359,8 @@ const attachCmd: Handler = async (ctx, args) => {
 };
 
 const inspect: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "f,format": "value", type: "value", "s,size": "bool" }, "inspect", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "inspect", "[OPTIONS] NAME|ID [NAME|ID...]\n\nReturn low-level information on Docker objects");
+  const { opts, rest } = parseFlags(args, { "f,format": "value", type: "value", "s,size": "bool" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   const type = last(opts, "type");
   if (type !== undefined && type !== "container" && type !== "image") throw new BerthError(ErrorCode.usage, `Cannot inspect: "${type}" is not a valid value for --type`);
   return printInspect(ctx, rest.map((n) => () => {
@@ -338,14 +373,14 @@ const inspect: Handler = async (ctx, args) => {
 };
 
 const containerInspect: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "f,format": "value", "s,size": "bool" }, "container inspect", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]\n\nDisplay detailed information on one or more containers");
+  const { opts, rest } = parseFlags(args, { "f,format": "value", "s,size": "bool" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   return printInspect(ctx, rest.map((n) => () => containerJson(ctx, ctx.containers.find(n))), last(opts, "format"));
 };
 
 const port: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, {}, "port", { interspersed: true });
-  requireArgs(rest, { min: 1, max: 2 }, "port", "CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container");
+  const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   const want = rest[1] ? (rest[1].includes("/") ? rest[1] : `${rest[1]}/tcp`) : undefined;
   const hits = c.ports.filter((p) => !want || `${p.containerPort}/${p.proto}` === want);
@@ -354,12 +389,8 @@ const port: Handler = async (ctx, args) => {
   return 0;
 };
 
-const version: Handler = async (ctx) => {
-  ctx.s.stdout("Client:\n Version:           berth\n API version:       1.43\n OS/Arch:           linux/386\n\nServer: Berth Engine\n Engine:\n  Version:          berth\n  OS/Arch:          linux/386\n crun:\n  Version:          1.8.1\n");
-  return 0;
-};
 
 export const CONTAINER_COMMANDS: Record<string, Handler> = {
-  run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port, version,
+  run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port,
   "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS, ...NETWORK_COMMANDS,
 };

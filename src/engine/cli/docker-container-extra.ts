@@ -2,6 +2,11 @@ import { Status, isRunning, parseRestartPolicy } from "../../common/container-st
 import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
 import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
+import { renderTemplate } from "../../common/go-template.js";
+import { BERTH_VERSION } from "../../common/version.js";
+import { API_VERSION } from "../api/api-types.js";
+import type { SystemFacts } from "../daemon/daemon.js";
+import { infoDoc, versionDoc } from "../daemon/system-info.js";
 import type { Container } from "../containers/containers.js";
 import { containerChanges } from "../daemon/container-changes.js";
 import { exportContainer } from "../daemon/container-archive.js";
@@ -27,8 +32,8 @@ function cpArg(ctx: CliContext, a: string): { c?: Container; path: string } {
 }
 
 const cp: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, { "a,archive": "bool", "L,follow-link": "bool", "q,quiet": "bool" }, "cp", { interspersed: true });
-  requireArgs(rest, { exact: 2 }, "cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\nCopy files/folders between a container and the local filesystem");
+  const { rest } = parseFlags(args, { "a,archive": "bool", "L,follow-link": "bool", "q,quiet": "bool" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 2 }, ctx.path);
   const src = cpArg(ctx, rest[0]!);
   const dest = cpArg(ctx, rest[1]!);
   if (!!src.c === !!dest.c) throw new BerthError(ErrorCode.usage, `Cannot copy: ${src.c ? "copying between containers is not supported" : "must specify at least one container source"}`);
@@ -59,16 +64,16 @@ const cp: Handler = async (ctx, args) => {
 };
 
 const diff: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, {}, "diff", { interspersed: true });
-  requireArgs(rest, { exact: 1 }, "diff", "CONTAINER\n\nInspect changes to files or directories on a container's filesystem");
+  const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 1 }, ctx.path);
   const changes = await containerChanges(ctx, ctx.containers.find(rest[0]!));
   ctx.s.stdout(changes.map((ch) => `${"CAD"[ch.Kind]} ${ch.Path}\n`).join(""));
   return 0;
 };
 
 const commit: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "a,author": "value", "c,change": "value", "m,message": "value", "p,pause": "bool" }, "commit", { interspersed: true });
-  requireArgs(rest, { min: 1, max: 2 }, "commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n\nCreate a new image from a container's changes");
+  const { opts, rest } = parseFlags(args, { "a,author": "value", "c,change": "value", "m,message": "value", "p,pause": "bool" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   const author = last(opts, "author");
   const comment = last(opts, "message");
@@ -78,8 +83,8 @@ const commit: Handler = async (ctx, args) => {
 };
 
 const exportCmd: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "o,output": "value" }, "export", { interspersed: true });
-  requireArgs(rest, { exact: 1 }, "export", "[OPTIONS] CONTAINER\n\nExport a container's filesystem as a tar archive");
+  const { opts, rest } = parseFlags(args, { "o,output": "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 1 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   const out = last(opts, "output");
   if (!out && ctx.s.tty) throw new BerthError(ErrorCode.usage, "Cannot export: cowardly refusing to save to a terminal. Use the -o flag or redirect");
@@ -93,8 +98,8 @@ const exportCmd: Handler = async (ctx, args) => {
 };
 
 const importCmd: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "c,change": "value", "m,message": "value", platform: "value" }, "import", { interspersed: true });
-  requireArgs(rest, { min: 1, max: 2 }, "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nImport the contents from a tarball to create a filesystem image");
+  const { opts, rest } = parseFlags(args, { "c,change": "value", "m,message": "value", platform: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1, max: 2 }, ctx.path);
   let tar: Uint8Array;
   if (rest[0] === "-") tar = await readAllStdin(ctx);
   else tar = await readClientFile(ctx, rest[0]!, `import "${rest[0]}"`);
@@ -105,8 +110,8 @@ const importCmd: Handler = async (ctx, args) => {
 };
 
 const top: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, {}, "top");
-  requireArgs(rest, { min: 1 }, "top", "CONTAINER [ps OPTIONS]\n\nDisplay the running processes of a container");
+  const { rest } = parseFlags(args, {}, ctx.path);
+  requireArgs(rest, { min: 1 }, ctx.path);
   const r = await containerTop(ctx, ctx.containers.find(rest[0]!), rest.slice(1).join(" ") || "-ef");
   ctx.s.stdout(columns([r.Titles, ...r.Processes]));
   return 0;
@@ -134,7 +139,7 @@ export function statsRow(c: Container, s: StatsResponse): Record<string, string>
 }
 
 const stats: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "a,all": "bool", "no-stream": "bool", "no-trunc": "bool", format: "value" }, "stats", { interspersed: true });
+  const { opts, rest } = parseFlags(args, { "a,all": "bool", "no-stream": "bool", "no-trunc": "bool", format: "value" }, ctx.path, { interspersed: true });
   const pick = (): Container[] => (rest.length ? rest.map((r) => ctx.containers.find(r)) : ctx.containers.list().filter((c) => opts.has("all") || isRunning(c.state)));
   let closed = false;
   ctx.s.onClose(() => (closed = true));
@@ -159,8 +164,8 @@ const stats: Handler = async (ctx, args) => {
 };
 
 const update: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "m,memory": "value", "memory-swap": "value", cpus: "value", "c,cpu-shares": "value", "pids-limit": "value", restart: "value" }, "update", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "update", "[OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers");
+  const { opts, rest } = parseFlags(args, { "m,memory": "value", "memory-swap": "value", cpus: "value", "c,cpu-shares": "value", "pids-limit": "value", restart: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : undefined;
   const cpus = opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : undefined;
   const pids = last(opts, "pids-limit");
@@ -180,22 +185,57 @@ const update: Handler = async (ctx, args) => {
   });
 };
 
-const info: Handler = async (ctx) => {
-  const list = ctx.containers.list();
-  const count = (s: string): number => list.filter((c) => c.state.status === s).length;
+/** The machine's facts the daemon reports (GET /info, /version), read from the guest. */
+async function guestFacts(ctx: CliContext): Promise<SystemFacts & { ncpu: number }> {
   const r = await ctx.containers.guest(["/bin/sh", "-c", "uname -r; awk '/MemTotal/{print $2 * 1024}' /proc/meminfo; grep -c ^processor /proc/cpuinfo"]);
   const [kernel = "", mem = "0", cpus = "1"] = dec.decode(r.stdout).trim().split("\n");
+  return { kernelVersion: kernel, memTotal: Number(mem), version: BERTH_VERSION, ncpu: Number(cpus) || 1 };
+}
+
+/** The client's part of `docker info` and `docker version` (the guest's docker is Berth's). */
+const CLIENT = { Version: BERTH_VERSION, ApiVersion: API_VERSION, Os: "linux", Arch: "386", Context: "default" };
+
+/** `docker info [--format]`: the daemon's GET /info document, as text or through the template (docker/cli's info context: the document's fields and .ClientInfo). */
+const info: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "f,format": "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
+  const facts = await guestFacts(ctx);
+  const doc = { ...infoDoc(ctx, facts), NCPU: facts.ncpu };
+  const format = last(opts, "format");
+  if (format !== undefined) {
+    ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, { ...doc, ClientInfo: { Debug: false, Context: "default", Plugins: [], Warnings: null } })}\n`);
+    return 0;
+  }
+  const n = (k: string): string => String(doc[k as keyof typeof doc]);
   ctx.s.stdout([
-    "Client:", " Version:    berth", " Context:    default", "",
+    "Client:", ` Version:    ${BERTH_VERSION}`, " Context:    default", " Debug Mode: false", "",
     "Server:",
-    ` Containers: ${list.length}`, `  Running: ${count(Status.running)}`, `  Paused: ${count(Status.paused)}`, `  Stopped: ${list.length - count(Status.running) - count(Status.paused)}`,
-    ` Images: ${ctx.images.all().length}`,
-    " Server Version: berth",
-    " Storage Driver: overlay2", " Logging Driver: json-file", " Cgroup Driver: cgroupfs", " Cgroup Version: 2",
-    " Runtimes: crun", " Default Runtime: crun",
-    ` Kernel Version: ${kernel}`, " Operating System: Berth (v86)", " OSType: linux", " Architecture: i686",
-    ` CPUs: ${cpus}`, ` Total Memory: ${bytesSize(Number(mem))}`, " Name: berth", "",
+    ` Containers: ${n("Containers")}`, `  Running: ${n("ContainersRunning")}`, `  Paused: ${n("ContainersPaused")}`, `  Stopped: ${n("ContainersStopped")}`,
+    ` Images: ${n("Images")}`,
+    ` Server Version: ${n("ServerVersion")}`,
+    ` Storage Driver: ${n("Driver")}`, ` Logging Driver: ${n("LoggingDriver")}`, ` Cgroup Driver: ${n("CgroupDriver")}`, ` Cgroup Version: ${n("CgroupVersion")}`,
+    " Runtimes: crun runc", ` Default Runtime: ${n("DefaultRuntime")}`,
+    ` Kernel Version: ${n("KernelVersion")}`, ` Operating System: ${n("OperatingSystem")}`, ` OSType: ${n("OSType")}`, ` Architecture: ${n("Architecture")}`,
+    ` CPUs: ${n("NCPU")}`, ` Total Memory: ${bytesSize(facts.memTotal)}`, ` Name: ${n("Name")}`, ` ID: ${n("ID")}`, ` Docker Root Dir: ${n("DockerRootDir")}`, "",
   ].join("\n") + "\n");
+  return 0;
+};
+
+/** `docker version [--format]`: the client's part and the daemon's GET /version, as docker/cli's version template prints them. */
+const version: Handler = async (ctx, args) => {
+  const { opts, rest } = parseFlags(args, { "f,format": "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
+  const server = versionDoc(await guestFacts(ctx)) as { Version: string; ApiVersion: string; MinAPIVersion: string; Os: string; Arch: string; KernelVersion: string };
+  const format = last(opts, "format");
+  if (format !== undefined) {
+    ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, { Client: CLIENT, Server: server })}\n`);
+    return 0;
+  }
+  ctx.s.stdout([
+    "Client:", ` Version:           ${CLIENT.Version}`, ` API version:       ${CLIENT.ApiVersion}`, ` OS/Arch:           ${CLIENT.Os}/${CLIENT.Arch}`, ` Context:           ${CLIENT.Context}`, "",
+    "Server: Berth Engine", " Engine:", `  Version:          ${server.Version}`, `  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})`,
+    `  OS/Arch:          ${server.Os}/${server.Arch}`, " crun:", "  Version:          1.8.1", "",
+  ].join("\n"));
   return 0;
 };
 
@@ -216,13 +256,13 @@ export function diskUsageTable(u: DiskUsage): string {
 }
 
 const systemDf: Handler = async (ctx, args) => {
-  parseFlags(args, { "v,verbose": "bool", format: "value" }, "system df", { interspersed: true });
+  parseFlags(args, { "v,verbose": "bool", format: "value" }, ctx.path, { interspersed: true });
   ctx.s.stdout(diskUsageTable(await diskUsage(ctx)));
   return 0;
 };
 
 const containerPrune: Handler = async (ctx, args) => {
-  const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "container prune", { interspersed: true });
+  const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
   if (!(await confirm(ctx, "WARNING! This will remove all stopped containers.", opts.has("force")))) return 0;
   const r = await pruneContainers(ctx);
   ctx.s.stdout(`${r.ContainersDeleted ? `Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n` : ""}Total reclaimed space: 0B\n`);
@@ -230,7 +270,7 @@ const containerPrune: Handler = async (ctx, args) => {
 };
 
 const systemPrune: Handler = async (ctx, args) => {
-  const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, "system prune", { interspersed: true });
+  const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, ctx.path, { interspersed: true });
   const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
   const gone = await pruneContainers(ctx);
@@ -242,6 +282,6 @@ const systemPrune: Handler = async (ctx, args) => {
 };
 
 export const EXTRA_COMMANDS: Record<string, Handler> = {
-  cp, diff, commit, events, "system-events": events, export: exportCmd, import: importCmd, top, stats, update, info, "system-df": systemDf, "system-prune": systemPrune,
+  cp, diff, commit, events, version, "system-events": events, export: exportCmd, import: importCmd, top, stats, update, info, "system-df": systemDf, "system-prune": systemPrune,
   "container-prune": containerPrune, "image-import": importCmd, "container-export": exportCmd,
 };

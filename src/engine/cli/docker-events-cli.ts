@@ -10,8 +10,8 @@ import type { Handler } from "./docker-cli-context.js";
  * the docker CLI's line (or through --format, `json` for the API's objects).
  */
 export const events: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { since: "value", until: "value", "f,filter": "value", format: "value" }, "events", { interspersed: true });
-  requireArgs(rest, { exact: 0 }, "events", "[OPTIONS]\n\nGet real time events from the server");
+  const { opts, rest } = parseFlags(args, { since: "value", until: "value", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
   const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : undefined;
   const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : undefined;
   const filters: Record<string, string[]> = {};

@@ -4,8 +4,8 @@ import { readAllStdin, readClientFile, writeClientFile, type Handler } from "./d
 
 /** `docker save`: the archive to stdout (never a terminal) or to `-o FILE` in the guest. */
 const save: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "o,output": "value", platform: "value" }, "save", { interspersed: true });
-  requireArgs(rest, { min: 1 }, "save", "[OPTIONS] IMAGE [IMAGE...]\n\nSave one or more images to a tar archive (streamed to STDOUT by default)");
+  const { opts, rest } = parseFlags(args, { "o,output": "value", platform: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { min: 1 }, ctx.path);
   const out = last(opts, "output");
   if (!out && ctx.s.tty) throw usageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   const tar = await saveImages(ctx, rest);
@@ -19,8 +19,8 @@ const save: Handler = async (ctx, args) => {
 
 /** `docker load`: from stdin (not a terminal) or `-i FILE` in the guest. */
 const load: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "i,input": "value", "q,quiet": "bool", platform: "value" }, "load", { interspersed: true });
-  requireArgs(rest, { exact: 0 }, "load", "[OPTIONS]\n\nLoad an image from a tar archive or STDIN");
+  const { opts, rest } = parseFlags(args, { "i,input": "value", "q,quiet": "bool", platform: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
   const input = last(opts, "input");
   let data: Uint8Array;
   if (input) {

@@ -9,15 +9,15 @@ import { networkJson } from "../daemon/network-inspect.js";
 /** `docker network …`: bridge networks in the VM (see networks.ts). */
 const sub: Record<string, Handler> = {
   async create(ctx, args) {
-    const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", "l,label": "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, "network create", { interspersed: true });
-    requireArgs(rest, { exact: 1 }, "network create", "[OPTIONS] NETWORK\n\nCreate a network");
+    const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", label: "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 1 }, ctx.path);
     const labels = Object.fromEntries((opts.get("label") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
     const n = ctx.networks.create(rest[0]!, { ...(last(opts, "subnet") ? { subnet: last(opts, "subnet")! } : {}), labels, internal: opts.has("internal"), ...(last(opts, "driver") ? { driver: last(opts, "driver")! } : {}) });
     ctx.s.stdout(`${n.id}\n`);
     return 0;
   },
   async ls(ctx, args) {
-    const { opts } = parseFlags(args, { "q,quiet": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, "network ls", { interspersed: true });
+    const { opts } = parseFlags(args, { "q,quiet": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
     let list = ctx.networks.list();
     for (const f of opts.get("filter") ?? []) {
       const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
@@ -41,32 +41,35 @@ const sub: Record<string, Handler> = {
     return 0;
   },
   async inspect(ctx, args) {
-    const { opts, rest } = parseFlags(args, { "f,format": "value", "v,verbose": "bool" }, "network inspect", { interspersed: true });
-    requireArgs(rest, { min: 1 }, "network inspect", "[OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed information on one or more networks");
+    const { opts, rest } = parseFlags(args, { "f,format": "value", "v,verbose": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { min: 1 }, ctx.path);
     return printInspect(ctx, rest.map((r) => () => networkJson(ctx, ctx.networks.find(r))), last(opts, "format"));
   },
   async rm(ctx, args) {
-    const { rest } = parseFlags(args, { "f,force": "bool" }, "network rm", { interspersed: true });
-    requireArgs(rest, { min: 1 }, "network rm", "NETWORK [NETWORK...]\n\nRemove one or more networks");
-    return eachArgument(ctx, rest, async (r) => {
+    const { opts, rest } = parseFlags(args, { "f,force": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { min: 1 }, ctx.path);
+    const code = await eachArgument(ctx, rest, async (r) => {
       await ctx.networks.remove(ctx.networks.find(r));
       ctx.s.stdout(`${r}\n`);
-    });
+    }, opts.has("force") ? { force: "quiet" } : {});
+    // docker 28.2.2's closing line (cli/command/network/remove.go)
+    if (code) throw usageError(`exit status ${code}`);
+    return 0;
   },
   async connect(ctx, args) {
-    const { opts, rest } = parseFlags(args, { alias: "value", ip: "value", link: "value" }, "network connect", { interspersed: true });
-    requireArgs(rest, { exact: 2 }, "network connect", "[OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network");
+    const { opts, rest } = parseFlags(args, { alias: "value", ip: "value", link: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 2 }, ctx.path);
     await ctx.networks.connect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!), opts.get("alias") ?? []);
     return 0;
   },
   async disconnect(ctx, args) {
-    const { rest } = parseFlags(args, { "f,force": "bool" }, "network disconnect", { interspersed: true });
-    requireArgs(rest, { exact: 2 }, "network disconnect", "[OPTIONS] NETWORK CONTAINER\n\nDisconnect a container from a network");
+    const { rest } = parseFlags(args, { "f,force": "bool" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 2 }, ctx.path);
     await ctx.networks.disconnect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!));
     return 0;
   },
   async prune(ctx, args) {
-    const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, "network prune", { interspersed: true });
+    const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
     if (!(await confirm(ctx, "WARNING! This will remove all custom networks not used by at least one container.", opts.has("force")))) return 0;
     const gone = await pruneNetworks(ctx);
     ctx.s.stdout(gone.length ? `Deleted Networks:\n${gone.join("\n")}\n` : "");
@@ -74,14 +77,5 @@ const sub: Record<string, Handler> = {
   },
 };
 
-export const NETWORK_COMMANDS: Record<string, Handler> = {
-  async network(ctx, args) {
-    const [cmd, ...rest] = args;
-    const h = sub[cmd === "list" ? "ls" : cmd === "remove" ? "rm" : cmd ?? ""];
-    if (!h) {
-      ctx.s.stderr(cmd ? `docker: 'network ${cmd}' is not a docker command.\nSee 'docker network --help'\n` : "Usage:  docker network COMMAND\n\nCommands: connect, create, disconnect, inspect, ls, prune, rm\n");
-      return cmd ? 1 : 0;
-    }
-    return h(ctx, rest);
-  },
-};
+/** `docker network create`, … by handler name ("network-create"). */
+export const NETWORK_COMMANDS: Record<string, Handler> = Object.fromEntries(Object.entries(sub).map(([k, h]) => [`network-${k}`, h]));

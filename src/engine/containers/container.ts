@@ -1,3 +1,4 @@
+import type { RuntimeOptions } from "../daemon/host-options.js";
 import { newState, type ContainerState, type RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { PortBinding } from "../../common/port-spec.js";
@@ -65,8 +66,10 @@ export interface HostConfig {
   portBindings: PortBinding[];
   /** -P: every exposed port gets a host port */
   publishAll: boolean;
-  /** the image's EXPOSE, "80/tcp" */
+  /** the image's EXPOSE and --expose, "80/tcp" */
   exposed: string[];
+  /** what goes to the OCI spec as it is: ulimits, sysctls, groups, namespaces shared with the VM, … */
+  runtime?: RuntimeOptions;
 }
 
 /**

@@ -140,6 +140,8 @@ export class ContainerService {
   async mount(c: Container): Promise<void> {
     if (c.mounted) return;
     await this.#channel.mountOverlay(c.rootfs, c.config.layers);
+    // Docker's init layer has an empty /.dockerenv, how programs tell they run in a container
+    await this.#channel.writeFile(`${c.rootfs}/.dockerenv`, "", 0o755);
     c.mounted = true;
   }
 
@@ -177,10 +179,10 @@ export class ContainerService {
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
     const spec = containerSpec({
       args,
-      // Docker's runtime adds HOSTNAME (not in the container's Config.Env)
-      env: c.config.env.some((e) => e.startsWith("HOSTNAME=")) ? c.config.env : [...c.config.env, `HOSTNAME=${c.config.hostname}`],
+      env: processEnv([DEFAULT_PATH_ENV, `HOSTNAME=${c.config.hostname}`, ...(c.config.tty ? ["TERM=xterm"] : [])], c.config.env),
       cwd: c.config.workingDir || "/",
       hostname: c.config.hostname,
+      ...h.runtime,
       terminal: c.config.tty,
       readonlyRootfs: h.readonlyRootfs,
       cgroupsPath: `/berth/${c.id}`,
@@ -408,7 +410,8 @@ export class ContainerService {
         ? new BerthError(ErrorCode.containerWrongState, `Cannot exec in "${c.name}": container ${c.id} is paused, unpause the container before exec`)
         : new BerthError(ErrorCode.containerWrongState, `Cannot exec in "${c.name}": container ${c.id} is not running`);
     }
-    const flags = [...[...c.config.env, ...(o.env ?? [])].flatMap((e) => ["--env", e]), "--cwd", o.workdir || c.config.workingDir || "/"];
+    const env = processEnv(processEnv([DEFAULT_PATH_ENV, `HOSTNAME=${c.config.hostname}`], c.config.env), o.env ?? []);
+    const flags = [...env.flatMap((e) => ["--env", e]), "--cwd", o.workdir || c.config.workingDir || "/"];
     if (o.user) flags.push("--user", o.user);
     // crun's own failure (no such command, not executable) is held back, to be said in Docker's words with its status
     let held: Uint8Array | undefined;
@@ -521,4 +524,25 @@ function notRunning(c: Container): BerthError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * A process's environment as Docker's daemon makes it (container.CreateDaemonEnvironment
+ * and ReplaceOrAppendEnvValues): `defaults` (PATH, HOSTNAME, TERM with a tty)
+ * with each entry of `env` replacing the same name in place or appended; an
+ * entry without "=" removes its name.
+ */
+export function processEnv(defaults: readonly string[], env: readonly string[]): string[] {
+  const out = [...defaults];
+  for (const e of env) {
+    const name = e.split("=")[0]!;
+    const at = out.findIndex((o) => o.split("=")[0] === name);
+    if (!e.includes("=")) {
+      if (at >= 0) out.splice(at, 1);
+    } else if (at >= 0) out[at] = e;
+    else out.push(e);
+  }
+  return out;
 }

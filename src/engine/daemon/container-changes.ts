@@ -5,8 +5,8 @@ import { readTar, type TarEntry } from "../unpack/tar-reader.js";
 import type { Daemon } from "./daemon.js";
 
 
-/** the mount points of /etc/hosts, /etc/resolv.conf, /etc/hostname and docker-init: not a container's changes (Docker keeps them in an init layer) */
-const MOUNT_POINTS = new Set(["etc/hosts", "etc/resolv.conf", "etc/hostname", "sbin/docker-init"]);
+/** the mount points of /etc/hosts, /etc/resolv.conf, /etc/hostname and docker-init, and /.dockerenv: not a container's changes (Docker keeps them in an init layer) */
+const MOUNT_POINTS = new Set(["etc/hosts", "etc/resolv.conf", "etc/hostname", "sbin/docker-init", ".dockerenv"]);
 
 /**
  * The container's writable layer as a layer tar and its entries, overlayfs

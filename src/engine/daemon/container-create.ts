@@ -1,3 +1,4 @@
+import { runtimeOptions } from "./host-options.js";
 import { strSlice, type ContainerCreateBody } from "../../common/api/container-create.js";
 import type { RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
@@ -83,6 +84,8 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   const local = d.images.find(body.Image);
   if (!local) throw new BerthError(ErrorCode.imageNotFound, `Cannot ${o.action ?? "create"} the container: No such image: ${body.Image}`);
   const ic = local.image.config.config ?? {};
+  const groups = h.GroupAdd?.some((g) => !/^\d+$/.test(g)) ? dec.decode((await d.imageFile(local, "etc/group")) ?? new Uint8Array()).split("\n").map((l) => l.split(":")) : [];
+  const runtime = runtimeOptions(body, { fail, warnings, group: (n) => { const g = groups.find((f) => f[0] === n); return g ? Number(g[2]) : undefined; } });
   const entrypoint = strSlice(body.Entrypoint);
   const cmd = strSlice(body.Cmd);
   const userSpec = body.User || ic.User || "";
@@ -134,6 +137,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
     portBindings: ports,
     publishAll: h.PublishAllPorts ?? false,
     exposed: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...Object.keys(body.ExposedPorts ?? {})])],
+    runtime,
   };
   const c = d.containers.create(config, host, name);
   // Docker's default hostname is the short ID; with the host's network, the host's name
@@ -174,10 +178,16 @@ function portBindings(pb: Record<string, Array<{ HostIp?: string; HostPort?: str
   return out;
 }
 
-function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...base, ...extra]) out.set(e.split("=")[0]!, e);
-  return [...out.values()];
+/**
+ * The container's Config.Env as Docker's daemon merges it (daemon/create.go
+ * mergeAndVerifyConfig): the user's entries first, then the image's that the
+ * user did not name. A user's "NAME" without "=" stays here and removes NAME
+ * from the process's environment (runtimeEnv).
+ */
+function mergeEnv(image: string[], user: string[]): string[] {
+  if (!user.length) return image;
+  const named = new Set(user.map((e) => e.split("=")[0]!));
+  return [...user, ...image.filter((e) => !named.has(e.split("=")[0]!))];
 }
 
 /** /etc/passwd and /etc/group lookups in the image, for a user given by name. */

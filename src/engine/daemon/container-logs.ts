@@ -1,3 +1,4 @@
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { Status, isRunning } from "../../common/container-state.js";
 import type { Container, ContainerService, LogLine } from "../containers/containers.js";
 
@@ -20,6 +21,8 @@ export interface LogsQuery {
  * container.
  */
 export async function streamLogs(containers: ContainerService, c: Container, q: LogsQuery, send: (l: LogLine) => void, onClose: (f: () => void) => void): Promise<void> {
+  // --log-driver none keeps nothing to read (Docker's words, daemon/logs.go)
+  if (c.hostConfig.runtime?.logDriver === "none") throw new BerthError(ErrorCode.invalidParameter, `Cannot read the logs of "${c.name}": configured logging driver does not support reading`);
   const inRange = (l: LogLine): boolean => l.time >= q.since && l.time <= q.until;
   let lines = c.logs.filter(inRange);
   if (q.tail !== "all" && /^\d+$/.test(q.tail)) lines = Number(q.tail) === 0 ? [] : lines.slice(-Number(q.tail));

@@ -344,6 +344,23 @@ export class EngineDaemon implements Daemon {
   }
 
   /** The tags of a repository (`docker pull -a`). @throws BerthError registry-* */
+  /**
+   * The manifest or index a full reference names, from its registry, without
+   * pulling (`docker manifest inspect`); the digest wins over the tag, as docker/cli's.
+   * @throws BerthError image-not-found, registry-unauthorized and the other registry codes
+   */
+  async fetchManifest(ref: string): Promise<{ mediaType: string; digest: string; size: number; bytes: Uint8Array }> {
+    const r = parseReference(ref);
+    const m = await this.#d.client.manifest(r.registry, r.repository, r.digest ?? r.tag ?? "latest", shortName(r));
+    return { mediaType: m.mediaType, digest: m.digest, size: m.body.length, bytes: m.body };
+  }
+
+  /** A blob of the repository a reference names (an image's config), checked against its digest. */
+  fetchBlob(ref: string, digest: string): Promise<Uint8Array> {
+    const r = parseReference(ref);
+    return this.#d.client.blob(r.registry, r.repository, digest, { what: shortName(r) });
+  }
+
   listTags(registry: string, repository: string, action: string): Promise<string[]> {
     return this.#d.client.tags(registry, repository, action);
   }

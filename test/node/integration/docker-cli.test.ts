@@ -57,12 +57,12 @@ test("docker run -i feeds stdin to the container; without -i it reads EOF", asyn
 
 test("wrong input gets Docker's words and codes", async () => {
   const out = await berth(`docker frob; echo "s=$?"; docker run --bogus x; echo "s=$?"; docker pull; echo "s=$?"; docker pull ${registry.host}/test/nothing:1; echo "s=$?"; docker pull Bad/Name; echo "s=$?"`);
-  assert.deepEqual(out.stdout.split("\n").filter((l) => l.startsWith("s=")), ["s=1", "s=125", "s=125", "s=1", "s=1"]);
-  assert.match(out.stderr, /docker: 'frob' is not a docker command\.\nSee 'docker --help'/);
-  assert.match(out.stderr, /docker: unknown flag: --bogus\nSee 'docker run --help'\./);
-  assert.match(out.stderr, /"docker pull" requires exactly 1 argument\./);
-  assert.match(out.stderr, /Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": the registry has no such tag/);
-  assert.match(out.stderr, /Error \[invalid-reference\]: .*must be lowercase/);
+  assert.deepEqual(out.stdout.split("\n").filter((l) => l.startsWith("s=")), ["s=1", "s=125", "s=1", "s=1", "s=1"]);
+  assert.match(out.stderr, /^docker: unknown command: docker frob\n\nRun 'docker --help' for more information$/m);
+  assert.match(out.stderr, /^unknown flag: --bogus\n\nUsage:  docker run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nRun 'docker run --help' for more information$/m);
+  assert.match(out.stderr, /^docker: 'docker pull' requires 1 argument\n\nUsage:  docker pull \[OPTIONS\] NAME\[:TAG\|@DIGEST\]\n\nRun 'docker pull --help' for more information$/m);
+  assert.match(out.stderr, /^Error response from daemon: the registry has no such tag/m);
+  assert.match(out.stderr, /^Error response from daemon: .*must be lowercase/m);
 });
 
 test("sizes and ages in Docker's wording", () => {

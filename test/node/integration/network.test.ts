@@ -125,7 +125,7 @@ docker rm -f db lone >/dev/null; docker network rm appnet | sed 's/^/removed: /'
   assert.deepEqual(t("inspect:"), ["appnet 1"]);
   assert.deepEqual(t("no such network:"), ["125"]);
   assert.deepEqual(t("removed:"), ["appnet"]);
-  assert.match(out.stderr, /Error \[network-not-found\]: Cannot find network "nosuch": network nosuch not found/);
+  assert.match(out.stderr, /Error response from daemon: network nosuch not found/);
   assert.match(out.stderr, /network with name appnet already exists/);
 });
 
