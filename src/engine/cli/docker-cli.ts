@@ -225,13 +225,13 @@ export class DockerCli {
     const { opts, rest } = parseFlags(args, { limit: "value", "f,filter": "value", "no-trunc": "bool", format: "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 1 }, ctx.path);
     const limit = Number(last(opts, "limit") ?? 25);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`limit ${last(opts, "limit")} is outside the range of [1, 100]`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BerthError(ErrorCode.invalidParameter, `Cannot search: limit ${last(opts, "limit")} is outside the range of [1, 100]`);
     let results = await this.#daemon.searchImages(rest[0]!, limit);
     for (const f of opts.get("filter") ?? []) {
       const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
       if (k === "stars") results = results.filter((r) => r.stars >= Number(v));
       else if (k === "is-official") results = results.filter((r) => r.official === (v === "true"));
-      else throw usageError(`invalid filter '${k}'`);
+      else throw new BerthError(ErrorCode.invalidParameter, `Cannot list: invalid filter '${k}'`);
     }
     const rows = results.map((r) => ({ Name: r.name, Description: opts.has("no-trunc") ? r.description : ellipsis(r.description, 45), StarCount: String(r.stars), IsOfficial: r.official ? "[OK]" : "" }));
     return printFormat(ctx, last(opts, "format") ?? "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}", rows, { Name: "NAME", Description: "DESCRIPTION", StarCount: "STARS", IsOfficial: "OFFICIAL" });
@@ -270,7 +270,7 @@ export class DockerCli {
       if (k === "dangling") rows = rows.filter((r) => (r.ref === undefined) === (v === "true"));
       else if (k === "reference") rows = rows.filter((r) => match(r.ref, v));
       else if (k === "label") rows = rows.filter((r) => labelMatch(r.local.image.config.config?.Labels, v));
-      else throw usageError(`invalid filter '${k}'`);
+      else throw new BerthError(ErrorCode.invalidParameter, `Cannot list: invalid filter '${k}'`);
     }
     rows.sort((a, b) => (b.local.image.config.created ?? "").localeCompare(a.local.image.config.created ?? ""));
     const id = (l: LocalImage): string => (opts.has("no-trunc") ? l.id : l.id.slice(7, 19));

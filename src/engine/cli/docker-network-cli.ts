@@ -1,3 +1,4 @@
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
 import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
@@ -26,7 +27,7 @@ const sub: Record<string, Handler> = {
       else if (k === "id") list = list.filter((n) => n.id.startsWith(v));
       else if (k === "label") list = list.filter((n) => labelMatch(n.labels, v));
       else if (k === "type") list = list.filter((n) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name));
-      else throw usageError(`invalid filter '${k}'`);
+      else throw new BerthError(ErrorCode.invalidParameter, `Cannot list: invalid filter '${k}'`);
     }
     list.sort((a, b) => a.name.localeCompare(b.name));
     const id = (n: Network): string => (opts.has("no-trunc") ? n.id : n.id.slice(0, 12));
