@@ -430,10 +430,10 @@ static void to_client(struct client *c, uint8_t type, const uint8_t *p, uint32_t
 static void handle(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t n) {
   struct strs a;
   switch (type) {
-  case BT_CLI_STDOUT: case BT_CLI_STDERR: case BT_CLI_EXIT: case BT_CLI_RAW: {
+  case BT_CLI_STDOUT: case BT_CLI_STDERR: case BT_CLI_EXIT: case BT_CLI_RAW: case BT_CLI_SIGPROXY: {
     struct client *c = find_client(id);
     if (!c) return; /* the client went away: nothing to deliver */
-    to_client(c, type == BT_CLI_STDOUT ? BT_STDOUT : type == BT_CLI_STDERR ? BT_STDERR : type == BT_CLI_EXIT ? BT_EXIT : BT_CLI_RAW, p, n);
+    to_client(c, type == BT_CLI_STDOUT ? BT_STDOUT : type == BT_CLI_STDERR ? BT_STDERR : type == BT_CLI_EXIT ? BT_EXIT : type, p, n);
     if (type == BT_CLI_EXIT) drop_client(c, 0);
     return;
   }
@@ -651,6 +651,7 @@ static void read_client(struct client *c) {
     if (type == BT_CLI_START) send_frame(BT_CLI_START, c->id, f + BT_HEADER, n);
     else if (type == BT_STDIN) send_frame(BT_CLI_STDIN, c->id, f + BT_HEADER, n);
     else if (type == BT_RESIZE) send_frame(BT_RESIZE, c->id, f + BT_HEADER, n);
+    else if (type == BT_CLI_SIGNAL) send_frame(BT_CLI_SIGNAL, c->id, f + BT_HEADER, n);
     memmove(c->buf, c->buf + start + flen, c->len - start - flen);
     c->len -= start + flen;
   }

@@ -22,8 +22,15 @@ static uint8_t out[BT_HEADER + BT_MAX_PAYLOAD + BT_TRAILER];
 static struct termios saved;
 static int raw;
 static volatile sig_atomic_t winch;
+/* signals caught for the engine (docker run --sig-proxy): a bit per signal number */
+static volatile sig_atomic_t caught[2];
 
 static void on_winch(int sig) { (void)sig; winch = 1; }
+static void on_signal(int sig) { caught[sig / 32] |= 1u << (sig % 32); }
+
+/* the signals Docker's CLI forwards to the container (cli/command/container/signals.go: all but
+ * SIGCHLD, SIGPIPE, SIGURG and SIGWINCH); SIGKILL and SIGSTOP cannot be caught */
+static const int PROXIED[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS};
 
 static void restore(void) {
   if (raw) tcsetattr(0, TCSANOW, &saved);
@@ -83,6 +90,13 @@ int main(int argc, char **argv) {
     sigaction(SIGWINCH, &sa, NULL);
   }
   for (;;) {
+    for (int sig = 1; sig < 64; sig++) {
+      if (!(caught[sig / 32] & (1u << (sig % 32)))) continue;
+      caught[sig / 32] &= ~(1u << (sig % 32));
+      uint8_t v[4];
+      bt_put32(v, (uint32_t)sig);
+      if (write_all(s, out, bt_encode(out, BT_CLI_SIGNAL, 0, 0, v, 4)) < 0) goto lost;
+    }
     if (winch) {
       /* the terminal was resized: the container's pty follows */
       winch = 0;
@@ -106,6 +120,11 @@ int main(int argc, char **argv) {
         if (f[2] == BT_STDOUT) write_all(1, f + BT_HEADER, pn);
         else if (f[2] == BT_STDERR) write_all(2, f + BT_HEADER, pn);
         else if (f[2] == BT_EXIT && pn == 4) { restore(); return (int)bt_get32(f + BT_HEADER); }
+        else if (f[2] == BT_CLI_SIGPROXY) {
+          /* docker run without -t: the container gets the signals this client gets */
+          struct sigaction ss = {.sa_handler = on_signal};
+          for (size_t i = 0; i < sizeof PROXIED / sizeof PROXIED[0]; i++) sigaction(PROXIED[i], &ss, NULL);
+        }
         else if (f[2] == BT_CLI_RAW && !raw && isatty(0) && tcgetattr(0, &saved) == 0) {
           /* docker run -t: keys go to the container as they are (Ctrl-C included) */
           struct termios t = saved;

@@ -48,10 +48,12 @@
 #define BT_CLI_START 0x10  /* strings: argc, envc, argv..., env..., cwd, tty (0/1), rows, cols */
 #define BT_CLI_STDIN 0x11  /* agent -> engine: bytes for session <id>; empty = EOF */
 #define BT_CLI_CLOSE 0x12  /* agent -> engine: the client went away */
+#define BT_CLI_SIGNAL 0x13 /* client -> agent -> engine: u32 signal the client received (docker run --sig-proxy) */
 #define BT_CLI_STDOUT 0x88 /* engine -> agent: bytes for session <id>'s stdout */
 #define BT_CLI_STDERR 0x89
 #define BT_CLI_EXIT 0x8a   /* i32 status; the agent closes the client */
 #define BT_CLI_RAW 0x8b    /* engine -> client: put your terminal in raw mode (docker run -t) */
+#define BT_CLI_SIGPROXY 0x8c /* engine -> client: catch signals and send them (BT_CLI_SIGNAL) instead of dying */
 #define BT_DOCKER_SOCK "/run/berth/docker.sock"
 
 uint32_t bt_crc32(const uint8_t *p, size_t n);

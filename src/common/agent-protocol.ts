@@ -24,6 +24,7 @@ export const Msg = {
   cliStart: 0x10,
   cliStdin: 0x11,
   cliClose: 0x12,
+  cliSignal: 0x13,
   ready: 0x81,
   stdout: 0x82,
   stderr: 0x83,
@@ -35,6 +36,7 @@ export const Msg = {
   cliStderr: 0x89,
   cliExit: 0x8a,
   cliRaw: 0x8b,
+  cliSigProxy: 0x8c,
 } as const;
 export type Msg = (typeof Msg)[keyof typeof Msg];
 

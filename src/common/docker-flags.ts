@@ -57,9 +57,11 @@ export function unsupportedFlag(flag: string): BerthError {
 export type FlagSpec = Record<string, "bool" | "value">;
 
 export interface ParsedFlags {
-  /** by long name (or short when there is none): every value given, in order */
+  /** by long name (or short when there is none): every value given, in order; a bool set false is absent */
   opts: Map<string, string[]>;
   rest: string[];
+  /** bools set false explicitly (`--sig-proxy=false`), for flags whose default is true */
+  negated: Set<string>;
 }
 
 /**
@@ -135,13 +137,19 @@ export function parseFlags(args: readonly string[], implemented: FlagSpec, cmd: 
     if (v === undefined) throw fail(long ? `flag needs an argument: --${name}` : `flag needs an argument: '${name}' in -${name}`);
     add(f, v);
   }
-  // `--flag=false` is a flag not given (a handler asks opts.has)
-  for (const [k, v] of opts) if (v.length === 1 && v[0] === "false" && byName.get(k)?.type === "bool") opts.delete(k);
+  // `--flag=false` is a flag not given (a handler asks opts.has), and said in `negated`
+  const negated = new Set<string>();
+  for (const [k, v] of opts) {
+    if (v.length === 1 && v[0] === "false" && byName.get(k)?.type === "bool") {
+      opts.delete(k);
+      negated.add(k);
+    }
+  }
   if (spec) {
     const known = new Set(Object.keys(implemented).map((n) => n.split(",").at(-1)!));
     for (const k of opts.keys()) if (k !== "help" && !known.has(k)) throw unsupportedFlag(`--${k}`);
   }
-  return { opts, rest };
+  return { opts, rest, negated };
 }
 
 const BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
@@ -166,6 +174,8 @@ function valueError(v: string, type: string): string | undefined {
       return /^\d*\.?\d+$/.test(v) ? undefined : `failed to parse ${v} as a rational number`;
     case "bytes":
       return bytesError(v);
+    case "filter":
+      return v.includes("=") ? undefined : "bad format of filter (expected name=value)";
     case "duration":
       return durationError(v);
     default:

@@ -111,5 +111,6 @@ export function isBerthError(e: unknown): e is BerthError {
  * as the daemon answers it and the docker CLI prints it.
  */
 export function dockerMessage(e: BerthError): string {
-  return e.message.replace(/^Cannot [^:"]*(?:"[^"]*"[^:"]*)*: /, "");
+  // the subject may be quoted or hold colons ("127.0.0.1:5000"); the prefix ends at the first ": " outside quotes
+  return e.message.replace(/^Cannot (?:[^":]|"[^"]*"|:(?! ))*: /, "");
 }

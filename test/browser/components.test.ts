@@ -61,7 +61,7 @@ describe("berth-run", () => {
     const code = await el.run();
     await el.updateComplete;
     const status = part(el, "status");
-    if (code !== 125 || status.getAttribute("role") !== "alert" || !/^Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": the registry has no such tag$/.test(status.textContent?.trim() ?? "")) {
+    if (code !== 125 || status.getAttribute("role") !== "alert" || !/^Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": manifest for .*test\/nothing:1 not found: manifest unknown: manifest unknown$/.test(status.textContent?.trim() ?? "")) {
       throw new Error(`unexpected ${code}: ${status.outerHTML}`);
     }
     el.remove();

@@ -27,7 +27,8 @@ describe("pull through the proxy", () => {
   it("a missing image is a readable error with its code, and docker run's status 125", async () => {
     const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
     const r = await run(`${host}/test/nothing:1`);
-    if (r.code !== 125 || !/^Error \[image-not-found\]: Cannot pull ".*test\/nothing:1": the registry has no such tag$/m.test(r.err)) throw new Error(`unexpected ${JSON.stringify(r)}`);
+    // the terminal's docker says it in Docker's words
+    if (r.code !== 125 || !/^docker: Error response from daemon: manifest for .*test\/nothing:1 not found: manifest unknown: manifest unknown\n\nRun 'docker run --help' for more information$/m.test(r.err)) throw new Error(`unexpected ${JSON.stringify(r)}`);
     // the API's run() rejects with the same error, its code kept
     const engine = sharedEngine();
     const e = await engine.run(`${host}/test/nothing:1`).then(() => undefined, (x: { code?: string }) => x);

@@ -65,6 +65,8 @@ export interface HostConfigBody {
   /** "host:ip" (Docker's API form; the CLI's --add-host is "host:ip" too) */
   ExtraHosts?: string[] | null;
   Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
   /** "80/tcp" -> [{HostIp, HostPort}]; HostPort "" or "0": chosen by the engine */
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
   PublishAllPorts?: boolean;
@@ -93,6 +95,8 @@ export interface HostConfigBody {
 
 export interface EndpointSettingsBody {
   Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+  MacAddress?: string;
 }
 
 /** The answer to `POST /containers/create`. */

@@ -15,7 +15,7 @@ export const RUN_FLAGS: FlagSpec = {
   "stop-timeout": "value", init: "bool", pull: "value", platform: "value", "a,attach": "value", "sig-proxy": "bool",
   tmpfs: "value", network: "value", net: "value", "p,publish": "value", "P,publish-all": "bool", "v,volume": "value",
   mount: "value", "detach-keys": "value", "q,quiet": "bool", "network-alias": "value", "net-alias": "value", link: "value",
-  "add-host": "value", dns: "value",
+  "add-host": "value", dns: "value", "dns-search": "value", "dns-option": "value", "dns-opt": "value", ip: "value",
   expose: "value", device: "value", "cpuset-cpus": "value", "cpuset-mems": "value", ulimit: "value", "shm-size": "value", sysctl: "value",
   "group-add": "value", "memory-reservation": "value", "oom-kill-disable": "bool", pid: "value", ipc: "value", uts: "value", cidfile: "value",
   "label-file": "value", "log-driver": "value", "log-opt": "value", "health-cmd": "value", "health-interval": "value", "health-retries": "value",
@@ -32,11 +32,24 @@ function durationNs(s: string | undefined): number {
   return Math.round(ns);
 }
 
-/** `--ulimit nofile=1024[:2048]` (docker/cli opts.UlimitOpt, go-units ParseUlimit). */
+/** The names go-units' ParseUlimit knows. */
+const ULIMIT_TYPES = new Set(["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]);
+
+/** `--ulimit nofile=1024[:2048]` (docker/cli opts.UlimitOpt, go-units ParseUlimit, and their words). */
 function parseUlimit(v: string, cmd: string): { Name: string; Soft: number; Hard: number } {
-  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
-  if (!m) throw flagError(`invalid argument "${v}" for "--ulimit" flag: invalid ulimit argument: ${v}`, cmd);
-  return { Name: m[1]!, Soft: Number(m[2]), Hard: Number(m[3] ?? m[2]) };
+  const bad = (why: string): BerthError => flagError(`invalid argument "${v}" for "--ulimit" flag: ${why}`, cmd);
+  const eq = v.indexOf("=");
+  if (eq < 0) throw bad(`invalid ulimit argument: ${v}`);
+  const name = v.slice(0, eq);
+  if (!ULIMIT_TYPES.has(name)) throw bad(`invalid ulimit type: ${name}`);
+  const parts = v.slice(eq + 1).split(":");
+  if (parts.length > 2) throw bad(`too many limit value arguments - ${v.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
+  const [soft, hard] = parts.map((p) => {
+    if (!/^[+-]?\d+$/.test(p)) throw bad(`strconv.ParseInt: parsing "${p}": invalid syntax`);
+    return Number(p);
+  }) as [number, number?];
+  if (hard !== undefined && soft > hard) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: name, Soft: soft, Hard: hard ?? soft };
 }
 
 /** `--gpus all|N|device=…` → Docker's DeviceRequests (cli/opts/gpus.go). */
@@ -69,6 +82,8 @@ export interface RunRequest {
   body: ContainerCreateBody;
   /** every flag given, by long name */
   opts: Map<string, string[]>;
+  /** bools set false explicitly (--sig-proxy=false) */
+  negated: Set<string>;
   /** --name */
   name: string | undefined;
   /** --platform, or linux/386 */
@@ -86,7 +101,7 @@ export interface RunRequest {
  * @throws BerthError usage (Docker's flag errors: bad values, conflicting options, missing IMAGE)
  */
 export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly string[]): RunRequest {
-  const { opts, rest } = parseFlags(args, RUN_FLAGS, cmd);
+  const { opts, rest, negated } = parseFlags(args, RUN_FLAGS, cmd);
   for (const v of opts.get("env") ?? []) {
     const bad = envError(v);
     if (bad) throw flagError(`invalid argument "${v}" for "-e, --env" flag: ${bad}`, cmd);
@@ -121,6 +136,8 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
   const network = last(opts, "network") ?? last(opts, "net");
   const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("net-alias") ?? [])];
   const entry = last(opts, "entrypoint");
+  const ip = last(opts, "ip");
+  const mac = last(opts, "mac-address");
   const [imageName, ...command] = rest as [string, ...string[]];
   const body: ContainerCreateBody = {
     Image: imageName,
@@ -156,6 +173,8 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
       Links: opts.get("link") ?? [],
       ExtraHosts: extraHosts,
       Dns: opts.get("dns") ?? [],
+      ...(opts.has("dns-search") ? { DnsSearch: opts.get("dns-search")! } : {}),
+      ...(opts.has("dns-option") || opts.has("dns-opt") ? { DnsOptions: [...(opts.get("dns-option") ?? []), ...(opts.get("dns-opt") ?? [])] } : {}),
       PortBindings: ports,
       PublishAllPorts: opts.has("publish-all"),
       Binds: opts.get("volume") ?? [],
@@ -166,13 +185,14 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
     ...(opts.has("mac-address") ? { MacAddress: last(opts, "mac-address")! } : {}),
     ...(opts.has("domainname") ? { Domainname: last(opts, "domainname")! } : {}),
     ...(healthcheck(opts) ? { Healthcheck: healthcheck(opts)! } : {}),
-    ...(aliases.length && network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } } } : {}),
+    ...(aliases.length || ip ? { NetworkingConfig: { EndpointsConfig: { [network ?? "default"]: { ...(aliases.length ? { Aliases: aliases } : {}), ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) } } } } : {}),
   };
+  if (mac !== undefined && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac)) throw usageError(`${mac} is not a valid mac address`);
   if (aliases.length && !network) throw new BerthError(ErrorCode.usage, `Cannot ${cmd} the container: network-scoped alias is supported only for containers in user defined networks`);
   const pull = last(opts, "pull") ?? "missing";
   if (!["missing", "always", "never"].includes(pull)) throw usageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   const p = last(opts, "platform");
-  return { body, opts, name: last(opts, "name"), platform: p ? parsePlatform(p) : DEFAULT_PLATFORM, pull };
+  return { body, opts, negated, name: last(opts, "name"), platform: p ? parsePlatform(p) : DEFAULT_PLATFORM, pull };
 }
 
 /** `--expose 80`, `--expose 8000-8010/udp` → "80/tcp", … */

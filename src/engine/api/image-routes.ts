@@ -1,3 +1,4 @@
+import { listImages } from "../daemon/image-list.js";
 import type { JsonMessage } from "../../common/api/json-message.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { DEFAULT_PLATFORM, parsePlatform } from "../../common/oci-image.js";
@@ -14,15 +15,8 @@ import { labelMatch } from "../daemon/container-list.js";
 
 /** `GET /images/json`'s items (moby api/types/image.Summary). */
 function imageSummaries(d: Daemon, filters: Record<string, string[]>): unknown[] {
-  for (const k of Object.keys(filters)) if (!["dangling", "reference", "label"].includes(k)) throw new BerthError(ErrorCode.invalidParameter, `Cannot list images: invalid filter '${k}'`);
-  return d.images.all().filter((l) => {
-    const tags = d.images.tagsOf(l);
-    if (filters["dangling"]?.length && !filters["dangling"].some((v) => (tags.length === 0) === (v === "true"))) return false;
-    if (filters["label"]?.length && !filters["label"].every((v) => labelMatch(l.image.config.config?.Labels, v))) return false;
-    if (filters["reference"]?.length && !tags.some((t) => filters["reference"]!.some((v) => familiarName(t) === v || `${familiarName(t)}:${t.tag}` === v))) return false;
-    return true;
-  }).map((l) => {
-    const tags = d.images.tagsOf(l).map((t) => `${familiarName(t)}:${t.tag}`);
+  return listImages(d.images, filters).map(({ local: l, tags: refs }) => {
+    const tags = refs.map((t) => `${familiarName(t)}:${t.tag}`);
     return {
       Id: l.id,
       ParentId: "",
@@ -167,8 +161,7 @@ export function imageRoutes(d: Daemon): Route[] {
     }),
     route("POST", "/images/prune", async (req) => {
       const filters = filtersParam(req.query);
-      for (const k of Object.keys(filters)) if (k !== "dangling") throw new BerthError(ErrorCode.invalidParameter, `Cannot prune images: invalid filter '${k}'`);
-      const report = await pruneImages(d, filters["dangling"]?.includes("false") ?? false);
+      const report = await pruneImages(d, filters["dangling"]?.includes("false") ?? false, filters);
       await d.persist();
       return json(report);
     }),

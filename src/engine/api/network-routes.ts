@@ -1,3 +1,4 @@
+import { listNetworks } from "../networks/networks.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { Daemon } from "../daemon/daemon.js";
@@ -13,7 +14,7 @@ interface NetworkCreateBody {
   Driver?: string;
   Internal?: boolean;
   Labels?: Record<string, string> | null;
-  IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null } | null;
 }
 
 /** Engine API routes for networks: list (Docker's filters), inspect, create, remove, connect, disconnect, prune. */
@@ -21,25 +22,19 @@ export function networkRoutes(d: Daemon): Route[] {
   return [
     route("GET", "/networks", (req) => {
       const filters = filtersParam(req.query);
-      const tests: Record<string, (n: ReturnType<Daemon["networks"]["list"]>[number], v: string) => boolean> = {
-        name: (n, v) => n.name.includes(v),
-        id: (n, v) => n.id.startsWith(v),
-        driver: (n, v) => n.driver === v,
-        label: (n, v) => labelMatch(n.labels, v),
-        type: (n, v) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name),
-        scope: (_n, v) => v === "local",
-      };
-      for (const k of Object.keys(filters)) if (!tests[k]) throw new BerthError(ErrorCode.invalidParameter, `Cannot list networks: invalid filter '${k}'`);
-      // one key's values are OR'ed, but every label must match (moby's MatchKVList)
-      const list = d.networks.list().filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || (k === "label" ? vs.every((v) => tests[k]!(n, v)) : vs.some((v) => tests[k]!(n, v)))));
+      const list = listNetworks(d.networks.list(), filters);
       return json(list.map((n) => networkJson(d, n)));
     }),
     route("GET", "/networks/{id}", (_req, [id]) => json(networkJson(d, d.networks.find(id!)))),
     route("POST", "/networks/create", (req) => {
       const body = jsonBody<NetworkCreateBody>(req);
       if (!body.Name) throw new BerthError(ErrorCode.invalidParameter, "Cannot create the network: network name must not be empty");
-      const subnet = body.IPAM?.Config?.[0]?.Subnet;
-      const n = d.networks.create(body.Name, { ...(subnet ? { subnet } : {}), labels: body.Labels ?? {}, internal: body.Internal ?? false, ...(body.Driver ? { driver: body.Driver } : {}) });
+      const ipam = body.IPAM?.Config?.[0];
+      if ((body.IPAM?.Config?.length ?? 0) > 1) throw new BerthError(ErrorCode.invalidParameter, "Cannot create the network: Berth's networks have one IPv4 subnet");
+      const n = d.networks.create(body.Name, {
+        ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}), ...(ipam?.Gateway ? { gateway: ipam.Gateway } : {}), ...(ipam?.IPRange ? { ipRange: ipam.IPRange } : {}),
+        labels: body.Labels ?? {}, internal: body.Internal ?? false, ...(body.Driver ? { driver: body.Driver } : {}),
+      });
       return json({ Id: n.id, Warning: "" }, 201);
     }),
     route("DELETE", "/networks/{id}", async (_req, [id]) => {
@@ -47,8 +42,8 @@ export function networkRoutes(d: Daemon): Route[] {
       return empty();
     }),
     route("POST", "/networks/{id}/connect", async (req, [id]) => {
-      const body = jsonBody<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null } | null }>(req);
-      await d.networks.connect(d.networks.find(id!), d.containers.find(body.Container ?? ""), body.EndpointConfig?.Aliases ?? []);
+      const body = jsonBody<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null }>(req);
+      await d.networks.connect(d.networks.find(id!), d.containers.find(body.Container ?? ""), body.EndpointConfig?.Aliases ?? [], body.EndpointConfig?.IPAMConfig?.IPv4Address || undefined);
       return empty(200);
     }),
     route("POST", "/networks/{id}/disconnect", async (req, [id]) => {
@@ -56,6 +51,6 @@ export function networkRoutes(d: Daemon): Route[] {
       await d.networks.disconnect(d.networks.find(id!), d.containers.find(body.Container ?? ""));
       return empty(200);
     }),
-    route("POST", "/networks/prune", async () => json({ NetworksDeleted: await pruneNetworks(d) })),
+    route("POST", "/networks/prune", async (req) => json({ NetworksDeleted: await pruneNetworks(d, filtersParam(req.query)) })),
   ];
 }

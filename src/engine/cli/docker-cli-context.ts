@@ -71,11 +71,21 @@ export async function eachArgument<T>(ctx: CliContext, args: readonly T[], act: 
 
 const NOT_FOUND = new Set<string>([ErrorCode.containerNotFound, ErrorCode.imageNotFound, ErrorCode.networkNotFound]);
 
+/** `--filter k=v` flags as Docker's filter map (one key's values together; "label!=x" is key "label!"). */
+export function filtersOf(opts: Map<string, string[]>, more: string[] = []): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  for (const f of [...(opts.get("filter") ?? []), ...more]) {
+    const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
+    (filters[k] ??= []).push(v);
+  }
+  return filters;
+}
+
 /** `inspect`: a JSON array indented like Docker's, or each object through `--format`. */
-export async function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined): Promise<number> {
+export async function printInspect(ctx: CliContext, objects: Array<() => Record<string, unknown>>, format: string | undefined, o: { anyType?: boolean } = {}): Promise<number> {
   const found: Array<Record<string, unknown>> = [];
-  // docker inspect (of any type) says "Error: No such object: x"; container/image/network inspect give the daemon's words
-  const code = await eachArgument(ctx, objects, (get) => found.push(get()), ctx.path === "inspect" ? { prefix: "Error: " } : {});
+  // docker inspect without --type says "Error: No such object: x"; the typed inspects give the daemon's words
+  const code = await eachArgument(ctx, objects, (get) => found.push(get()), o.anyType ? { prefix: "Error: " } : {});
   if (format !== undefined) {
     for (const o of found) ctx.s.stdout(`${renderTemplate(format === "json" ? "{{json .}}" : format, o)}\n`);
   } else {

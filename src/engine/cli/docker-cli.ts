@@ -1,3 +1,4 @@
+import { listImages } from "../daemon/image-list.js";
 import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-format.js";
 import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { cliFailure } from "../../common/cli/cli-errors.js";
@@ -12,7 +13,7 @@ import { manifestCommands } from "./docker-manifest-cli.js";
 
 /** `docker manifest inspect`, fetching through the daemon's registry client */
 const MANIFEST_COMMANDS = manifestCommands((ctx) => ctx);
-import { confirm, eachArgument, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, filtersOf, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { CliSession } from "../vm/guest-channel.js";
 import type { LocalImage } from "../images/images.js";
@@ -70,6 +71,8 @@ export class DockerCli {
         onClose: () => {},
         raw: () => {},
         onResize: () => {},
+        sigProxy: () => {},
+        onSignal: () => {},
       });
     });
   }
@@ -249,29 +252,9 @@ export class DockerCli {
   async #imagesCmd(ctx: CliContext, args: string[]): Promise<number> {
     const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "a,all": "bool", "no-trunc": "bool", digests: "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { max: 1 }, ctx.path);
-    let rows = this.#daemon.images.rows();
-    const match = (ref: Reference | undefined, pattern: string): boolean => {
-      if (!ref) return false;
-      // REPOSITORY[:TAG], either part may hold * (a tag is after the last ":" that has no "/" after it)
-      const tagged = /:[^/]+$/.test(pattern);
-      const [name, tag] = tagged ? [pattern.slice(0, pattern.lastIndexOf(":")), pattern.slice(pattern.lastIndexOf(":") + 1)] : [pattern, undefined];
-      const glob = (g: string, v: string): boolean => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`).test(v);
-      let full: string;
-      try {
-        full = name.includes("*") ? name : familiarName(parseReference(name));
-      } catch {
-        return false;
-      }
-      return glob(full, familiarName(ref)) && (tag === undefined || glob(tag, ref.tag ?? ""));
-    };
-    if (rest[0]) rows = rows.filter((r) => match(r.ref, rest[0]!));
-    for (const f of opts.get("filter") ?? []) {
-      const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
-      if (k === "dangling") rows = rows.filter((r) => (r.ref === undefined) === (v === "true"));
-      else if (k === "reference") rows = rows.filter((r) => match(r.ref, v));
-      else if (k === "label") rows = rows.filter((r) => labelMatch(r.local.image.config.config?.Labels, v));
-      else throw new BerthError(ErrorCode.invalidParameter, `Cannot list: invalid filter '${k}'`);
-    }
+    // the positional REPOSITORY[:TAG] is a reference filter, as Docker's CLI sends it
+    const filters = filtersOf(opts, rest[0] ? [`reference=${rest[0]}`] : []);
+    const rows = listImages(this.#daemon.images, filters).flatMap(({ local, tags }) => (tags.length ? tags.map((ref) => ({ local, ref: ref as Reference | undefined })) : [{ local, ref: undefined }]));
     rows.sort((a, b) => (b.local.image.config.created ?? "").localeCompare(a.local.image.config.created ?? ""));
     const id = (l: LocalImage): string => (opts.has("no-trunc") ? l.id : l.id.slice(7, 19));
     if (opts.has("quiet")) {
@@ -317,20 +300,27 @@ export class DockerCli {
   }
 
   async #history(ctx: CliContext, args: string[]): Promise<number> {
-    const { opts, rest } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, ctx.path, { interspersed: true });
+    const { opts, rest, negated } = parseFlags(args, { "H,human": "bool", "no-trunc": "bool", "q,quiet": "bool", format: "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 1 }, ctx.path);
     const local = this.#daemon.images.require(rest[0]!, `show the history of "${rest[0]}"`);
     const history = [...(local.image.config.history ?? [])].reverse();
     const sizes = [...local.image.layerSizes].reverse();
-    const table = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]];
+    // docker/cli's history formatter: -H=false gives RFC 3339 times and sizes in bytes
+    const human = !negated.has("human");
     let layer = 0;
-    history.forEach((h, i) => {
+    const rows = history.map((h, i) => {
       const size = h.empty_layer ? 0 : sizes[layer++] ?? 0;
       const by = (h.created_by ?? "").replace(/\s+/g, " ");
-      table.push([i === 0 ? local.id.slice(7, 19) : "<missing>", h.created ? humanAgo(new Date(h.created)) : "N/A", opts.has("no-trunc") ? by : ellipsis(by, 45), humanSize(size), h.comment ?? ""]);
+      const at = h.created ? new Date(h.created).toISOString().replace(/\.\d+Z$/, "Z") : "";
+      return {
+        ID: i === 0 ? (opts.has("no-trunc") ? local.id : local.id.slice(7, 19)) : "<missing>",
+        CreatedSince: h.created ? (human ? humanAgo(new Date(h.created)) : at) : "N/A",
+        CreatedAt: at, CreatedBy: opts.has("no-trunc") ? by : ellipsis(by, 45),
+        Size: human ? humanSize(size) : String(size), Comment: h.comment ?? "",
+      };
     });
-    if (opts.has("quiet")) ctx.s.stdout(`${local.id.slice(7, 19)}\n`);
-    else ctx.s.stdout(columns(table));
+    const format = opts.has("quiet") ? "{{.ID}}" : last(opts, "format") ?? "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+    await printFormat(ctx, format, rows, { ID: "IMAGE", CreatedSince: "CREATED", CreatedAt: "CREATED AT", CreatedBy: "CREATED BY", Size: "SIZE", Comment: "COMMENT" });
     return 0;
   }
 
@@ -344,7 +334,7 @@ export class DockerCli {
     const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
     const warning = opts.has("all") ? "WARNING! This will remove all images without at least one container associated to them." : "WARNING! This will remove all dangling images.";
     if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
-    ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));
+    ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"), filtersOf(opts))));
     return 0;
   }
 }

@@ -1,3 +1,6 @@
+import { networkJson } from "../daemon/network-inspect.js";
+import { humanSize } from "../../common/docker-format.js";
+import { writableSizes } from "../daemon/system-df.js";
 import { parseTime } from "../../common/docker-flags.js";
 import { randomId } from "../random-id.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
@@ -12,7 +15,7 @@ import { checkContainerName, createContainer, resolveUser } from "../daemon/cont
 import { listContainers } from "../daemon/container-list.js";
 import { streamLogs } from "../daemon/container-logs.js";
 import { containerJson } from "../daemon/container-inspect.js";
-import { eachArgument, imageJson, printFormat, printInspect, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
+import { eachArgument, filtersOf, imageJson, printFormat, printInspect, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
@@ -46,8 +49,8 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
  * to POST /containers/create), the image pulled when missing (the CLI's part in
  * Docker), then the daemon's create operation.
  */
-async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]> }> {
-  const { body, opts, name, platform, pull } = parseRunArgs(ctx.path, args, ctx.s.env);
+async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]>; negated: Set<string> }> {
+  const { body, opts, negated, name, platform, pull } = parseRunArgs(ctx.path, args, ctx.s.env);
   if (cmd === "run" && body.Tty && body.OpenStdin && !ctx.s.tty && !opts.has("detach")) {
     throw usageError("the input device is not a TTY");
   }
@@ -75,16 +78,43 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
   const { container: c, warnings } = await createContainer(ctx, body, { ...(name !== undefined ? { name } : {}), action: cmd });
   for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
   if (cidfile !== undefined) await writeClientFile(ctx, cidfile, enc.encode(c.id), `write the container ID file "${cidfile}"`);
-  return { c, opts };
+  return { c, opts, negated };
 }
+
+/**
+ * `--detach-keys "ctrl-a,x"` as bytes (moby/term ToBytes: a single character
+ * or ctrl-<a-z @ [ \\ ] ^ _>, comma-separated).
+ * @throws BerthError usage in Docker's words ("Unknown character: 'xy'")
+ */
+export function parseDetachKeys(spec: string): number[] {
+  return spec.split(",").map((k) => {
+    const m = /^ctrl-(.)$/i.exec(k);
+    if (m) {
+      const ch = m[1]!.toLowerCase();
+      if (/[a-z]/.test(ch)) return ch.charCodeAt(0) - 96;
+      const special = "@[\\]^_".indexOf(ch);
+      if (special >= 0) return special === 0 ? 0 : 26 + special;
+      throw usageError(`Unknown character: '${k}'`);
+    }
+    if (k.length === 1) return k.charCodeAt(0);
+    throw usageError(`Unknown character: '${k}'`);
+  });
+}
+
+const detachKeysOf = (opts: Map<string, string[]>): { detachKeys?: number[] } => (opts.has("detach-keys") ? { detachKeys: parseDetachKeys(last(opts, "detach-keys")!) } : {});
 
 /**
  * Relays a container to the session until it exits: output, and stdin when
  * `stdin` (raw mode on a tty); Ctrl-P Ctrl-Q detaches. Resolves with the exit
  * status, or undefined when the user detached.
  */
-function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Set<string> }): { attached: Promise<number | undefined>; wire: (p: GuestProcess) => void } {
+function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Set<string>; sigProxy?: boolean; detachKeys?: number[] }): { attached: Promise<number | undefined>; wire: (p: GuestProcess) => void } {
   const s = ctx.s;
+  if (o.sigProxy) {
+    // Docker's --sig-proxy (on by default): the client's signals go to the container (docker/cli container/signals.go)
+    s.sigProxy();
+    s.onSignal((n) => void ctx.containers.kill(c, String(n)).catch(() => {}));
+  }
   const streams = o.streams ?? new Set(["stdout", "stderr"]);
   const link = {
     stdout: (b: Uint8Array) => streams.has("stdout") && s.stdout(b),
@@ -103,18 +133,19 @@ function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Se
       if (!c.config.tty && !c.config.openStdin) p.closeStdin();
       return;
     }
-    let escape = false;
+    // Docker's detach keys (Ctrl-P Ctrl-Q, or --detach-keys), matched across reads
+    const keys = o.detachKeys ?? [0x10, 0x11];
+    let matched = 0;
     s.onStdin((b) => {
       if (!b.length) return c.config.stdinOnce && !c.config.tty ? p.closeStdin() : undefined;
       if (c.config.tty) {
-        // Docker's detach keys: Ctrl-P then Ctrl-Q
         for (let i = 0; i < b.length; i++) {
-          if (escape && b[i] === 0x11) {
+          matched = b[i] === keys[matched] ? matched + 1 : b[i] === keys[0] ? 1 : 0;
+          if (matched === keys.length) {
             s.stderr("\r\nread escape sequence\r\n");
             detach();
             return;
           }
-          escape = b[i] === 0x10;
         }
       }
       p.write(b);
@@ -128,14 +159,14 @@ function attach(ctx: CliContext, c: Container, o: { stdin: boolean; streams?: Se
 }
 
 const run: Handler = async (ctx, args) => {
-  const { c, opts } = await createFrom(ctx, "run", args);
+  const { c, opts, negated } = await createFrom(ctx, "run", args);
   if (opts.has("detach")) {
     await ctx.containers.start(c);
     ctx.s.stdout(`${c.id}\n`);
     return 0;
   }
   const streams = opts.has("attach") ? new Set(opts.get("attach")!.map((a) => a.toLowerCase())) : undefined;
-  const a = attach(ctx, c, { stdin: opts.has("interactive") && (!streams || streams.has("stdin")), ...(streams ? { streams } : {}) });
+  const a = attach(ctx, c, { stdin: opts.has("interactive") && (!streams || streams.has("stdin")), ...(streams ? { streams } : {}), sigProxy: !negated.has("sig-proxy"), ...detachKeysOf(opts) });
   try {
     await ctx.containers.start(c, { onCreated: a.wire });
   } catch (e) {
@@ -180,7 +211,7 @@ const start: Handler = async (ctx, args) => {
   if (opts.has("attach") || opts.has("interactive")) {
     if (rest.length > 1) throw usageError("you cannot start and attach multiple containers at once");
     const c = ctx.containers.find(rest[0]!);
-    const a = attach(ctx, c, { stdin: opts.has("interactive") });
+    const a = attach(ctx, c, { stdin: opts.has("interactive"), sigProxy: true, ...detachKeysOf(opts) });
     await ctx.containers.start(c, { onCreated: a.wire });
     return (await a.attached) ?? 0;
   }
@@ -239,7 +270,11 @@ function commandLine(c: Container): string {
   return [...(c.hostConfig.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd].join(" ");
 }
 
-export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
+/**
+ * One `docker ps` row's fields, by Docker's template names.
+ * @param size the writable layer's bytes and, with the image's, the virtual size (ps -s; docker/cli formatter/container.go)
+ */
+export function psRow(c: Container, noTrunc: boolean, size?: { rw: number; rootFs: number }): Record<string, unknown> {
   const cmd = commandLine(c);
   return {
     ID: noTrunc ? c.id : c.shortId,
@@ -250,7 +285,7 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
     Ports: c.ports.map(formatBinding).join(", "),
     State: c.state.status,
     Status: statusText(c.state),
-    Size: "0B",
+    Size: size ? `${humanSize(size.rw)}${size.rootFs > 0 ? ` (virtual ${humanSize(size.rootFs)})` : ""}` : "0B",
     Names: c.name,
     Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
     Mounts: "",
@@ -261,18 +296,18 @@ export function psRow(c: Container, noTrunc: boolean): Record<string, unknown> {
 const ps: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "a,all": "bool", "q,quiet": "bool", "n,last": "value", "l,latest": "bool", "s,size": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
   requireArgs(rest, { exact: 0 }, ctx.path);
-  const filters: Record<string, string[]> = {};
-  for (const f of opts.get("filter") ?? []) {
-    const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
-    (filters[k] ??= []).push(v);
-  }
+  const filters = filtersOf(opts);
   const n = opts.has("latest") ? 1 : opts.has("last") ? Number(last(opts, "last")) : -1;
   const list = listContainers(ctx.containers.list(), ctx.images, { all: opts.has("all"), limit: n, filters });
   if (opts.has("quiet")) {
     ctx.s.stdout(list.map((c) => `${opts.has("no-trunc") ? c.id : c.shortId}\n`).join(""));
     return 0;
   }
-  const rows = list.map((c) => psRow(c, opts.has("no-trunc")));
+  const sizes = opts.has("size") || /\{\{[^}]*\.Size\b/.test(last(opts, "format") ?? "") ? await writableSizes(ctx, list) : undefined;
+  const rows = list.map((c) => {
+    const rw = sizes?.get(c.id) ?? 0;
+    return psRow(c, opts.has("no-trunc"), sizes ? { rw, rootFs: rw + (ctx.images.find(c.config.imageId)?.size ?? 0) } : undefined);
+  });
   const headers = { ID: "CONTAINER ID", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED", Ports: "PORTS", State: "STATE", Status: "STATUS", Size: "SIZE", Names: "NAMES", Labels: "LABELS", Mounts: "MOUNTS", Networks: "NETWORKS" };
   const format = last(opts, "format") ?? `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${opts.has("size") ? "\t{{.Size}}" : ""}`;
   return printFormat(ctx, format, rows, headers);
@@ -304,7 +339,7 @@ function concatText(prefix: string, b: Uint8Array): Uint8Array {
 }
 
 const exec: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", "e,env": "value", "env-file": "value", "u,user": "value", "w,workdir": "value", privileged: "bool", "detach-keys": "value" }, ctx.path);
+  const { opts, rest } = parseFlags(args, { "d,detach": "bool", "i,interactive": "bool", "t,tty": "bool", "e,env": "value", "env-file": "value", "u,user": "value", "w,workdir": "value" }, ctx.path);
   requireArgs(rest, { min: 2 }, ctx.path);
   const s = ctx.s;
   const c = ctx.containers.find(rest[0]!);
@@ -348,34 +383,51 @@ const exec: Handler = async (ctx, args) => {
 };
 
 const attachCmd: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { "no-stdin": "bool", "sig-proxy": "bool", "detach-keys": "value" }, ctx.path, { interspersed: true });
+  const { opts, rest, negated } = parseFlags(args, { "no-stdin": "bool", "sig-proxy": "bool", "detach-keys": "value" }, ctx.path, { interspersed: true });
   requireArgs(rest, { exact: 1 }, ctx.path);
   const c = ctx.containers.find(rest[0]!);
   if (!isRunning(c.state)) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a stopped container, start it first`);
   if (c.state.status === Status.paused) throw new BerthError(ErrorCode.containerWrongState, `Cannot attach to "${c.name}": You cannot attach to a paused container, unpause it first`);
-  const a = attach(ctx, c, { stdin: !opts.has("no-stdin") && c.config.openStdin });
+  const a = attach(ctx, c, { stdin: !opts.has("no-stdin") && c.config.openStdin, sigProxy: !negated.has("sig-proxy"), ...detachKeysOf(opts) });
   if (c.proc) a.wire(c.proc);
   return (await a.attached) ?? 0;
 };
+
+/** `-s`: a container's writable layer and, with its image, its root filesystem (SizeRw, SizeRootFs). */
+async function sizesOf(ctx: CliContext, list: Container[]): Promise<(c: Container) => Record<string, number>> {
+  const rw = await writableSizes(ctx, list);
+  return (c) => ({ SizeRw: rw.get(c.id) ?? 0, SizeRootFs: (rw.get(c.id) ?? 0) + (ctx.images.find(c.config.imageId)?.size ?? 0) });
+}
+
+const INSPECT_TYPES = ["config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"];
 
 const inspect: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "f,format": "value", type: "value", "s,size": "bool" }, ctx.path, { interspersed: true });
   requireArgs(rest, { min: 1 }, ctx.path);
   const type = last(opts, "type");
-  if (type !== undefined && type !== "container" && type !== "image") throw new BerthError(ErrorCode.usage, `Cannot inspect: "${type}" is not a valid value for --type`);
+  if (type !== undefined && !INSPECT_TYPES.includes(type)) throw usageError(`unknown type: "${type}": must be one of ${INSPECT_TYPES.map((t) => `"${t}"`).join(", ")}`);
+  const any = type === undefined;
+  const size = opts.has("size") ? await sizesOf(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
   return printInspect(ctx, rest.map((n) => () => {
-    const c = type !== "image" ? ctx.containers.tryFind(n) : undefined;
-    if (c) return containerJson(ctx, c);
-    const i = type !== "container" ? ctx.images.find(n) : undefined;
+    const c = any || type === "container" ? ctx.containers.tryFind(n) : undefined;
+    if (c) return { ...containerJson(ctx, c), ...size?.(c) };
+    const i = any || type === "image" ? ctx.images.find(n) : undefined;
     if (i) return imageJson(ctx.images, i);
-    throw new BerthError(type === "image" ? ErrorCode.imageNotFound : ErrorCode.containerNotFound, `Cannot inspect "${n}": No such object: ${n}`);
-  }), last(opts, "format"));
+    const net = any || type === "network" ? ctx.networks.list().find((x) => x.name === n || x.id === n || x.id.startsWith(n)) : undefined;
+    if (net) return networkJson(ctx, net);
+    const code = type === "image" ? ErrorCode.imageNotFound : type === "network" ? ErrorCode.networkNotFound : ErrorCode.containerNotFound;
+    throw new BerthError(code, type === "network" ? `Cannot inspect "${n}": network ${n} not found` : `Cannot inspect "${n}": No such ${any ? "object" : type}: ${n}`);
+  }), last(opts, "format"), { anyType: any });
 };
 
 const containerInspect: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "f,format": "value", "s,size": "bool" }, ctx.path, { interspersed: true });
   requireArgs(rest, { min: 1 }, ctx.path);
-  return printInspect(ctx, rest.map((n) => () => containerJson(ctx, ctx.containers.find(n))), last(opts, "format"));
+  const size = opts.has("size") ? await sizesOf(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
+  return printInspect(ctx, rest.map((n) => () => {
+    const c = ctx.containers.find(n);
+    return { ...containerJson(ctx, c), ...size?.(c) };
+  }), last(opts, "format"));
 };
 
 const port: Handler = async (ctx, args) => {

@@ -20,7 +20,7 @@ import { diskUsage } from "../daemon/system-df.js";
 import { updateContainer } from "../daemon/container-update.js";
 import type { ContainerUpdateBody } from "../../common/api/container-update.js";
 import { events } from "./docker-events-cli.js";
-import { confirm, eachArgument, imagePruneText, printFormat, readAllStdin, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, filtersOf, imagePruneText, printFormat, readAllStdin, readClientFile, writeClientFile, type CliContext, type Handler } from "./docker-cli-context.js";
 
 const dec = new TextDecoder();
 
@@ -264,7 +264,7 @@ const systemDf: Handler = async (ctx, args) => {
 const containerPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
   if (!(await confirm(ctx, "WARNING! This will remove all stopped containers.", opts.has("force")))) return 0;
-  const r = await pruneContainers(ctx);
+  const r = await pruneContainers(ctx, filtersOf(opts));
   ctx.s.stdout(`${r.ContainersDeleted ? `Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n` : ""}Total reclaimed space: 0B\n`);
   return 0;
 };
@@ -273,11 +273,13 @@ const systemPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, ctx.path, { interspersed: true });
   const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
-  const gone = await pruneContainers(ctx);
+  // the filters apply to each kind (docker/cli system prune passes them on)
+  const filters = filtersOf(opts);
+  const gone = await pruneContainers(ctx, filters);
   if (gone.ContainersDeleted) ctx.s.stdout(`Deleted Containers:\n${gone.ContainersDeleted.join("\n")}\n\n`);
-  const networks = await pruneNetworks(ctx);
+  const networks = await pruneNetworks(ctx, filters);
   if (networks.length) ctx.s.stdout(`Deleted Networks:\n${networks.join("\n")}\n\n`);
-  ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"))));
+  ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"), filters)));
   return 0;
 };
 

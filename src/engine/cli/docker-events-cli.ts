@@ -1,8 +1,9 @@
 import { eventLine, type DockerEvent } from "../../common/api/events.js";
-import { last, parseFlags, parseTime, requireArgs, usageError } from "../../common/docker-flags.js";
+import { last, parseFlags, parseTime, requireArgs } from "../../common/docker-flags.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
 import { followEvents, unknownEventFilters } from "../daemon/events.js";
-import type { Handler } from "./docker-cli-context.js";
+import { filtersOf, type Handler } from "./docker-cli-context.js";
 
 /**
  * `docker events [--since T] [--until T] [-f K=V]… [--format F]`: the kept
@@ -14,14 +15,9 @@ export const events: Handler = async (ctx, args) => {
   requireArgs(rest, { exact: 0 }, ctx.path);
   const since = opts.has("since") ? parseTime(last(opts, "since")!, "since") : undefined;
   const until = opts.has("until") ? parseTime(last(opts, "until")!, "until") : undefined;
-  const filters: Record<string, string[]> = {};
-  for (const f of opts.get("filter") ?? []) {
-    const [k, v] = f.split(/=(.*)/s);
-    if (v === undefined) throw usageError(`bad format of filter (expected name=value)`);
-    (filters[k!] ??= []).push(v);
-  }
+  const filters = filtersOf(opts);
   const unknown = unknownEventFilters(filters);
-  if (unknown.length) throw usageError(`Error response from daemon: invalid filter '${unknown[0]}'`);
+  if (unknown.length) throw new BerthError(ErrorCode.invalidParameter, `Cannot follow events: invalid filter '${unknown[0]}'`);
   const format = last(opts, "format");
   const print = (e: DockerEvent): void => {
     const { timeNano, ...rest } = e;

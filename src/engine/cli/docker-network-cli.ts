@@ -1,8 +1,9 @@
+import { listNetworks } from "../networks/networks.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
 import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
-import { confirm, eachArgument, printFormat, printInspect, type Handler } from "./docker-cli-context.js";
+import { confirm, eachArgument, filtersOf, printFormat, printInspect, type Handler } from "./docker-cli-context.js";
 import { labelMatch } from "../daemon/container-list.js";
 import type { Network } from "../networks/networks.js";
 import { networkJson } from "../daemon/network-inspect.js";
@@ -13,22 +14,17 @@ const sub: Record<string, Handler> = {
     const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", label: "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 1 }, ctx.path);
     const labels = Object.fromEntries((opts.get("label") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
-    const n = ctx.networks.create(rest[0]!, { ...(last(opts, "subnet") ? { subnet: last(opts, "subnet")! } : {}), labels, internal: opts.has("internal"), ...(last(opts, "driver") ? { driver: last(opts, "driver")! } : {}) });
+    // docker/cli's own check (cli/command/network/create.go), before the daemon is asked
+    if ((opts.has("gateway") || opts.has("ip-range")) && !opts.has("subnet")) throw usageError("every ip-range or gateway must have a corresponding subnet");
+    const one = (k: string): Record<string, string> => (last(opts, k) ? { [k === "ip-range" ? "ipRange" : k]: last(opts, k)! } : {});
+    const n = ctx.networks.create(rest[0]!, { ...one("subnet"), ...one("gateway"), ...one("ip-range"), labels, internal: opts.has("internal"), ...one("driver") });
     ctx.s.stdout(`${n.id}\n`);
     return 0;
   },
   async ls(ctx, args) {
     const { opts } = parseFlags(args, { "q,quiet": "bool", "no-trunc": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
-    let list = ctx.networks.list();
-    for (const f of opts.get("filter") ?? []) {
-      const [k, v = ""] = f.split(/=(.*)/s) as [string, string?];
-      if (k === "name") list = list.filter((n) => n.name.includes(v));
-      else if (k === "driver") list = list.filter((n) => n.driver === v);
-      else if (k === "id") list = list.filter((n) => n.id.startsWith(v));
-      else if (k === "label") list = list.filter((n) => labelMatch(n.labels, v));
-      else if (k === "type") list = list.filter((n) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name));
-      else throw new BerthError(ErrorCode.invalidParameter, `Cannot list: invalid filter '${k}'`);
-    }
+    const filters = filtersOf(opts);
+    const list = listNetworks(ctx.networks.list(), filters);
     list.sort((a, b) => a.name.localeCompare(b.name));
     const id = (n: Network): string => (opts.has("no-trunc") ? n.id : n.id.slice(0, 12));
     if (opts.has("quiet")) {
@@ -58,9 +54,9 @@ const sub: Record<string, Handler> = {
     return 0;
   },
   async connect(ctx, args) {
-    const { opts, rest } = parseFlags(args, { alias: "value", ip: "value", link: "value" }, ctx.path, { interspersed: true });
+    const { opts, rest } = parseFlags(args, { alias: "value", ip: "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 2 }, ctx.path);
-    await ctx.networks.connect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!), opts.get("alias") ?? []);
+    await ctx.networks.connect(ctx.networks.find(rest[0]!), ctx.containers.find(rest[1]!), opts.get("alias") ?? [], last(opts, "ip"));
     return 0;
   },
   async disconnect(ctx, args) {
@@ -72,7 +68,7 @@ const sub: Record<string, Handler> = {
   async prune(ctx, args) {
     const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
     if (!(await confirm(ctx, "WARNING! This will remove all custom networks not used by at least one container.", opts.has("force")))) return 0;
-    const gone = await pruneNetworks(ctx);
+    const gone = await pruneNetworks(ctx, filtersOf(opts));
     ctx.s.stdout(gone.length ? `Deleted Networks:\n${gone.join("\n")}\n` : "");
     return 0;
   },

@@ -68,6 +68,14 @@ export interface HostConfig {
   publishAll: boolean;
   /** the image's EXPOSE and --expose, "80/tcp" */
   exposed: string[];
+  /** --dns-search */
+  dnsSearch?: string[];
+  /** --dns-option */
+  dnsOptions?: string[];
+  /** --ip, by network name */
+  staticIps?: Record<string, string>;
+  /** --mac-address: the first network's endpoint */
+  macAddress?: string;
   /** what goes to the OCI spec as it is: ulimits, sysctls, groups, namespaces shared with the VM, … */
   runtime?: RuntimeOptions;
 }

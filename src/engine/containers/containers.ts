@@ -174,7 +174,12 @@ export class ContainerService {
       // peers come and go); its resolv.conf is the guest's, or --dns's
       await this.#channel.writeFile(`${c.bundle}/hosts`, "");
       await this.#channel.writeFile(`${c.bundle}/hostname`, `${c.config.hostname}\n`);
-      if (h.dns.length) await this.#channel.writeFile(`${c.bundle}/resolv.conf`, h.dns.map((d) => `nameserver ${d}\n`).join(""));
+      if (ownResolvConf(h)) {
+        // --dns-search/--dns-option without --dns keep the guest's nameservers (Docker's rule)
+        const servers = h.dns.length ? h.dns : new TextDecoder().decode((await this.guest(["/bin/cat", "/etc/resolv.conf"])).stdout).split("\n").flatMap((l) => /^nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
+        const lines = [...servers.map((d) => `nameserver ${d}`), ...(h.dnsSearch?.length ? [`search ${h.dnsSearch.join(" ")}`] : []), ...(h.dnsOptions?.length ? [`options ${h.dnsOptions.join(" ")}`] : [])];
+        await this.#channel.writeFile(`${c.bundle}/resolv.conf`, lines.map((l) => `${l}\n`).join(""));
+      }
     }
     const args = [...(h.init ? ["/sbin/docker-init", "--"] : []), ...c.config.entrypoint, ...c.config.cmd];
     const spec = containerSpec({
@@ -197,9 +202,9 @@ export class ContainerService {
       noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       tmpfs: h.tmpfs,
       hostNetwork: h.networkMode === "host",
-      ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: h.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf", hostname: `${c.bundle}/hostname` } } : {}),
+      ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: ownResolvConf(h) ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf", hostname: `${c.bundle}/hostname` } } : {}),
       ...(netnsPath ? { netnsPath } : {}),
-      ...(shared && shared.hostConfig.networkMode !== "none" && shared.hostConfig.networkMode !== "host" ? { etcFiles: { hosts: `${shared.bundle}/hosts`, resolv: shared.hostConfig.dns.length ? `${shared.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
+      ...(shared && shared.hostConfig.networkMode !== "none" && shared.hostConfig.networkMode !== "host" ? { etcFiles: { hosts: `${shared.bundle}/hosts`, resolv: ownResolvConf(shared.hostConfig) ? `${shared.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
     });
     const options: ExecOptions = {
@@ -545,4 +550,9 @@ export function processEnv(defaults: readonly string[], env: readonly string[]):
     else out.push(e);
   }
   return out;
+}
+
+/** Whether a container has its own resolv.conf (--dns, --dns-search, --dns-option), not the guest's. */
+export function ownResolvConf(h: Pick<HostConfig, "dns" | "dnsSearch" | "dnsOptions">): boolean {
+  return h.dns.length > 0 || (h.dnsSearch?.length ?? 0) > 0 || (h.dnsOptions?.length ?? 0) > 0;
 }

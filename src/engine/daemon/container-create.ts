@@ -1,4 +1,5 @@
 import { runtimeOptions } from "./host-options.js";
+import { staticAddressError } from "../networks/networks.js";
 import { strSlice, type ContainerCreateBody } from "../../common/api/container-create.js";
 import type { RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
@@ -54,13 +55,21 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   const joins = mode.startsWith("container:") ? d.containers.find(mode.slice("container:".length)) : undefined;
   const net = d.networks.find(mode === "default" || joins ? "bridge" : mode); // network-not-found, in Docker's words
   const ports = portBindings(h.PortBindings);
-  if (joins && (ports.length || h.PublishAllPorts || body.Hostname || h.Dns?.length || h.ExtraHosts?.length)) {
+  if (joins && (ports.length || h.PublishAllPorts || body.Hostname || h.Dns?.length || h.DnsSearch?.length || h.DnsOptions?.length || h.ExtraHosts?.length)) {
     throw fail("conflicting options: publish, hostname, dns and add-host cannot be used with --network container:");
   }
   if (net.driver !== "bridge" && !joins && (ports.length || h.PublishAllPorts)) throw fail("published ports are discarded when using host network mode or none");
   const endpoint = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}).find(([k]) => k === net.name || k === mode)?.[1];
   const aliases = endpoint?.Aliases ?? [];
   if (aliases.length && (net.name === "bridge" || net.driver !== "bridge")) throw fail("network-scoped alias is supported only for containers in user defined networks");
+  // --ip and --mac-address, checked as Docker's daemon does (daemon/create.go: "invalid config for network N: invalid endpoint settings: …")
+  const staticIp = endpoint?.IPAMConfig?.IPv4Address ?? "";
+  if (staticIp) {
+    const bad = net.driver === "bridge" ? staticAddressError(net, staticIp) : "user specified IP address is supported on user defined networks only";
+    if (bad) throw fail(`invalid config for network ${net.name}: invalid endpoint settings:\n${bad}`);
+  }
+  const mac = endpoint?.MacAddress || body.MacAddress || "";
+  if (mac && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw fail(`invalid MAC address: ${mac}`);
 
   const restartPolicy = restartOf(h.RestartPolicy, fail);
   if (h.AutoRemove && restartPolicy.name !== "no") throw fail("can't create 'AutoRemove' container with restart policy");
@@ -134,9 +143,13 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
       return `${ip === "host-gateway" ? "172.17.0.1" : ip}\t${e.slice(0, i)}`;
     }),
     dns: h.Dns ?? [],
+    ...(h.DnsSearch?.length ? { dnsSearch: h.DnsSearch } : {}),
+    ...(h.DnsOptions?.length ? { dnsOptions: h.DnsOptions } : {}),
     portBindings: ports,
     publishAll: h.PublishAllPorts ?? false,
     exposed: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...Object.keys(body.ExposedPorts ?? {})])],
+    ...(staticIp ? { staticIps: { [net.name]: staticIp } } : {}),
+    ...(mac ? { macAddress: mac.toLowerCase() } : {}),
     runtime,
   };
   const c = d.containers.create(config, host, name);

@@ -1,3 +1,4 @@
+import { ownResolvConf } from "../containers/containers.js";
 import { Status, isRunning } from "../../common/container-state.js";
 import type { Container } from "../containers/containers.js";
 import type { NetworkService } from "../networks/networks.js";
@@ -31,7 +32,7 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
     },
     Image: c.config.imageId,
     // the guest files bind-mounted over the container's (Docker's are under /var/lib/docker/containers/ID)
-    ResolvConfPath: c.hostConfig.dns.length ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf",
+    ResolvConfPath: ownResolvConf(c.hostConfig) ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf",
     HostnamePath: `${c.bundle}/hostname`,
     HostsPath: `${c.bundle}/hosts`,
     LogPath: "",
@@ -56,7 +57,7 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : null,
       NetworkMode: h.networkMode === "bridge" ? "bridge" : h.networkMode,
       ExtraHosts: h.extraHosts.length ? h.extraHosts.map((l) => l.split("\t").reverse().join(":")) : null,
-      Dns: h.dns,
+      Dns: h.dns, DnsSearch: h.dnsSearch ?? [], DnsOptions: h.dnsOptions ?? [],
       Links: h.links.length ? h.links.map((l) => `/${l.name}:/${c.name}/${l.alias}`) : null,
       PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
       PublishAllPorts: h.publishAll,
@@ -88,7 +89,7 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       IPAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.ip ?? "",
       Networks: Object.fromEntries(ctx.networks.of(c).map((n) => {
         const ep = n.endpoints.get(c.id);
-        return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: 16, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];
+        return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: n.prefix.bits, IPAMConfig: c.hostConfig.staticIps?.[n.name] ? { IPv4Address: c.hostConfig.staticIps[n.name] } : null, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];
       })),
       Ports: Object.fromEntries(c.ports.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) }]])) },
   };

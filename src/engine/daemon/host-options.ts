@@ -52,7 +52,6 @@ export function runtimeOptions(body: ContainerCreateBody, o: { fail: (why: strin
   if (h.Runtime && h.Runtime !== "runc" && h.Runtime !== "crun") throw fail(`unknown or invalid runtime name: ${h.Runtime}`);
   if (h.Isolation && h.Isolation !== "default") throw fail(`invalid isolation "${h.Isolation}": linux only supports 'default'`);
   if (h.UsernsMode && h.UsernsMode !== "host") throw fail(`invalid userns mode "${h.UsernsMode}": Berth does not remap user namespaces`);
-  if (body.MacAddress) throw fail("--mac-address: Berth's bridge networks choose each endpoint's MAC address");
   const test = body.Healthcheck?.Test ?? [];
   if (test.length && test[0] !== "NONE") throw fail("health checks are not run by Berth yet (--health-cmd, HEALTHCHECK)");
   const host: string[] = [];

@@ -1,4 +1,6 @@
+import { labelMatch } from "../daemon/container-list.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
+import { contains, formatIpv4, formatPrefix, lastAddress, masked, overlaps, parseIpv4, parsePrefix, type Prefix } from "../../common/ipv4.js";
 import { randomId } from "../random-id.js";
 import type { Container, ContainerService } from "../containers/containers.js";
 
@@ -16,8 +18,15 @@ export interface Network {
   driver: "bridge" | "host" | "null";
   /** the guest's bridge device */
   bridge: string;
+  /** "172.18.0.0/16"; "" for host and none */
   subnet: string;
+  /** the subnet as a number and length */
+  prefix: Prefix;
   gateway: string;
+  /** --ip-range: where addresses are handed out ("" : the whole subnet) */
+  ipRange: string;
+  /** the subnet was given (--subnet): only then may a container ask for its address (--ip), as Docker's rule */
+  userSubnet: boolean;
   created: number;
   labels: Record<string, string>;
   internal: boolean;
@@ -25,11 +34,19 @@ export interface Network {
   endpoints: Map<string, { ip: string; aliases: string[]; mac: string }>;
   /** the guest has the bridge */
   up: boolean;
+  /** where the next address is looked for (Docker hands them out in turn, not the lowest free) */
   next: number;
 }
 
-
-const ipOf = (base: number[], n: number): string => [base[0], base[1], (n >> 8) & 255, n & 255].join(".");
+/** What `docker network create` asks for (--subnet, --gateway, --ip-range, --label, --internal, --driver). */
+export interface NetworkOptions {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  labels?: Record<string, string>;
+  internal?: boolean;
+  driver?: string;
+}
 
 export class NetworkService {
   readonly #containers: ContainerService;
@@ -39,17 +56,19 @@ export class NetworkService {
 
   constructor(containers: ContainerService) {
     this.#containers = containers;
-    this.#add({ name: "bridge", driver: "bridge", bridge: "docker0", subnet: "172.17.0.0/16" });
+    this.#add({ name: "bridge", driver: "bridge", bridge: "docker0", subnet: "172.17.0.0/16", userSubnet: false });
     this.#add({ name: "host", driver: "host", bridge: "", subnet: "" });
     this.#add({ name: "none", driver: "null", bridge: "", subnet: "" });
   }
 
-  #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; labels?: Record<string, string>; internal?: boolean }): Network {
+  #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; gateway?: string; ipRange?: string; userSubnet?: boolean; labels?: Record<string, string>; internal?: boolean }): Network {
     const id = randomId();
-    const [a, b] = o.subnet ? o.subnet.split(".").map(Number) : [0, 0];
+    const prefix = o.subnet ? masked(parsePrefix(o.subnet)!) : { addr: 0, bits: 0 };
+    const range = o.ipRange ? masked(parsePrefix(o.ipRange)!) : prefix;
     const n: Network = {
-      id, name: o.name, driver: o.driver, bridge: o.bridge || `br-${id.slice(0, 12)}`, subnet: o.subnet, gateway: o.subnet ? `${a}.${b}.0.1` : "",
-      created: Date.now(), labels: o.labels ?? {}, internal: o.internal ?? false, endpoints: new Map(), up: false, next: 2,
+      id, name: o.name, driver: o.driver, bridge: o.bridge || `br-${id.slice(0, 12)}`, subnet: o.subnet, prefix,
+      gateway: o.gateway ?? (o.subnet ? formatIpv4(prefix.addr + 1) : ""), ipRange: o.ipRange ?? "", userSubnet: o.userSubnet ?? false,
+      created: Date.now(), labels: o.labels ?? {}, internal: o.internal ?? false, endpoints: new Map(), up: false, next: range.addr,
     };
     this.#networks.set(id, n);
     return n;
@@ -74,19 +93,31 @@ export class NetworkService {
     return n;
   }
 
-  create(name: string, o: { subnet?: string; labels?: Record<string, string>; internal?: boolean; driver?: string }): Network {
+  /**
+   * `docker network create`: a bridge network with its subnet (given, or the
+   * next free 172.N.0.0/16), gateway (given, or the subnet's first address) and
+   * the range addresses are handed out from (--ip-range).
+   * @throws BerthError name-in-use; invalid-parameter in Docker's words ("invalid network config:\ninvalid subnet …", "Pool overlaps with other one on this address space")
+   */
+  create(name: string, o: NetworkOptions): Network {
+    const fail = (why: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": ${why}`);
     if (this.list().some((x) => x.name === name)) throw new BerthError(ErrorCode.nameInUse, `Cannot create network "${name}": network with name ${name} already exists`);
-    if (o.driver && o.driver !== "bridge") throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": plugin "${o.driver}" not found (Berth has the bridge driver)`);
+    if (o.driver && o.driver !== "bridge") throw fail(`plugin "${o.driver}" not found (Berth has the bridge driver)`);
+    if ((o.gateway || o.ipRange) && !o.subnet) throw fail("every ip-range or gateway must have a corresponding subnet");
     let subnet = o.subnet;
     if (subnet) {
-      const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(subnet);
-      if (!m) throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": Berth takes a /16 subnet ending in .0.0 (e.g. 172.30.0.0/16), not "${subnet}"`);
-      if (this.list().some((x) => x.subnet === subnet)) throw new BerthError(ErrorCode.invalidParameter, `Cannot create network "${name}": Pool overlaps with other one on this address space`);
+      const errs = ipamErrors(subnet, o);
+      if (errs.length) throw fail(`invalid network config:\n${errs.join("\n")}`);
+      const p = parsePrefix(subnet)!;
+      if (this.list().some((x) => x.subnet && overlaps(x.prefix, p))) throw fail("Pool overlaps with other one on this address space");
     } else {
-      while (this.list().some((x) => x.subnet === `172.${this.#nextSubnet}.0.0/16`)) this.#nextSubnet++;
+      while (this.list().some((x) => x.subnet && overlaps(x.prefix, parsePrefix(`172.${this.#nextSubnet}.0.0/16`)!))) this.#nextSubnet++;
       subnet = `172.${this.#nextSubnet++}.0.0/16`;
     }
-    const n = this.#add({ name, driver: "bridge", bridge: "", subnet, ...(o.labels ? { labels: o.labels } : {}), ...(o.internal ? { internal: true } : {}) });
+    const n = this.#add({
+      name, driver: "bridge", bridge: "", subnet, userSubnet: o.subnet !== undefined, ...(o.gateway ? { gateway: o.gateway } : {}), ...(o.ipRange ? { ipRange: o.ipRange } : {}),
+      ...(o.labels ? { labels: o.labels } : {}), ...(o.internal ? { internal: true } : {}),
+    });
     this.#event(n, "create");
     return n;
   }
@@ -116,10 +147,10 @@ export class NetworkService {
     const lines: string[] = ['{ read -r pid < "$1/pid" || [ -n "$pid" ]; }'];
     nets.forEach((n) => {
       const i = all.indexOf(n);
-      const ep = n.endpoints.get(c.id) ?? { ip: ipOf(n.subnet.split(".").map(Number), n.next++), aliases: [], mac: `02:42:${Array.from(crypto.getRandomValues(new Uint8Array(4)), (x) => x.toString(16).padStart(2, "0")).join(":")}` };
+      const ep = n.endpoints.get(c.id) ?? { ip: this.#address(n, c), aliases: [], mac: (i === 0 && c.hostConfig.macAddress) || `02:42:${Array.from(crypto.getRandomValues(new Uint8Array(4)), (x) => x.toString(16).padStart(2, "0")).join(":")}` };
       ep.aliases = [...new Set([...ep.aliases, ...(c.hostConfig.aliases[n.name] ?? [])])];
       n.endpoints.set(c.id, ep);
-      if (!n.up) lines.push(`{ ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/16 dev ${n.bridge} && ip link set ${n.bridge} up; }; }`);
+      if (!n.up) lines.push(`{ ip link show ${n.bridge} >/dev/null 2>&1 || { ip link add ${n.bridge} type bridge && ip addr add ${n.gateway}/${n.prefix.bits} dev ${n.bridge} && ip link set ${n.bridge} up; }; }`);
       // Docker's NAT out of the VM, once, when there is a NIC: rootfs/agent/nat.c
       if (!this.#nat && !n.internal) {
         lines.push("{ [ ! -e /sys/class/net/eth0 ] || berth-nat eth0; }");
@@ -127,7 +158,7 @@ export class NetworkService {
       }
       n.up = true;
       // the pair made with its peer in the container's namespace, addressed and routed: rootfs/agent/veth.c
-      lines.push(`berth-veth "$pid" ${n.bridge} v${c.id.slice(0, 9)}${i} eth${i} ${ep.mac} ${ep.ip}/16${i === 0 ? ` ${n.gateway}` : ""}`);
+      lines.push(`berth-veth "$pid" ${n.bridge} v${c.id.slice(0, 9)}${i} eth${i} ${ep.mac} ${ep.ip}/${n.prefix.bits}${i === 0 ? ` ${n.gateway}` : ""}`);
     });
     // its own /etc/hosts in the same go (in place: the file is bind-mounted)
     lines.push('printf %s "$2" > "$1/hosts"');
@@ -138,12 +169,17 @@ export class NetworkService {
   }
 
   /** `docker network connect`: on the network from now (and at its next starts). */
-  async connect(n: Network, c: Container, aliases: string[]): Promise<void> {
+  async connect(n: Network, c: Container, aliases: string[], ip?: string): Promise<void> {
+    if (ip) {
+      const bad = staticAddressError(n, ip);
+      if (bad) throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": invalid endpoint settings:\n${bad}`);
+    }
     if (n.driver !== "bridge") throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": container cannot be disconnected from host network or connected to host network`);
     if (c.hostConfig.networks.includes(n.name)) throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": endpoint with name ${c.name} already exists in network ${n.name}`);
     if (c.hostConfig.networkMode === "host" || c.hostConfig.networkMode === "none") throw new BerthError(ErrorCode.invalidParameter, `Cannot connect "${c.name}" to "${n.name}": container sharing network namespace with another container or host cannot be connected to any other network`);
     c.hostConfig.networks.push(n.name);
     if (aliases.length) c.hostConfig.aliases[n.name] = aliases;
+    if (ip) c.hostConfig.staticIps = { ...c.hostConfig.staticIps, [n.name]: ip };
     if (c.state.status === "running") await this.attach(c, [n]);
   }
 
@@ -211,7 +247,90 @@ export class NetworkService {
     await this.#containers.guest(["/bin/sh", "-c", 'cat > "$1"', "hosts", `${c.bundle}/hosts`], { stdin: new TextEncoder().encode(this.hostsFile(c)) });
   }
 
+  /**
+   * The container's address on `n`: the one it asked for (--ip; "Address
+   * already in use" when another endpoint has it), or the next free one of the
+   * network's range, in turn (not the network's, gateway's or broadcast address).
+   * @throws BerthError container-start-failed when taken or the range is full
+   */
+  #address(n: Network, c: Container): string {
+    const used = new Set([...n.endpoints.values()].map((e) => e.ip));
+    const wanted = c.hostConfig.staticIps?.[n.name];
+    if (wanted) {
+      if (used.has(wanted)) throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": Address already in use`);
+      return wanted;
+    }
+    const range = n.ipRange ? masked(parsePrefix(n.ipRange)!) : n.prefix;
+    const first = range.addr;
+    const size = lastAddress(range) - first + 1;
+    const reserved = new Set([n.prefix.addr, lastAddress(n.prefix), parseIpv4(n.gateway)]);
+    for (let k = 0; k < size; k++) {
+      const ip = first + ((n.next - first + k) % size);
+      if (reserved.has(ip) || used.has(formatIpv4(ip))) continue;
+      n.next = ip + 1;
+      return formatIpv4(ip);
+    }
+    throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`);
+  }
+
   async #sh(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
     return this.#containers.guest(["/bin/sh", "-c", script, "net", ...args]);
   }
+}
+
+/** moby's ValidateIPAM words for a subnet, its gateway and ip-range (api/types/network/ipam.go), IPv4 only. */
+export function ipamErrors(subnet: string, o: { gateway?: string; ipRange?: string }): string[] {
+  const p = parsePrefix(subnet);
+  if (!p) return [subnet.includes(":") ? `invalid subnet ${subnet}: Berth's networks are IPv4 only` : `invalid subnet ${subnet}: invalid CIDR block notation`];
+  const errs: string[] = [];
+  if (masked(p).addr !== p.addr) errs.push(`invalid subnet ${subnet}: it should be ${formatPrefix(masked(p))}`);
+  if (o.ipRange) {
+    const r = parsePrefix(o.ipRange);
+    if (!r) errs.push(`invalid ip-range ${o.ipRange}: invalid CIDR block notation`);
+    else {
+      if (r.bits < p.bits) errs.push(`invalid ip-range ${o.ipRange}: CIDR block is bigger than its parent subnet ${subnet}`);
+      if (masked(r).addr !== r.addr) errs.push(`invalid ip-range ${o.ipRange}: it should be ${formatPrefix(masked(r))}`);
+      if (!overlaps(p, r)) errs.push(`invalid ip-range ${o.ipRange}: parent subnet ${subnet} doesn't contain ip-range`);
+    }
+  }
+  if (o.gateway) {
+    const g = parseIpv4(o.gateway);
+    if (g === undefined) errs.push(`invalid gateway ${o.gateway}: invalid address`);
+    else if (!contains(p, g)) errs.push(`invalid gateway ${o.gateway}: parent subnet ${subnet} doesn't contain this address`);
+  }
+  return errs;
+}
+
+/** moby's words for an address a container asks for on `n` (api/types/network/endpoint.go), or undefined when it may have it. */
+export function staticAddressError(n: Network, ip: string): string | undefined {
+  if (!n.userSubnet) return "user specified IP address is supported only when connecting to networks with user configured subnets";
+  const a = parseIpv4(ip);
+  if (a === undefined) return `invalid IPv4 address: ${ip}`;
+  const range = n.ipRange ? parsePrefix(n.ipRange)! : n.prefix;
+  return contains(n.prefix, a) && contains(range, a) ? undefined : `no configured subnet or ip-range contain the IP address ${ip}`;
+}
+
+/** The keys of `docker network ls --filter` and `GET /networks` (moby daemon/network/filter.go). */
+const NETWORK_FILTERS: Record<string, (n: Network, v: string) => boolean> = {
+  name: (n, v) => n.name.includes(v),
+  id: (n, v) => n.id.startsWith(v),
+  driver: (n, v) => n.driver === v,
+  label: (n, v) => labelMatch(n.labels, v),
+  type: (n, v) => (v === "builtin") === ["bridge", "host", "none"].includes(n.name),
+  scope: (_n, v) => v === "local",
+  dangling: (n, v) => (v === "true" || v === "1") === (n.endpoints.size === 0 && !["bridge", "host", "none"].includes(n.name)),
+};
+
+/**
+ * Networks by Docker's filters: one key's values OR'ed (every label must
+ * match, moby's MatchKVList), keys AND'ed.
+ * @throws BerthError invalid-parameter "invalid filter 'x'"; type other than custom/builtin, dangling other than a bool
+ */
+export function listNetworks(list: Network[], filters: Record<string, string[]>): Network[] {
+  for (const [k, vs] of Object.entries(filters)) {
+    if (!NETWORK_FILTERS[k]) throw new BerthError(ErrorCode.invalidParameter, `Cannot list networks: invalid filter '${k}'`);
+    if (k === "type") for (const v of vs) if (v !== "custom" && v !== "builtin") throw new BerthError(ErrorCode.invalidParameter, `Cannot list networks: invalid filter: 'type'='${v}'`);
+    if (k === "dangling") for (const v of vs) if (!["true", "false", "1", "0"].includes(v)) throw new BerthError(ErrorCode.invalidParameter, `Cannot list networks: invalid filter 'dangling=[${vs.join(" ")}]'`);
+  }
+  return list.filter((n) => Object.entries(filters).every(([k, vs]) => !vs.length || (k === "label" ? vs.every((v) => NETWORK_FILTERS[k]!(n, v)) : vs.some((v) => NETWORK_FILTERS[k]!(n, v)))));
 }

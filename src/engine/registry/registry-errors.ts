@@ -20,15 +20,15 @@ export async function registryError(res: Response, what: string, action = "pull"
     const reset = rateLimitReset(res);
     return new BerthError(ErrorCode.registryRateLimited, `${cannot}: the registry limits requests${reset ? `; try again after ${reset}` : ""}`);
   }
-  if (res.status === 401 || code === "UNAUTHORIZED") {
-    return new BerthError(ErrorCode.registryUnauthorized, `${cannot}: the registry wants credentials (docker login), or the repository does not exist`);
-  }
-  if (res.status === 403 || code === "DENIED") {
-    return new BerthError(ErrorCode.registryUnauthorized, `${cannot}: the registry denied access`);
+  // Docker's daemon words (moby distribution/errors.go notFoundError): the registry's code and message follow
+  const name = what.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
+  const cause = (fallback: string, message: string): string => `${(code || fallback).toLowerCase().replace(/_/g, " ")}: ${detail || message}`;
+  if (res.status === 401 || res.status === 403 || code === "UNAUTHORIZED" || code === "DENIED") {
+    return new BerthError(ErrorCode.registryUnauthorized, `${cannot}: ${action === "pull" ? `pull access denied for ${name}, repository does not exist or may require 'docker login'` : "access denied"}: ${cause(res.status === 401 ? "UNAUTHORIZED" : "DENIED", res.status === 401 ? "authentication required" : "requested access to the resource is denied")}`);
   }
   if (code === "DIGEST_INVALID") return new BerthError(ErrorCode.digestMismatch, `${cannot}: a blob does not match its digest (tampered or truncated)`);
-  if (code === "MANIFEST_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry has no such tag`);
-  if (code === "NAME_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry has no such repository`);
+  if (code === "MANIFEST_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: manifest for ${what} not found: ${cause(code, "manifest unknown")}`);
+  if (code === "NAME_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: repository ${name} not found: ${cause(code, "repository name not known to registry")}`);
   if (code === "BLOB_UNKNOWN") return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry lost a layer it listed`);
   if (res.status === 404) return new BerthError(ErrorCode.imageNotFound, `${cannot}: the registry has no such image`);
   if (res.status === 502 || res.status === 503 || res.status === 504) {

@@ -60,6 +60,10 @@ export interface CliSession extends CliStart {
   raw(): void;
   /** the client's terminal changed size */
   onResize(listener: (rows: number, cols: number) => void): void;
+  /** asks the client to catch its signals and send them (docker run --sig-proxy, the default without -t) */
+  sigProxy(): void;
+  /** a signal the client caught (by number), after sigProxy() */
+  onSignal(listener: (signal: number) => void): void;
 }
 
 // virtio-console hands each host write to one guest buffer of a page; v86 drops
@@ -92,7 +96,7 @@ export class GuestChannel implements GuestRuntime {
   #readyWaiters: Array<() => void> = [];
   #closed: Error | undefined;
   #cliHandler: ((s: CliSession) => void) | undefined;
-  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; resize: Array<(rows: number, cols: number) => void>; done: boolean }>();
+  #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; resize: Array<(rows: number, cols: number) => void>; signal: Array<(signal: number) => void>; done: boolean }>();
   #unlisten: () => void;
   /** Frames that failed their checks and were skipped (for tests and diagnostics). */
   get skippedBytes(): number {
@@ -203,6 +207,7 @@ export class GuestChannel implements GuestRuntime {
       pending: [] as Uint8Array[],
       close: [] as Array<() => void>,
       resize: [] as Array<(rows: number, cols: number) => void>,
+      signal: [] as Array<(signal: number) => void>,
       done: false,
     };
     const enc = new TextEncoder();
@@ -239,6 +244,8 @@ export class GuestChannel implements GuestRuntime {
       onClose: (l) => void state.close.push(l),
       raw: () => send(Msg.cliRaw, new Uint8Array(0)),
       onResize: (l) => void state.resize.push(l),
+      sigProxy: () => send(Msg.cliSigProxy, new Uint8Array(0)),
+      onSignal: (l) => void state.signal.push(l),
     });
   }
 
@@ -349,6 +356,11 @@ export class GuestChannel implements GuestRuntime {
           const v = new DataView(f.payload.buffer, f.payload.byteOffset, 4);
           for (const l of s.resize) l(v.getUint16(0, true), v.getUint16(2, true));
         }
+        return;
+      }
+      case Msg.cliSignal: {
+        const s = this.#cli.get(f.id);
+        if (s && f.payload.length === 4) for (const l of s.signal) l(readI32(f.payload));
         return;
       }
       case Msg.cliClose: {

@@ -6,7 +6,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { humanAgo, humanSize } from "../../../src/common/docker-format.js";
-import { berthBin as bin, berthDirs, berthSh, type BerthResult } from "../../helpers/berth.js";
+import { berthBin as bin, berthDirs, berthSh, tagged, type BerthResult } from "../../helpers/berth.js";
 import { tempDir } from "../../helpers/guest.js";
 import { buildFixtures, pushImage } from "../../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
@@ -61,8 +61,30 @@ test("wrong input gets Docker's words and codes", async () => {
   assert.match(out.stderr, /^docker: unknown command: docker frob\n\nRun 'docker --help' for more information$/m);
   assert.match(out.stderr, /^unknown flag: --bogus\n\nUsage:  docker run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nRun 'docker run --help' for more information$/m);
   assert.match(out.stderr, /^docker: 'docker pull' requires 1 argument\n\nUsage:  docker pull \[OPTIONS\] NAME\[:TAG\|@DIGEST\]\n\nRun 'docker pull --help' for more information$/m);
-  assert.match(out.stderr, /^Error response from daemon: the registry has no such tag/m);
+  assert.match(out.stderr, /^Error response from daemon: manifest for .*test\/nothing:1 not found: manifest unknown: manifest unknown$/m);
   assert.match(out.stderr, /^Error response from daemon: .*must be lowercase/m);
+});
+
+test("the client's signals reach the container (--sig-proxy, Docker's default), or not with --sig-proxy=false; ps -s sizes; /.dockerenv", async () => {
+  const r = registry.host;
+  const out = await berth(`docker pull -q ${r}/test/busybox >/dev/null
+docker run --rm ${r}/test/busybox sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 1; done' > /tmp/proxied & pid=$!
+until grep -q ready /tmp/proxied 2>/dev/null; do sleep 0.2; done
+kill -TERM $pid; wait $pid; echo "proxied: $?"; grep got /tmp/proxied
+docker run -d --name keeps ${r}/test/busybox sleep 100 >/dev/null
+docker run --sig-proxy=false --name unproxied ${r}/test/busybox sh -c 'echo ready; sleep 100' > /tmp/unproxied & pid=$!
+until grep -q ready /tmp/unproxied 2>/dev/null; do sleep 0.2; done
+kill -TERM $pid; wait $pid; echo "client: $?"; docker inspect -f '{{.State.Status}}' unproxied | sed 's/^/container: /'
+docker exec keeps sh -c 'head -c 5000 /dev/zero > /big; test -f /.dockerenv && echo dockerenv: yes'
+docker ps -s --filter name=keeps --format '{{.Size}}' | sed 's/^/size: /'
+docker rm -f keeps unproxied >/dev/null`);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(tagged(out.stdout, "proxied:"), ["3"], out.stderr);
+  assert.ok(out.stdout.includes("got TERM"), out.stdout);
+  assert.deepEqual(tagged(out.stdout, "client:"), ["143"]);
+  assert.deepEqual(tagged(out.stdout, "container:"), ["running"]);
+  assert.deepEqual(tagged(out.stdout, "dockerenv:"), ["yes"]);
+  assert.match(tagged(out.stdout, "size:")[0]!, /^[4-9]\.\d+kB \(virtual 2\.\d+MB\)$/);
 });
 
 test("sizes and ages in Docker's wording", () => {

@@ -129,6 +129,35 @@ docker rm -f db lone >/dev/null; docker network rm appnet | sed 's/^/removed: /'
   assert.match(out.stderr, /network with name appnet already exists/);
 });
 
+test("addresses as asked: --subnet of any size, --gateway, --ip-range, --ip, --mac-address, --dns-search and --dns-option", async () => {
+  const img = `${registry.host}/test/busybox`;
+  const out = await berthSh(dir.dir, `docker pull -q ${img} >/dev/null
+docker network create --subnet 10.9.0.0/24 --gateway 10.9.0.254 --ip-range 10.9.0.128/25 lab >/dev/null
+docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}' lab | sed 's/^/ipam: /'
+docker run --rm --network lab ${img} sh -c 'ip -4 -o addr show eth0 | busybox awk "{print \\$4}"; ip route | busybox awk "/default/ {print \\$3}"' | sed 's/^/auto: /'
+docker run -d --name fixed --network lab --ip 10.9.0.200 --mac-address 02:42:0a:09:00:c8 ${img} sleep 100 >/dev/null
+docker exec fixed sh -c 'ip -4 -o addr show eth0 | busybox awk "{print \\$4}"; cat /sys/class/net/eth0/address' | sed 's/^/fixed: /'
+docker run --rm --network lab ${img} busybox ping -c1 -W2 10.9.0.200 >/dev/null && echo "reach: ok"
+docker run --rm --network lab --ip 10.9.0.200 ${img} true; echo "taken: $?"
+docker run --rm --network lab --ip 10.9.0.5 ${img} true; echo "outside: $?"
+docker run --rm --ip 172.17.0.50 ${img} true; echo "default bridge: $?"
+docker network create --gateway 10.8.0.1 nogw; echo "gateway alone: $?"
+docker run --rm --dns-search example.org --dns-option ndots:2 ${img} cat /etc/resolv.conf | grep -v '^nameserver' | sed 's/^/resolv: /'
+docker rm -f fixed >/dev/null; docker network rm lab >/dev/null`);
+  assert.equal(out.code, 0, out.stderr);
+  const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
+  assert.deepEqual(t("ipam:"), ["10.9.0.0/24 10.9.0.254 10.9.0.128/25"]);
+  assert.deepEqual(t("auto:"), ["10.9.0.128/24", "10.9.0.254"]);
+  assert.deepEqual(t("fixed:"), ["10.9.0.200/24", "02:42:0a:09:00:c8"]);
+  assert.deepEqual(t("reach:"), ["ok"]);
+  assert.deepEqual([t("taken:"), t("outside:"), t("default bridge:"), t("gateway alone:")], [["125"], ["125"], ["125"], ["1"]]);
+  assert.match(out.stderr, /^docker: Error response from daemon: Address already in use$/m);
+  assert.match(out.stderr, /^docker: Error response from daemon: invalid config for network lab: invalid endpoint settings:\nno configured subnet or ip-range contain the IP address 10\.9\.0\.5$/m);
+  assert.match(out.stderr, /user specified IP address is supported only when connecting to networks with user configured subnets/);
+  assert.match(out.stderr, /^every ip-range or gateway must have a corresponding subnet$/m);
+  assert.deepEqual(t("resolv:"), ["search example.org", "options ndots:2"]);
+});
+
 test("berth forwards a published port to the host's 127.0.0.1; a port already published is refused", async () => {
   const img = `${registry.host}/test/busybox`;
   const script = berthSh(dir.dir, `docker pull -q ${img} >/dev/null

@@ -70,6 +70,11 @@ const CASES: Array<[string[], string, number]> = [
   [["stop", "-t", "abc", "x"], "invalid argument \"abc\" for \"-t, --timeout\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\n\nUsage:  docker stop [OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'docker stop --help' for more information", 125],
   [["network", "create", "--bogus"], "unknown flag: --bogus\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more information", 125],
   [["system", "df", "-x"], "unknown shorthand flag: 'x' in -x\n\nUsage:  docker system df [OPTIONS]\n\nRun 'docker system df --help' for more information", 125],
+  [["ps", "--filter", "x"], "invalid argument \"x\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n\nUsage:  docker ps [OPTIONS]\n\nRun 'docker ps --help' for more information", 125],
+  [["run", "--mac-address", "xx", "busybox"], `docker: xx is not a valid mac address\n\n${RUN}`, 125],
+  [["run", "--ulimit", "nofile=1:x", "busybox"], `invalid argument "nofile=1:x" for "--ulimit" flag: strconv.ParseInt: parsing "x": invalid syntax\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--ulimit", "bogus=1", "busybox"], `invalid argument "bogus=1" for "--ulimit" flag: invalid ulimit type: bogus\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--ulimit", "nofile=2:1", "busybox"], `invalid argument "nofile=2:1" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 2 > 1\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["logs", "--tail"], "flag needs an argument: --tail\n\nUsage:  docker logs [OPTIONS] CONTAINER\n\nRun 'docker logs --help' for more information", 125],
 ];
 

@@ -62,3 +62,32 @@ test("a started container gets an address on each network; peers find it by name
   await assert.rejects(networks.remove(net), (e: BerthError) => e.code === ErrorCode.containerWrongState && /has active endpoints/.test(e.message));
   assert.deepEqual(events.filter((e) => e.startsWith("connect")), ["connect appnet", "connect appnet"]);
 });
+
+test("--subnet of any size, --gateway, --ip-range and --ip: Docker's checks and words, addresses in turn from the range", async () => {
+  const { guest, containers, networks } = setup();
+  guest.behave = () => ({ exit: "run" });
+  const bad = (o: Parameters<NetworkService["create"]>[1], words: string): void => {
+    assert.throws(() => networks.create(`n${Math.random()}`, o), (e: BerthError) => e.code === ErrorCode.invalidParameter && e.message.endsWith(words), words);
+  };
+  bad({ subnet: "10.9.0.0/33" }, "invalid network config:\ninvalid subnet 10.9.0.0/33: invalid CIDR block notation");
+  bad({ subnet: "10.9.0.1/24" }, "invalid network config:\ninvalid subnet 10.9.0.1/24: it should be 10.9.0.0/24");
+  bad({ subnet: "10.9.0.0/24", gateway: "10.8.0.1" }, "invalid network config:\ninvalid gateway 10.8.0.1: parent subnet 10.9.0.0/24 doesn't contain this address");
+  bad({ subnet: "10.9.0.0/24", ipRange: "10.9.0.0/23" }, "invalid network config:\ninvalid ip-range 10.9.0.0/23: CIDR block is bigger than its parent subnet 10.9.0.0/24");
+  bad({ subnet: "10.9.0.0/24", ipRange: "10.9.1.0/25" }, "invalid network config:\ninvalid ip-range 10.9.1.0/25: parent subnet 10.9.0.0/24 doesn't contain ip-range");
+  bad({ gateway: "10.9.0.1" }, "every ip-range or gateway must have a corresponding subnet");
+  const n = networks.create("lab", { subnet: "10.9.0.0/24", gateway: "10.9.0.254", ipRange: "10.9.0.128/25" });
+  assert.deepEqual([n.subnet, n.gateway, n.ipRange, n.prefix.bits], ["10.9.0.0/24", "10.9.0.254", "10.9.0.128/25", 24]);
+  bad({ subnet: "10.9.0.0/16" }, "Pool overlaps with other one on this address space");
+  const a = containers.create({ ...cfg, hostname: "a" }, hostCfg(["lab"]), "a");
+  const b = containers.create({ ...cfg, hostname: "b" }, { ...hostCfg(["lab"]), staticIps: { lab: "10.9.0.200" } }, "b");
+  const c = containers.create({ ...cfg, hostname: "c" }, { ...hostCfg(["lab"]), staticIps: { lab: "10.9.0.200" } }, "c");
+  await containers.start(a);
+  await containers.start(b);
+  assert.deepEqual([n.endpoints.get(a.id)!.ip, n.endpoints.get(b.id)!.ip], ["10.9.0.128", "10.9.0.200"]);
+  await assert.rejects(containers.start(c), (e: BerthError) => /Address already in use/.test(e.message));
+  assert.ok(guest.calls.some((x) => x.includes("10.9.0.254/24")), "the bridge has the gateway with the subnet's length");
+  const { staticAddressError } = await import("../../../../src/engine/networks/networks.js");
+  assert.equal(staticAddressError(networks.find("bridge"), "172.17.0.9"), "user specified IP address is supported only when connecting to networks with user configured subnets");
+  assert.equal(staticAddressError(n, "10.9.0.5"), "no configured subnet or ip-range contain the IP address 10.9.0.5");
+  assert.equal(staticAddressError(n, "10.9.0.129"), undefined);
+});
