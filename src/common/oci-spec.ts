@@ -50,6 +50,13 @@ export interface ContainerSpecOptions {
   hostNamespaces?: readonly string[];
   /** --shm-size, bytes (Docker's default 64 MiB) */
   shmSize?: number;
+  /** --cpu-period/--cpu-quota, µs */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** --oom-score-adj */
+  oomScoreAdj?: number;
+  /** --annotation */
+  annotations?: Readonly<Record<string, string>>;
   /** --device: character devices made in the container's /dev and allowed by its cgroup */
   devices?: ReadonlyArray<{ path: string; type: "c"; major: number; minor: number; fileMode: number }>;
 }
@@ -85,8 +92,11 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
   }
   if (o.devices?.length) resources["devices"] = [{ allow: false, access: "rwm" }, ...o.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: "rwm" }))];
   if (o.pidsMax !== undefined) resources["pids"] = { limit: o.pidsMax };
-  if (o.nanoCpus || o.cpuShares) {
-    resources["cpu"] = { ...(o.cpuShares ? { shares: o.cpuShares } : {}), ...(o.nanoCpus ? { quota: Math.round(o.nanoCpus / 1e4), period: 100000 } : {}) };
+  if (o.nanoCpus || o.cpuShares || o.cpuPeriod || o.cpuQuota) {
+    resources["cpu"] = {
+      ...(o.cpuShares ? { shares: o.cpuShares } : {}), ...(o.nanoCpus ? { quota: Math.round(o.nanoCpus / 1e4), period: 100000 } : {}),
+      ...(o.cpuQuota ? { quota: o.cpuQuota } : {}), ...(o.cpuPeriod || o.cpuQuota ? { period: o.cpuPeriod ?? 100000 } : {}),
+    };
   }
   const caps = capabilities(o);
   const mounts: Array<Record<string, unknown>> = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
@@ -110,7 +120,9 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [...(o.rlimits?.some((r) => r.type === "RLIMIT_NOFILE") ? [] : [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }]), ...(o.rlimits ?? [])],
       noNewPrivileges: o.noNewPrivileges ?? false,
+      ...(o.oomScoreAdj ? { oomScoreAdj: o.oomScoreAdj } : {}),
     },
+    ...(o.annotations ? { annotations: { ...o.annotations } } : {}),
     root: { path: "rootfs", readonly: o.readonlyRootfs ?? false },
     // with the VM's UTS namespace the hostname is the VM's (crun refuses to set one)
     ...(o.hostNamespaces?.includes("uts") ? {} : { hostname: o.hostname ?? "container" }),

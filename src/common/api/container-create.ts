@@ -90,6 +90,25 @@ export interface HostConfigBody {
   Isolation?: string;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
   Devices?: Array<{ PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }> | null;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  OomScoreAdj?: number;
+  MemorySwappiness?: number | null;
+  KernelMemory?: number;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: unknown[] | null;
+  BlkioDeviceReadBps?: unknown[] | null;
+  BlkioDeviceWriteBps?: unknown[] | null;
+  BlkioDeviceReadIOps?: unknown[] | null;
+  BlkioDeviceWriteIOps?: unknown[] | null;
+  CgroupParent?: string;
+  VolumesFrom?: string[] | null;
+  VolumeDriver?: string;
+  StorageOpt?: Record<string, string> | null;
+  Annotations?: Record<string, string> | null;
+  DeviceCgroupRules?: string[] | null;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
   DeviceRequests?: Array<{ Driver?: string; Count?: number; Capabilities?: string[][] | null }> | null;
 }
 

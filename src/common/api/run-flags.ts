@@ -21,6 +21,10 @@ export const RUN_FLAGS: FlagSpec = {
   "label-file": "value", "log-driver": "value", "log-opt": "value", "health-cmd": "value", "health-interval": "value", "health-retries": "value",
   "health-timeout": "value", "health-start-period": "value", "health-start-interval": "value", "no-healthcheck": "bool", "mac-address": "value",
   runtime: "value", cgroupns: "value", userns: "value", isolation: "value", gpus: "value", domainname: "value",
+  "cpu-period": "value", "cpu-quota": "value", "oom-score-adj": "value", "memory-swappiness": "value", "kernel-memory": "value",
+  "blkio-weight": "value", "blkio-weight-device": "value", "device-read-bps": "value", "device-write-bps": "value", "device-read-iops": "value",
+  "device-write-iops": "value", "cgroup-parent": "value", annotation: "value", "volumes-from": "value", "volume-driver": "value",
+  "storage-opt": "value", "device-cgroup-rule": "value", "cpu-rt-period": "value", "cpu-rt-runtime": "value", "disable-content-trust": "bool",
 };
 
 /** A Go duration ("30s", "1m30s") in nanoseconds (the flag's value is checked already). */
@@ -240,6 +244,25 @@ function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostCon
     ...(opts.has("runtime") ? { Runtime: one("runtime")! } : {}),
     ...(opts.has("isolation") ? { Isolation: one("isolation")! } : {}),
     ...(opts.has("log-driver") || opts.has("log-opt") ? { LogConfig: { Type: one("log-driver") ?? "", Config: logOpts } } : {}),
+    ...(opts.has("cpu-period") ? { CpuPeriod: Number(one("cpu-period")) } : {}),
+    ...(opts.has("cpu-quota") ? { CpuQuota: Number(one("cpu-quota")) } : {}),
+    ...(opts.has("oom-score-adj") ? { OomScoreAdj: Number(one("oom-score-adj")) } : {}),
+    ...(opts.has("memory-swappiness") ? { MemorySwappiness: Number(one("memory-swappiness")) } : {}),
+    ...(opts.has("kernel-memory") ? { KernelMemory: parseBytes(one("kernel-memory")!, "--kernel-memory") } : {}),
+    ...(opts.has("blkio-weight") ? { BlkioWeight: Number(one("blkio-weight")) } : {}),
+    ...(opts.has("blkio-weight-device") ? { BlkioWeightDevice: opts.get("blkio-weight-device")! } : {}),
+    ...(opts.has("device-read-bps") ? { BlkioDeviceReadBps: opts.get("device-read-bps")! } : {}),
+    ...(opts.has("device-write-bps") ? { BlkioDeviceWriteBps: opts.get("device-write-bps")! } : {}),
+    ...(opts.has("device-read-iops") ? { BlkioDeviceReadIOps: opts.get("device-read-iops")! } : {}),
+    ...(opts.has("device-write-iops") ? { BlkioDeviceWriteIOps: opts.get("device-write-iops")! } : {}),
+    ...(opts.has("cgroup-parent") ? { CgroupParent: one("cgroup-parent")! } : {}),
+    ...(opts.has("annotation") ? { Annotations: Object.fromEntries(opts.get("annotation")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("volumes-from") ? { VolumesFrom: opts.get("volumes-from")! } : {}),
+    ...(opts.has("volume-driver") ? { VolumeDriver: one("volume-driver")! } : {}),
+    ...(opts.has("storage-opt") ? { StorageOpt: Object.fromEntries(opts.get("storage-opt")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("device-cgroup-rule") ? { DeviceCgroupRules: opts.get("device-cgroup-rule")! } : {}),
+    ...(opts.has("cpu-rt-period") ? { CpuRealtimePeriod: Number(one("cpu-rt-period")) } : {}),
+    ...(opts.has("cpu-rt-runtime") ? { CpuRealtimeRuntime: Number(one("cpu-rt-runtime")) } : {}),
     ...(opts.has("gpus") ? { DeviceRequests: opts.get("gpus")!.map(parseGpus) } : {}),
     ...(opts.has("device") ? {
       Devices: opts.get("device")!.map((d) => {

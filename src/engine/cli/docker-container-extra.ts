@@ -32,11 +32,12 @@ function cpArg(ctx: CliContext, a: string): { c?: Container; path: string } {
 }
 
 const cp: Handler = async (ctx, args) => {
-  const { rest } = parseFlags(args, { "a,archive": "bool", "L,follow-link": "bool", "q,quiet": "bool" }, ctx.path, { interspersed: true });
+  // -a: ownership is kept always (the guest's user is root, as the container's); -L is not done yet, and so refused
+  const { opts, rest } = parseFlags(args, { "a,archive": "bool", "q,quiet": "bool" }, ctx.path, { interspersed: true });
   requireArgs(rest, { exact: 2 }, ctx.path);
   const src = cpArg(ctx, rest[0]!);
   const dest = cpArg(ctx, rest[1]!);
-  if (!!src.c === !!dest.c) throw new BerthError(ErrorCode.usage, `Cannot copy: ${src.c ? "copying between containers is not supported" : "must specify at least one container source"}`);
+  if (!!src.c === !!dest.c) throw usageError(src.c ? "copying between containers is not supported" : "must specify at least one container source");
   const c = (src.c ?? dest.c)!;
   await ctx.containers.mount(c);
   const inside = (p: string): string => `${c.rootfs}${p}`;
@@ -58,6 +59,12 @@ const cp: Handler = async (ctx, args) => {
       if (probe.code !== 0) throw new BerthError(ErrorCode.containerNotFound, `Cannot copy from "${rest[0]}": Could not find the file ${src.path} in container ${c.name}`);
     }
     r = await ctx.containers.guest(["/bin/cp", "-a", from.replace(/\/\.$/, "/."), to], { cwd: ctx.s.cwd });
+    // on a terminal Docker's CLI ends with the size of what it copied (the tar stream's bytes)
+    if (r.code === 0 && ctx.s.tty && !opts.has("quiet")) {
+      const sized = await ctx.containers.guest(["/bin/sh", "-c", 'cd "$(dirname "$1")" && tar -cf - "$(basename "$1")" | wc -c', "cp", from.replace(/\/+$/, "") || "/"], { cwd: ctx.s.cwd });
+      const n = Number(new TextDecoder().decode(sized.stdout).trim()) || 0;
+      ctx.s.stderr(`Successfully copied ${humanSize(n)} to ${dest.c ? rest[1]! : dest.path}\n`);
+    }
   }
   if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot copy: ${r.stderr.trim().replaceAll(c.rootfs, "") || `exit ${r.code}`}`);
   return 0;
@@ -100,6 +107,8 @@ const exportCmd: Handler = async (ctx, args) => {
 const importCmd: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "c,change": "value", "m,message": "value", platform: "value" }, ctx.path, { interspersed: true });
   requireArgs(rest, { min: 1, max: 2 }, ctx.path);
+  const platform = last(opts, "platform");
+  if (platform !== undefined && !/^linux\/(386|i386)$/.test(platform)) throw new BerthError(ErrorCode.invalidParameter, `Cannot import as ${platform}: Berth's guest runs linux/386 images, and imports them so`);
   let tar: Uint8Array;
   if (rest[0] === "-") tar = await readAllStdin(ctx);
   else tar = await readClientFile(ctx, rest[0]!, `import "${rest[0]}"`);
@@ -152,7 +161,7 @@ const stats: Handler = async (ctx, args) => {
     for (const c of pick()) {
       const s = await containerStats(ctx, c, before.get(c.id));
       now.set(c.id, s);
-      rows.push(statsRow(c, s));
+      rows.push({ ...statsRow(c, s), ...(opts.has("no-trunc") ? { ID: c.id } : {}) });
     }
     before = now;
     if (!opts.has("no-stream")) ctx.s.stdout("\x1b[2J\x1b[H");
@@ -169,18 +178,20 @@ const update: Handler = async (ctx, args) => {
   const memory = opts.has("memory") ? parseBytes(last(opts, "memory")!, "-m, --memory") : undefined;
   const cpus = opts.has("cpus") ? parseCpus(last(opts, "cpus")!) : undefined;
   const pids = last(opts, "pids-limit");
-  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw usageError(`invalid argument "${pids}" for "--pids-limit" flag`);
+  const swap = last(opts, "memory-swap");
   const shares = last(opts, "cpu-shares");
   const restart = opts.has("restart") ? parseRestartPolicy(last(opts, "restart")!) : undefined;
   const body: ContainerUpdateBody = {
     ...(memory !== undefined ? { Memory: memory } : {}),
+    ...(swap !== undefined ? { MemorySwap: swap === "-1" ? -1 : parseBytes(swap, "--memory-swap") } : {}),
     ...(cpus !== undefined ? { NanoCpus: cpus } : {}),
     ...(pids !== undefined ? { PidsLimit: Number(pids) } : {}),
     ...(shares !== undefined ? { CpuShares: Number(shares) } : {}),
     ...(restart ? { RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount } } : {}),
   };
   return eachArgument(ctx, rest, async (ref) => {
-    await updateContainer(ctx, ctx.containers.find(ref), body);
+    const warnings = await updateContainer(ctx, ctx.containers.find(ref), body);
+    for (const w of warnings) ctx.s.stderr(`WARNING: ${w}\n`);
     ctx.s.stdout(`${ref}\n`);
   });
 };
@@ -241,23 +252,31 @@ const version: Handler = async (ctx, args) => {
 
 /** `docker system df`'s table, computed from the API's document as the docker CLI does (cli/command/formatter/disk_usage.go). */
 export function diskUsageTable(u: DiskUsage): string {
+  return columns([["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], ...diskUsageRows(u).map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])]);
+}
+
+/** `docker system df`'s rows by Docker's template names (.Type, .TotalCount, .Active, .Size, .Reclaimable). */
+export function diskUsageRows(u: DiskUsage): Array<{ Type: string; TotalCount: string; Active: string; Size: string; Reclaimable: string }> {
   const size = (n: number): string => humanSize(n, 4);
   const pct = (part: number, total: number): string => `${size(part)}${total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : ""}`;
   const used = u.Images.filter((i) => i.Containers > 0).reduce((n, i) => n + i.Size - i.SharedSize, 0);
   const cSize = u.Containers.reduce((n, c) => n + c.SizeRw, 0);
   const cFree = u.Containers.filter((c) => c.State !== "running" && c.State !== "paused" && c.State !== "restarting").reduce((n, c) => n + c.SizeRw, 0);
-  return columns([
-    ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-    ["Images", String(u.Images.length), String(u.Images.filter((i) => i.Containers > 0).length), size(u.LayersSize), pct(u.LayersSize - used, u.LayersSize)],
-    ["Containers", String(u.Containers.length), String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), size(cSize), pct(cFree, cSize)],
-    ["Local Volumes", "0", "0", "0B", "0B"],
-    ["Build Cache", "0", "0", "0B", "0B"],
-  ]);
+  return [
+    { Type: "Images", TotalCount: String(u.Images.length), Active: String(u.Images.filter((i) => i.Containers > 0).length), Size: size(u.LayersSize), Reclaimable: pct(u.LayersSize - used, u.LayersSize) },
+    { Type: "Containers", TotalCount: String(u.Containers.length), Active: String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), Size: size(cSize), Reclaimable: pct(cFree, cSize) },
+    { Type: "Local Volumes", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
+    { Type: "Build Cache", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
+  ];
 }
 
 const systemDf: Handler = async (ctx, args) => {
-  parseFlags(args, { "v,verbose": "bool", format: "value" }, ctx.path, { interspersed: true });
-  ctx.s.stdout(diskUsageTable(await diskUsage(ctx)));
+  const { opts, rest } = parseFlags(args, { format: "value" }, ctx.path, { interspersed: true });
+  requireArgs(rest, { exact: 0 }, ctx.path);
+  const format = last(opts, "format");
+  const u = await diskUsage(ctx);
+  if (format === undefined) ctx.s.stdout(diskUsageTable(u));
+  else printFormat(ctx, format, diskUsageRows(u), { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" });
   return 0;
 };
 

@@ -19,6 +19,13 @@ export interface RuntimeOptions {
   devices?: Array<{ path: string; type: "c"; major: number; minor: number; fileMode: number }>;
   /** json-file (Docker's default), local or none */
   logDriver?: string;
+  /** --cpu-period, --cpu-quota (µs) */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** --oom-score-adj */
+  oomScoreAdj?: number;
+  /** --annotation, passed to the OCI runtime */
+  annotations?: Record<string, string>;
 }
 
 /** The guest's character devices a container may be given (--device), as Linux numbers them (Documentation/admin-guide/devices.txt). */
@@ -96,6 +103,38 @@ export function runtimeOptions(body: ContainerCreateBody, o: { fail: (why: strin
       return { path: d.PathInContainer || d.PathOnHost!, type: "c" as const, major: n[0], minor: n[1], fileMode: 0o666 };
     });
   }
+  // what this guest's kernel has not got is discarded with Docker's own warnings (moby daemon/daemon_unix.go, a host without these cgroup files)
+  if (h.MemorySwappiness !== undefined && h.MemorySwappiness !== null && h.MemorySwappiness !== -1) {
+    if (h.MemorySwappiness < 0 || h.MemorySwappiness > 100) throw fail(`Invalid value: ${h.MemorySwappiness}, valid memory swappiness range is 0-100`);
+    warnings.push("Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.");
+  }
+  if (h.KernelMemory) warnings.push("Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.");
+  if (h.BlkioWeight) {
+    if (h.BlkioWeight < 10 || h.BlkioWeight > 1000) throw fail("Range of blkio weight is from 10 to 1000");
+    warnings.push("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.");
+  }
+  if (h.BlkioWeightDevice?.length) warnings.push("Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.");
+  if (h.BlkioDeviceReadBps?.length) warnings.push("Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.");
+  if (h.BlkioDeviceWriteBps?.length) warnings.push("Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.");
+  if (h.BlkioDeviceReadIOps?.length) warnings.push("Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.");
+  if (h.BlkioDeviceWriteIOps?.length) warnings.push("Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.");
+  if (h.CpuRealtimePeriod || h.CpuRealtimeRuntime) throw fail("Your kernel does not support CPU real-time scheduler");
+  if (h.CgroupParent) throw fail("--cgroup-parent: Berth keeps every container under its own cgroup (/berth)");
+  if (h.VolumesFrom?.length || h.VolumeDriver) throw fail(`${h.VolumesFrom?.length ? "--volumes-from" : "--volume-driver"} is not supported by Berth yet`);
+  if (h.StorageOpt && Object.keys(h.StorageOpt).length) throw fail("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
+  if (h.DeviceCgroupRules?.length) throw fail("--device-cgroup-rule is not supported by Berth yet");
+  if (h.CpuPeriod || h.CpuQuota) {
+    if (h.NanoCpus) throw fail(h.CpuPeriod ? "Conflicting options: Nano CPUs and CPU Period cannot both be set" : "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+    if (h.CpuPeriod && (h.CpuPeriod < 1000 || h.CpuPeriod > 1000000)) throw fail("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+    if (h.CpuQuota && h.CpuQuota > 0 && h.CpuQuota < 1000) throw fail("CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    if (h.CpuPeriod) out.cpuPeriod = h.CpuPeriod;
+    if (h.CpuQuota && h.CpuQuota > 0) out.cpuQuota = h.CpuQuota;
+  }
+  if (h.OomScoreAdj) {
+    if (h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000) throw fail(`Invalid value ${h.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+    out.oomScoreAdj = h.OomScoreAdj;
+  }
+  if (h.Annotations && Object.keys(h.Annotations).length) out.annotations = { ...h.Annotations };
   const log = h.LogConfig?.Type ?? "";
   if (log && !LOG_DRIVERS.has(log)) throw fail(OTHER_LOG_DRIVERS.has(log) ? `failed to initialize logging driver: Berth keeps logs with json-file, local or none, not ${log}` : `logger: no log driver named '${log}' is registered`);
   if (log) out.logDriver = log;
