@@ -1,4 +1,3 @@
-import { writableSizes } from "../daemon/system-df.js";
 import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
 import { rfc3339Nano } from "../../common/docker-format.js";

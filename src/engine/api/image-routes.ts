@@ -11,7 +11,6 @@ import { importImage } from "../daemon/image-commit.js";
 import { pruneImages } from "../daemon/prune.js";
 import { dockerMessage, route, type Route } from "./router.js";
 import { filtersParam } from "./container-routes.js";
-import { labelMatch } from "../daemon/container-list.js";
 
 /** `GET /images/json`'s items (moby api/types/image.Summary). */
 function imageSummaries(d: Daemon, filters: Record<string, string[]>): unknown[] {

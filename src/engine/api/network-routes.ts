@@ -1,6 +1,5 @@
 import { listNetworks } from "../networks/networks.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
-import { labelMatch } from "../daemon/container-list.js";
 import type { Daemon } from "../daemon/daemon.js";
 import { networkJson } from "../daemon/network-inspect.js";
 import { pruneNetworks } from "../daemon/prune.js";

@@ -1,7 +1,6 @@
 import { infoDoc, versionDoc } from "../daemon/system-info.js";
-import { Status } from "../../common/container-state.js";
 import type { Daemon, SystemFacts } from "../daemon/daemon.js";
-import { API_VERSION, MIN_API_VERSION, json, type ApiReply } from "./api-types.js";
+import { json, type ApiReply } from "./api-types.js";
 import { jsonBody, route, type Route } from "./router.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { serverName } from "../../common/reference.js";

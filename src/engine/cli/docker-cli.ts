@@ -4,7 +4,7 @@ import { usageError, last, parseFlags, requireArgs } from "../../common/docker-f
 import { cliFailure } from "../../common/cli/cli-errors.js";
 import { commandPath, commandSpec } from "../../common/cli/command-spec.js";
 import { DOCKER_COMMANDS } from "../../common/cli/docker-commands.js";
-import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, serverName, type Reference } from "../../common/reference.js";
 import { CONTAINER_COMMANDS } from "./docker-container-cli.js";
@@ -14,7 +14,6 @@ import { manifestCommands } from "./docker-manifest-cli.js";
 /** `docker manifest inspect`, fetching through the daemon's registry client */
 const MANIFEST_COMMANDS = manifestCommands((ctx) => ctx);
 import { confirm, eachArgument, filtersOf, imageJson, imagePruneText, readLine, platformOf, printFormat, printInspect, shortName, type CliContext, type Handler } from "./docker-cli-context.js";
-import { labelMatch } from "../daemon/container-list.js";
 import type { CliSession } from "../vm/guest-channel.js";
 import type { LocalImage } from "../images/images.js";
 import type { EngineDaemon } from "../daemon/engine-daemon.js";

@@ -1,4 +1,4 @@
-import { Status, isRunning, parseRestartPolicy } from "../../common/container-state.js";
+import { isRunning, parseRestartPolicy } from "../../common/container-state.js";
 import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
 import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";

@@ -1,4 +1,4 @@
-import { parseFlags, requireArgs, unsupportedFlag, usageError } from "../../common/docker-flags.js";
+import { parseFlags, requireArgs, usageError } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { isIndex, isManifest, MediaType } from "../../common/oci-image.js";
 import { formatReference, isInsecureRegistry, parseReference, type Reference } from "../../common/reference.js";

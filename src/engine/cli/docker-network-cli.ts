@@ -1,10 +1,8 @@
 import { listNetworks } from "../networks/networks.js";
-import { BerthError, ErrorCode } from "../../common/errors.js";
 import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
 import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { confirm, eachArgument, filtersOf, printFormat, printInspect, type Handler } from "./docker-cli-context.js";
-import { labelMatch } from "../daemon/container-list.js";
 import type { Network } from "../networks/networks.js";
 import { networkJson } from "../daemon/network-inspect.js";
 

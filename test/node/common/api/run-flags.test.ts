@@ -4,7 +4,6 @@ import { cliFailure } from "../../../../src/common/cli/cli-errors.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseRunArgs } from "../../../../src/common/api/run-flags.js";
-import { isFlagError } from "../../../../src/common/docker-flags.js";
 import type { BerthError } from "../../../../src/common/errors.js";
 
 test("flags become Docker's create body: Config and HostConfig with Docker's names and units", () => {

@@ -1,7 +1,7 @@
 // --detach-keys as moby/term reads them: single characters and ctrl-<key>, comma-separated.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseDetachKeys } from "../../../../src/engine/cli/docker-container-cli.js";
+import { parseDetachKeys } from "../../../../src/engine/cli/docker-attach.js";
 
 test("--detach-keys: Docker's default, letters, ctrl- keys and Docker's words for a bad one", () => {
   assert.deepEqual(parseDetachKeys("ctrl-p,ctrl-q"), [0x10, 0x11]);

@@ -4,8 +4,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { eventJson, eventLine, parseEvent } from "../../../../src/common/api/events.js";
-import type { BerthError } from "../../../../src/common/errors.js";
-import { ErrorCode } from "../../../../src/common/errors.js";
 import { imageRoutes } from "../../../../src/engine/api/image-routes.js";
 import { ApiRouter } from "../../../../src/engine/api/router.js";
 import { systemRoutes } from "../../../../src/engine/api/system-routes.js";
