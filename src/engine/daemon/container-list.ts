@@ -11,7 +11,26 @@ export interface ContainerListQuery {
   filters?: Record<string, string[]>;
 }
 
-const bad = (f: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot list containers: invalid filter '${f}'`);
+/** moby's words for a bad filter: "invalid filter 'status=bogus': <why>" */
+const bad = (f: string, why?: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot list containers: invalid filter '${f}'${why ? `: ${why}` : ""}`);
+
+/** moby's container states and health statuses, in its order (api/types/container). */
+const STATES = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
+const HEALTHS = ["none", "starting", "healthy", "unhealthy"];
+
+/**
+ * A publish/expose filter value ("80", "8000-8010/udp") as the set of "port/proto" it names (moby portOp).
+ * @throws BerthError invalid-parameter in moby's words
+ */
+function portFilter(v: string, key: string): Set<string> {
+  if (v.includes(":")) throw new BerthError(ErrorCode.invalidParameter, `Cannot list containers: filter for '${key}' should not contain ':': ${v}`);
+  const [port = "", proto = "tcp"] = v.split("/");
+  const m = /^(\d+)(?:-(\d+))?$/.exec(port);
+  if (!m || Number(m[2] ?? m[1]) < Number(m[1]) || Number(m[2] ?? m[1]) > 65535) throw new BerthError(ErrorCode.invalidParameter, `Cannot list containers: error while looking up for ${key} ${v}: invalid port range: ${port}`);
+  const out = new Set<string>();
+  for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) out.add(`${p}/${proto || "tcp"}`);
+  return out;
+}
 
 /** "a=b" labels, or the key alone: does `labels` have it? */
 export function labelMatch(labels: Record<string, string> | undefined, spec: string): boolean {
@@ -27,6 +46,7 @@ export function labelMatch(labels: Record<string, string> | undefined, spec: str
  */
 export function listContainers(all: Container[], images: ImageStore, q: ContainerListQuery): Container[] {
   const filters = q.filters ?? {};
+  const ports = (v: string, key: string): Set<string> => portFilter(v, key);
   const tests: Record<string, (c: Container, v: string) => boolean> = {
     status: (c, v) => c.state.status === v,
     name: (c, v) => new RegExp(v).test(c.name),
@@ -38,12 +58,24 @@ export function listContainers(all: Container[], images: ImageStore, q: Containe
     since: () => true,
     network: (c, v) => c.hostConfig.networks.includes(v) || c.hostConfig.networkMode === v,
     "is-task": (_c, v) => v !== "true",
+    // moby daemon/list.go: a published (host) port, or a container port of its Ports
+    publish: (c, v) => c.ports.some((b) => ports(v, "publish").has(`${b.hostPort}/${b.proto}`)),
+    expose: (c, v) => [...c.ports.map((b) => `${b.containerPort}/${b.proto}`), ...c.hostConfig.exposed].some((p) => ports(v, "expose").has(p)),
+    // Berth runs no health checks yet: every container's health is "none"
+    health: (_c, v) => v === "none",
+    // no volumes yet: no container mounts one
+    volume: () => false,
+    // Windows-only in Docker: on Linux every container passes
+    isolation: () => true,
   };
   for (const [k, values] of Object.entries(filters)) {
     if (!tests[k]) throw bad(k);
     for (const v of values) {
-      if (k === "status" && !Object.values(Status).includes(v as Status)) throw bad(`${k}=${v}`);
-      if (k === "exited" && !/^-?\d+$/.test(v)) throw bad(`${k}=${v}`);
+      if (k === "status" && !STATES.includes(v)) throw bad(`${k}=${v}`, `invalid value for state (${v}): must be one of ${STATES.join(", ")}`);
+      if (k === "health" && !HEALTHS.includes(v)) throw bad(`${k}=${v}`, `invalid value for health (${v}): must be one of ${HEALTHS.join(", ")}`);
+      if (k === "exited" && !/^[+-]?\d+$/.test(v)) throw bad(`${k}=${v}`, `strconv.Atoi: parsing "${v}": invalid syntax`);
+      if ((k === "publish" || k === "expose") && values.length) ports(v, k);
+      if ((k === "before" || k === "since") && !all.some((c) => c.id.startsWith(v) || c.name === v.replace(/^\//, ""))) throw new BerthError(ErrorCode.containerNotFound, `Cannot list containers: No such container: ${v}`);
     }
   }
   const limit = q.limit !== undefined && q.limit > 0 ? q.limit : -1;

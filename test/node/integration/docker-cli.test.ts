@@ -87,6 +87,66 @@ docker rm -f keeps unproxied >/dev/null`);
   assert.match(tagged(out.stdout, "size:")[0]!, /^[4-9]\.\d+kB \(virtual 2\.\d+MB\)$/);
 });
 
+test("the conformance issue's examples, each with Docker 28's text and status", async () => {
+  const img = `${registry.host}/test/busybox`;
+  const out = await berth(`docker pull -q ${img} >/dev/null
+s() { echo "s: $1 $2"; }
+docker network create n1 >/dev/null; docker run -d --name c1 ${img} sleep 1000 >/dev/null
+docker network connect n1 c1; docker network connect n1 c1; s connect-twice $?
+docker rename c1 c1; s rename-same $?
+docker ps --filter status=bogus; s ps-bogus $?
+docker run -p 8080:abc ${img} true; s bad-port $?
+docker run --name ex ${img} true; docker create --name cr ${img} true >/dev/null
+docker ps --filter status=exited --format '{{.Names}}' | sed 's/^/exited: /'
+docker ps --filter status=created --filter status=running --format '{{.Names}}' | sort | sed 's/^/created-or-running: /'
+docker ps --filter exited=abc; s exited-abc $?
+docker rm -f nosuch; s rm-f $?
+docker rmi -f nosuch:1; s rmi-f $?
+docker exec c1 no-such-cmd; s exec-missing $?
+docker exec c1 /etc/passwd; s exec-nonexec $?
+unset NOPE; docker run --rm -e PATH=/bin -e NOPE ${img} env | grep -c '^NOPE=' | sed 's/^/nope: /'
+docker run --rm -e =x ${img} true; s env-empty-name $?
+printf 'export A=1\n' > /tmp/ef; docker run --rm --env-file /tmp/ef ${img} true; s env-file-export $?
+docker run --name envo -e Z=1 ${img} true; docker inspect -f '{{json .Config.Env}}' envo | sed 's/^/env: /'
+docker info --format '{{.NCPU}}' | sed 's/^/ncpu: /'
+docker export c1 | busybox tar -t | grep -E '^(\./)?(\.dockerenv|etc/hostname)$' | sort | sed 's/^/exported: /'
+for f in "--expose 8080" "--device /dev/null:/dev/xnull" "--cpuset-cpus 0" "--ulimit nofile=100:200" "--shm-size 64m" "--sysctl net.ipv4.ip_forward=1" "--group-add 10" "--memory-reservation 10m" "--pid host" "--log-driver json-file" "--runtime runc" "--cgroupns host" "--userns host" "--isolation default"; do
+  docker run --rm $f ${img} true 2>/dev/null; s "$f" $?
+done
+docker run --rm --gpus all ${img} true; s gpus $?
+docker image ls --tree; s tree $?
+docker rm -f c1 ex cr envo >/dev/null`);
+  const st = new Map(tagged(out.stdout, "s:").map((l) => [l.slice(0, l.lastIndexOf(" ")), l.slice(l.lastIndexOf(" ") + 1)]));
+  const e = out.stderr;
+  assert.deepEqual([st.get("connect-twice"), st.get("rename-same"), st.get("ps-bogus"), st.get("bad-port")], ["1", "1", "1", "125"], out.stderr);
+  assert.match(e, /^Error response from daemon: endpoint with name c1 already exists in network n1$/m);
+  assert.match(e, /^Error response from daemon: Renaming a container with the same name as its current name$/m);
+  assert.match(e, /^Error response from daemon: invalid filter 'status=bogus': invalid value for state \(bogus\)/m);
+  assert.match(e, /^docker: invalid containerPort: abc\n\nRun 'docker run --help' for more information$/m);
+  assert.deepEqual(tagged(out.stdout, "exited:"), ["ex"]);
+  assert.deepEqual(tagged(out.stdout, "created-or-running:"), ["c1", "cr"]);
+  assert.equal(st.get("exited-abc"), "1");
+  assert.deepEqual([st.get("rm-f"), st.get("rmi-f")], ["0", "0"]);
+  assert.match(e, /^Error response from daemon: No such container: nosuch$/m);
+  assert.match(e, /^Error response from daemon: No such image: nosuch:1$/m);
+  assert.deepEqual([st.get("exec-missing"), st.get("exec-nonexec")], ["127", "126"]);
+  assert.deepEqual(tagged(out.stdout, "nope:"), ["0"]);
+  assert.deepEqual([st.get("env-empty-name"), st.get("env-file-export")], ["125", "125"]);
+  assert.match(e, /^invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x$/m);
+  assert.match(e, /^docker: invalid env file \(\/tmp\/ef\): variable 'export A' contains whitespaces$/m);
+  assert.deepEqual(tagged(out.stdout, "env:"), ['["Z=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]']);
+  assert.deepEqual(tagged(out.stdout, "ncpu:"), ["1"]);
+  assert.deepEqual(tagged(out.stdout, "exported:"), ["./.dockerenv", "./etc/hostname"]);
+  for (const f of ["--expose 8080", "--device /dev/null:/dev/xnull", "--cpuset-cpus 0", "--ulimit nofile=100:200", "--shm-size 64m", "--sysctl net.ipv4.ip_forward=1", "--group-add 10", "--memory-reservation 10m", "--pid host", "--log-driver json-file", "--runtime runc", "--cgroupns host", "--userns host", "--isolation default"]) {
+    assert.equal(st.get(f), "0", `docker run ${f}: ${out.stderr}`);
+  }
+  assert.equal(st.get("gpus"), "125");
+  assert.match(e, /^docker: Error response from daemon: could not select device driver "" with capabilities: \[\[gpu\]\]$/m);
+  assert.equal(st.get("tree"), "1");
+  assert.match(e, /^Error response from daemon: Berth does not support --tree yet$/m);
+  assert.doesNotMatch(e, /unknown flag/);
+});
+
 test("sizes and ages in Docker's wording", () => {
   assert.equal(humanSize(2_064_000), "2.06MB");
   assert.equal(humanSize(999), "999B");

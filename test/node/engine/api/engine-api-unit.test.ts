@@ -84,10 +84,19 @@ test("docker ps filters: status implies -a, one key's values are OR'ed, keys AND
   assert.deepEqual(names({ all: true, filters: { label: ["tier=front", "tier=back"] } }), [], "every label must match");
   assert.deepEqual(names({ limit: 2 }), ["web", "db"], "-n shows every state");
   assert.deepEqual(names({ all: true, filters: { before: ["web"] } }), ["db", "new"]);
-  const bad: Array<[Record<string, string[]>, string]> = [[{ status: ["bogus"] }, "status=bogus"], [{ exited: ["abc"] }, "exited=abc"], [{ colour: ["red"] }, "colour"]];
-  for (const [filters, word] of bad) {
-    assert.throws(() => listContainers(all, images, { filters }), (e: BerthError) => e.code === ErrorCode.invalidParameter && e.message.endsWith(`invalid filter '${word}'`));
+  // moby 28.2.2's words (daemon/list.go)
+  const bad: Array<[Record<string, string[]>, string]> = [
+    [{ status: ["bogus"] }, "invalid filter 'status=bogus': invalid value for state (bogus): must be one of created, running, paused, restarting, removing, exited, dead"],
+    [{ exited: ["abc"] }, "invalid filter 'exited=abc': strconv.Atoi: parsing \"abc\": invalid syntax"],
+    [{ health: ["ok"] }, "invalid filter 'health=ok': invalid value for health (ok): must be one of none, starting, healthy, unhealthy"],
+    [{ colour: ["red"] }, "invalid filter 'colour'"],
+    [{ publish: ["80:80"] }, "filter for 'publish' should not contain ':': 80:80"],
+  ];
+  for (const [filters, words] of bad) {
+    assert.throws(() => listContainers(all, images, { filters }), (e: BerthError) => e.code === ErrorCode.invalidParameter && e.message.endsWith(words), words);
   }
+  assert.throws(() => listContainers(all, images, { filters: { before: ["nosuch"] } }), (e: BerthError) => e.code === ErrorCode.containerNotFound);
+  assert.deepEqual(names({ all: true, filters: { health: ["none"] } }), ["web", "db", "new"], "no health checks: every container's health is none");
 });
 
 test("crun's start failures in Docker's runtime words (the docker CLI picks 127/126 from them)", () => {
