@@ -15,6 +15,8 @@ export const UsageKind = {
   args: "args",
   /** a command's own check of its options: run/create say "docker: …" and exit 125, others exit 1 */
   options: "options",
+  /** a client-side failure every command says as it is, exit 1 ("the input device is not a TTY") */
+  plain: "plain",
 } as const;
 
 /**
@@ -26,6 +28,11 @@ export const UsageKind = {
  */
 export function usageError(message: string): BerthError {
   return new BerthError(ErrorCode.usage, message, { detail: UsageKind.options });
+}
+
+/** A client-side failure printed as it is, exit 1, by every command (docker/cli returns these errors bare). */
+export function clientError(message: string): BerthError {
+  return new BerthError(ErrorCode.usage, message, { detail: UsageKind.plain });
 }
 
 /** Whether an error is one of the CLI's own usage checks (flags, argument counts, options). */

@@ -24,8 +24,9 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
+/** distribution/reference's words: "invalid reference format", with the reason when it has one. */
 function invalid(ref: string, why?: string): BerthError {
-  return new BerthError(ErrorCode.invalidReference, `Cannot use "${ref}" as an image reference: ${why ?? "invalid reference format"}`);
+  return new BerthError(ErrorCode.invalidReference, `Cannot use "${ref}" as an image reference: invalid reference format${why ? `: ${why}` : ""}`);
 }
 
 function isDomain(s: string): boolean {
@@ -36,7 +37,7 @@ function isDomain(s: string): boolean {
 }
 
 export function parseReference(ref: string): Reference {
-  if (ref.length === 0) throw invalid(ref, "it is empty");
+  if (ref.length === 0) throw invalid(ref);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf("@");
@@ -56,13 +57,14 @@ export function parseReference(ref: string): Reference {
   }
   const parts = rest.split("/");
   let registry = DOCKER_HUB;
-  if (parts.length > 1 && (parts[0]!.includes(".") || parts[0]!.includes(":") || parts[0] === "localhost")) {
+  // distribution's splitDockerDomain: a first part with ".", ":", "localhost" or a capital letter is a registry
+  if (parts.length > 1 && (parts[0]!.includes(".") || parts[0]!.includes(":") || parts[0] === "localhost" || parts[0] !== parts[0]!.toLowerCase())) {
     if (!isDomain(parts[0]!)) throw invalid(ref);
     registry = parts.shift()!;
   }
   if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
   if (parts.some((p) => p !== p.toLowerCase() && COMPONENT.test(p.toLowerCase()))) {
-    throw invalid(ref, `repository name (${parts.join("/")}) must be lowercase`);
+    throw invalid(ref, `repository name (${registry === DOCKER_HUB && parts.length === 1 ? "library/" : ""}${parts.join("/")}) must be lowercase`);
   }
   if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p))) throw invalid(ref);
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift("library");

@@ -12,12 +12,23 @@ export async function runScript(engine: Engine, script: string): Promise<number>
     process.stdin.on("end", () => p.closeStdin());
     process.stdin.on("error", () => p.closeStdin());
   }
-  const onInt = (): void => p.kill(2);
-  const onTerm = (): void => p.kill(15);
+  // the signal goes to the script; a script that does not end within 2 s (a sh waiting on a
+  // child that ignores it), or a second signal, ends berth itself with 128 + the signal, as a shell would
+  let force!: (code: number) => void;
+  const forced = new Promise<number>((r) => (force = r));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const signal = (n: number): void => {
+    if (timer) return force(128 + n);
+    p.kill(n);
+    timer = setTimeout(() => force(128 + n), 2000);
+  };
+  const onInt = (): void => signal(2);
+  const onTerm = (): void => signal(15);
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   try {
-    const code = await p.exit;
+    const code = await Promise.race([p.exit, forced]);
+    if (timer) clearTimeout(timer);
     await drain();
     return code;
   } finally {

@@ -29,8 +29,10 @@ export function cliFailure(e: unknown, path: string): CliFailure {
   const name = commandName(path);
   const withHelp = (m: string): string => `docker: ${m}\n\nRun 'docker ${name} --help' for more information`;
   if (isBerthError(e) && e.code === ErrorCode.usage && e.detail === UsageKind.flags) return { text: e.message, status: 125 };
-  if (isBerthError(e) && e.code === ErrorCode.usage && e.detail === UsageKind.args) return { text: e.message, status: 1 };
+  if (isBerthError(e) && e.code === ErrorCode.usage && (e.detail === UsageKind.args || e.detail === UsageKind.plain)) return { text: e.message, status: 1 };
   if (isBerthError(e) && e.code === ErrorCode.usage) return RUN_LIKE.has(name) ? { text: withHelp(e.message), status: 125 } : { text: e.message, status: 1 };
+  // docker/cli parses image references itself: its words without the daemon's prefix
+  if (isBerthError(e) && e.code === ErrorCode.invalidReference) return RUN_LIKE.has(name) ? { text: withHelp(dockerMessage(e)), status: 125 } : { text: dockerMessage(e), status: 1 };
   const message = `Error response from daemon: ${isBerthError(e) ? dockerMessage(e) : e instanceof Error ? e.message : String(e)}`;
   if (name !== "run") return { text: message, status: 1 };
   if (/executable file not found|no such file or directory/.test(message)) return { text: withHelp(message), status: 127 };

@@ -1,6 +1,6 @@
 import { listImages } from "../daemon/image-list.js";
 import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-format.js";
-import { usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
+import { clientError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { cliFailure } from "../../common/cli/cli-errors.js";
 import { commandPath, commandSpec } from "../../common/cli/command-spec.js";
 import { DOCKER_COMMANDS } from "../../common/cli/docker-commands.js";
@@ -278,9 +278,15 @@ export class DockerCli {
   async #tag(ctx: CliContext, args: string[]): Promise<number> {
     const { rest } = parseFlags(args, {}, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 2 }, ctx.path);
+    // docker/cli checks the target first (cli/command/image/tag.go), then the daemon finds the source
+    let target: Reference;
+    try {
+      target = parseReference(rest[1]!);
+    } catch {
+      throw clientError(`Error parsing reference: "${rest[1]}" is not a valid repository/tag: invalid reference format`);
+    }
+    if (target.digest) throw new BerthError(ErrorCode.invalidParameter, `Cannot tag "${rest[1]}": refusing to create a tag with a digest reference`);
     const local = this.#daemon.images.require(rest[0]!, `tag "${rest[0]}"`);
-    const target = parseReference(rest[1]!);
-    if (target.digest) throw new BerthError(ErrorCode.invalidReference, `Cannot tag "${rest[1]}": refusing to create a tag with a digest reference`);
     this.#daemon.images.tag(local, target);
     return 0;
   }

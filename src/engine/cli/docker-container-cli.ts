@@ -6,7 +6,7 @@ import { randomId } from "../random-id.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
 import { ellipsis, humanDuration, rfc3339Nano } from "../../common/docker-format.js";
 import { runtimeError, startCommand } from "../containers/runtime-error.js";
-import { usageError, last, parseFlags, requireArgs, UsageKind, type FlagSpec } from "../../common/docker-flags.js";
+import { clientError, usageError, last, parseFlags, requireArgs, UsageKind, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { formatBinding } from "../../common/port-spec.js";
 import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
@@ -52,7 +52,7 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]>; negated: Set<string> }> {
   const { body, opts, negated, name, platform, pull } = parseRunArgs(ctx.path, args, ctx.s.env);
   if (cmd === "run" && body.Tty && body.OpenStdin && !ctx.s.tty && !opts.has("detach")) {
-    throw usageError("the input device is not a TTY");
+    throw clientError("the input device is not a TTY");
   }
   // --env-file is read from the client's files, before -e's values (Docker's order)
   body.Env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...(body.Env ?? [])];
@@ -69,7 +69,7 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
   body.Labels = { ...fileLabels, ...(body.Labels ?? {}) };
   const cidfile = last(opts, "cidfile");
   if (cidfile !== undefined && (await ctx.containers.guest(["/bin/sh", "-c", 'test -e "$1"', "cidfile", cidfile], { cwd: ctx.s.cwd })).code === 0) {
-    throw usageError(`Container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+    throw usageError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
   }
   const imageName = body.Image!;
   // the image is pulled by the client before the daemon creates (Docker's CLI does the same)
@@ -268,10 +268,10 @@ const exec: Handler = async (ctx, args) => {
   const c = ctx.containers.find(rest[0]!);
   const tty = opts.has("tty");
   const stdin = opts.has("interactive");
-  if (tty && stdin && !s.tty && !opts.has("detach")) throw new BerthError(ErrorCode.usage, "Cannot attach to the exec session: the input device is not a TTY");
+  if (tty && stdin && !s.tty && !opts.has("detach")) throw clientError("the input device is not a TTY");
   const local = ctx.images.find(c.config.imageId);
   const userSpec = last(opts, "user");
-  const user = userSpec && local ? await resolveUser(ctx, local, userSpec, (why) => new BerthError(ErrorCode.usage, `Cannot run as "${userSpec}": ${why}`)) : undefined;
+  const user = userSpec && local ? await resolveUser(ctx, local, userSpec, (why) => new BerthError(ErrorCode.invalidParameter, `Cannot run as "${userSpec}": ${why}`)) : undefined;
   const detach = opts.has("detach");
   const env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...envValues(opts.get("env") ?? [], s.env)];
   const wd = last(opts, "workdir");

@@ -76,6 +76,8 @@ export interface HostConfig {
   staticIps?: Record<string, string>;
   /** --mac-address: the first network's endpoint */
   macAddress?: string;
+  /** the create request's other HostConfig fields, as given (inspect shows them as Docker does) */
+  given?: Record<string, unknown>;
   /** what goes to the OCI spec as it is: ulimits, sysctls, groups, namespaces shared with the VM, … */
   runtime?: RuntimeOptions;
 }

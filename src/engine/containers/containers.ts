@@ -116,7 +116,7 @@ export class ContainerService {
         hostPort = 49153;
         while (taken.has(`${hostPort}/${b.proto}`)) hostPort++;
       } else if (taken.has(`${hostPort}/${b.proto}`)) {
-        throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": Bind for ${b.hostIp || "0.0.0.0"}:${hostPort} failed: port is already allocated`);
+        throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": failed to set up container networking: driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Bind for ${b.hostIp || "0.0.0.0"}:${hostPort} failed: port is already allocated`);
       }
       taken.add(`${hostPort}/${b.proto}`);
       out.push({ ...b, hostPort });
@@ -505,7 +505,7 @@ export class ContainerService {
 
 
 /** crun exec's complaint when the command cannot start (its first and only output) */
-const CRUN_EXEC_FAILED = /^(crun: )?(executable file `.*` not found in \$PATH|exec `.*`|open executable)/;
+const CRUN_EXEC_FAILED = /^(crun: )?(executable file `.*` not found in \$PATH|exec `.*`|open executable|chdir `.*`)/;
 
 /**
  * crun exec's failure as Docker's daemon says it (moby daemon/exec.go through
@@ -517,6 +517,10 @@ export function execFailure(crun: string, command: string): { message: string; c
   const prefix = "OCI runtime exec failed: exec failed: unable to start container process";
   const notFound = /executable file `(.+?)` not found in \$PATH/.exec(crun);
   if (notFound) return { message: `${prefix}: exec: "${notFound[1]}": executable file not found in $PATH: unknown`, code: 127 };
+  const chdir = /chdir `(.+?)`/.exec(crun);
+  if (chdir) return { message: `${prefix}: chdir to cwd ("${chdir[1]}") set in config.json failed: no such file or directory: unknown`, code: 127 };
+  // crun cannot open a directory as the program (runc: "is a directory"; moby answers 126)
+  if (/open executable: Operation not permitted/i.test(crun)) return { message: `${prefix}: exec: "${command}": is a directory: unknown`, code: 126 };
   if (/permission denied/i.test(crun)) return { message: `${prefix}: exec: "${command}": permission denied: unknown`, code: 126 };
   if (/no such file or directory/i.test(crun)) return { message: `${prefix}: exec: "${command}": stat ${command}: no such file or directory: unknown`, code: 127 };
   return undefined;

@@ -12,6 +12,7 @@ export function runtimeError(message: string, command = ""): string {
   const notFound = /executable file `(.+?)` not found in \$PATH/.exec(why);
   if (notFound) return `${prefix}: exec: "${notFound[1]}": executable file not found in $PATH: unknown`;
   const exec = /`(.+?)`/.exec(why)?.[1] ?? command;
+  if (/open executable: Operation not permitted/i.test(why)) return `${prefix}: exec: "${exec}": is a directory: unknown`;
   if (/permission denied/i.test(why)) return `${prefix}: exec: "${exec}": permission denied: unknown`;
   if (/no such file or directory/i.test(why)) return `${prefix}: exec: "${exec}": no such file or directory: unknown`;
   return why;

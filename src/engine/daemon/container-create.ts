@@ -26,6 +26,13 @@ export interface CreateResult {
   warnings: string[];
 }
 
+/** HostConfig fields kept as given for inspect (the rest are read into HostConfig's own fields). */
+const GIVEN = [
+  "Ulimits", "Sysctls", "GroupAdd", "MemoryReservation", "OomKillDisable", "PidMode", "IpcMode", "UTSMode", "CgroupnsMode", "UsernsMode", "ShmSize",
+  "CpusetCpus", "CpusetMems", "Runtime", "Isolation", "LogConfig", "Devices", "CpuPeriod", "CpuQuota", "OomScoreAdj", "MemorySwappiness",
+  "BlkioWeight", "Annotations",
+] as const;
+
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SECURITY_OPT = /^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/;
 const dec = new TextDecoder();
@@ -151,6 +158,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
     ...(staticIp ? { staticIps: { [net.name]: staticIp } } : {}),
     ...(mac ? { macAddress: mac.toLowerCase() } : {}),
     runtime,
+    given: Object.fromEntries(GIVEN.flatMap((k) => (h[k] !== undefined && h[k] !== null ? [[k, h[k]]] : []))),
   };
   const c = d.containers.create(config, host, name);
   // Docker's default hostname is the short ID; with the host's network, the host's name

@@ -61,8 +61,13 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       Links: h.links.length ? h.links.map((l) => `/${l.name}:/${c.name}/${l.alias}`) : null,
       PortBindings: Object.fromEntries(h.portBindings.map((b) => [`${b.containerPort}/${b.proto}`, [{ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" }]])),
       PublishAllPorts: h.publishAll,
-      LogConfig: { Type: "json-file", Config: {} },
+      // Docker's defaults for what was not given (moby's HostConfig as inspect shows it), then what was
+      LogConfig: { Type: "json-file", Config: {} }, Ulimits: [], Sysctls: undefined, GroupAdd: null, MemoryReservation: 0, OomKillDisable: null,
+      PidMode: "", IpcMode: "private", UTSMode: "", CgroupnsMode: "private", UsernsMode: "", ShmSize: 67108864, CpusetCpus: "", CpusetMems: "",
+      Runtime: "runc", Isolation: "", Devices: [], CpuPeriod: 0, CpuQuota: 0, OomScoreAdj: 0, MemorySwappiness: null, BlkioWeight: 0,
+      ...h.given,
     },
+    GraphDriver: { Name: "overlay2", Data: { LowerDir: c.config.layers.join(":"), MergedDir: c.rootfs, UpperDir: c.upperDir } },
     Mounts: [],
     Config: {
       Hostname: c.config.hostname,
@@ -83,10 +88,13 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       OnBuild: null,
       Labels: c.config.labels,
       StopSignal: c.config.stopSignal,
+      ...(c.hostConfig.exposed.length ? { ExposedPorts: Object.fromEntries(c.hostConfig.exposed.map((p) => [p, {}])) } : {}),
       ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
     NetworkSettings: {
       IPAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.ip ?? "",
+      Gateway: ctx.networks.find("bridge").endpoints.has(c.id) ? ctx.networks.find("bridge").gateway : "",
+      MacAddress: ctx.networks.find("bridge").endpoints.get(c.id)?.mac ?? "",
       Networks: Object.fromEntries(ctx.networks.of(c).map((n) => {
         const ep = n.endpoints.get(c.id);
         return [n.name, { NetworkID: n.id, IPAddress: ep?.ip ?? "", Gateway: n.gateway, IPPrefixLen: n.prefix.bits, IPAMConfig: c.hostConfig.staticIps?.[n.name] ? { IPv4Address: c.hostConfig.staticIps[n.name] } : null, MacAddress: ep?.mac ?? "", Aliases: ep?.aliases.length ? ep.aliases : null }];

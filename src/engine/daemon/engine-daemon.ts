@@ -294,26 +294,38 @@ export class EngineDaemon implements Daemon {
    * @throws BerthError image-not-found, container-wrong-state (Docker's "conflict: …")
    */
   removeImage(name: string, { force }: { force: boolean }): Array<{ Untagged?: string; Deleted?: string }> {
+    // moby's rules and words (daemon/images/image_delete.go ImageDelete)
     const local = this.images.require(name, `remove image "${name}"`);
+    const id12 = local.id.slice(7, 19);
+    const conflict = (why: string): BerthError => new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": ${why}`);
     const users = this.containers.list().filter((c) => c.config.imageId === local.id);
+    const running = users.find((c) => c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting");
     const tags = this.images.tagsOf(local);
-    const byName = tags.some((t) => { try { return formatReference(t) === formatReference(parseReference(name)); } catch { return false; } });
-    if (byName && tags.length > 1) {
-      this.images.untag(parseReference(name));
-      return [{ Untagged: shortName(parseReference(name)) }];
-    }
-    if (!byName && tags.length > 1 && !force) {
-      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to delete ${local.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    const running = users.find((c) => c.state.status === "running" || c.state.status === "paused");
-    if (users.length && (!force || running)) {
-      const c = running ?? users[0]!;
-      throw new BerthError(ErrorCode.containerWrongState, `Cannot remove image "${name}": conflict: unable to ${byName ? `remove repository reference "${name}"` : `delete ${local.id.slice(7, 19)}`} (${running ? "cannot be forced" : "must be forced"}) - container ${c.shortId} is using its referenced image ${local.id.slice(7, 19)}`);
+    let ref: ReturnType<typeof parseReference> | undefined;
+    try {
+      const r = parseReference(name);
+      ref = tags.find((t) => formatReference(t) === formatReference(r));
+    } catch {
+      ref = undefined;
     }
     const out: Array<{ Untagged?: string; Deleted?: string }> = [];
-    for (const t of tags) {
-      this.images.untag(t);
-      out.push({ Untagged: shortName(t) });
+    if (ref) {
+      // a tag: untagged (not alone when a container uses the image, unless forced); the image goes with its last tag, if no container uses it
+      if (!force && tags.length === 1 && users[0]) {
+        throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].shortId} is using its referenced image ${id12}`);
+      }
+      this.images.untag(ref);
+      out.push({ Untagged: shortName(ref) });
+      if (tags.length > 1 || users.length) return out;
+    } else {
+      // an ID: every tag goes with it, unless a container uses it (a running one even when forced) or, unforced, it has several tags
+      if (running) throw conflict(`conflict: unable to delete ${id12} (cannot be forced) - image is being used by running container ${running.shortId}`);
+      if (!force && users[0]) throw conflict(`conflict: unable to delete ${id12} (must be forced) - image is being used by stopped container ${users[0].shortId}`);
+      if (!force && tags.length > 1) throw conflict(`conflict: unable to delete ${id12} (must be forced) - image is referenced in multiple repositories`);
+      for (const t of tags) {
+        this.images.untag(t);
+        out.push({ Untagged: shortName(t) });
+      }
     }
     for (const d of local.repoDigests) out.push({ Untagged: d });
     this.images.delete(local);

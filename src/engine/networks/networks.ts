@@ -109,7 +109,7 @@ export class NetworkService {
       const errs = ipamErrors(subnet, o);
       if (errs.length) throw fail(`invalid network config:\n${errs.join("\n")}`);
       const p = parsePrefix(subnet)!;
-      if (this.list().some((x) => x.subnet && overlaps(x.prefix, p))) throw fail("Pool overlaps with other one on this address space");
+      if (this.list().some((x) => x.subnet && overlaps(x.prefix, p))) throw fail("invalid pool request: Pool overlaps with other one on this address space");
     } else {
       while (this.list().some((x) => x.subnet && overlaps(x.prefix, parsePrefix(`172.${this.#nextSubnet}.0.0/16`)!))) this.#nextSubnet++;
       subnet = `172.${this.#nextSubnet++}.0.0/16`;
@@ -303,6 +303,8 @@ export function ipamErrors(subnet: string, o: { gateway?: string; ipRange?: stri
 
 /** moby's words for an address a container asks for on `n` (api/types/network/endpoint.go), or undefined when it may have it. */
 export function staticAddressError(n: Network, ip: string): string | undefined {
+  // moby daemon/network.go validateEndpointSettings, then api/types/network/endpoint.go
+  if (n.name === "bridge") return "user specified IP address is supported on user defined networks only";
   if (!n.userSubnet) return "user specified IP address is supported only when connecting to networks with user configured subnets";
   const a = parseIpv4(ip);
   if (a === undefined) return `invalid IPv4 address: ${ip}`;

@@ -32,8 +32,9 @@ for (const [input, want] of good) {
 }
 
 const bad: Array<[string, RegExp]> = [
-  ["", /empty/],
-  ["Busybox", /must be lowercase/],
+  ["", /: invalid reference format$/],
+  ["Busybox", /: invalid reference format: repository name \(library\/Busybox\) must be lowercase$/],
+  ["Me/App", /: invalid reference format: repository name \(App\) must be lowercase$/], // "Me" is a registry to distribution's rules
   ["docker.io/Library/busybox", /must be lowercase/],
   ["busybox:", /invalid reference format/],
   ["busybox:a:b", /invalid reference format/],

@@ -62,7 +62,7 @@ test("wrong input gets Docker's words and codes", async () => {
   assert.match(out.stderr, /^unknown flag: --bogus\n\nUsage:  docker run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nRun 'docker run --help' for more information$/m);
   assert.match(out.stderr, /^docker: 'docker pull' requires 1 argument\n\nUsage:  docker pull \[OPTIONS\] NAME\[:TAG\|@DIGEST\]\n\nRun 'docker pull --help' for more information$/m);
   assert.match(out.stderr, /^Error response from daemon: manifest for .*test\/nothing:1 not found: manifest unknown: manifest unknown$/m);
-  assert.match(out.stderr, /^Error response from daemon: .*must be lowercase/m);
+  assert.match(out.stderr, /^invalid reference format: repository name \(Name\) must be lowercase$/m);
 });
 
 test("the client's signals reach the container (--sig-proxy, Docker's default), or not with --sig-proxy=false; ps -s sizes; /.dockerenv", async () => {

@@ -132,7 +132,7 @@ docker rm -f box >/dev/null; docker container prune -f >/dev/null; docker rmi mi
   assert.deepEqual(tagged(out.stdout, "images:"), ["mine:v1", "mine:v2"]);
   assert.deepEqual(tagged(out.stdout, "rmi:"), ["Untagged: mine:v1"]);
   assert.deepEqual(tagged(out.stdout, "rmi used:"), ["1"]);
-  assert.match(out.stderr, /Error response from daemon: conflict: unable to remove repository reference "mine:v2" \(must be forced\) - container [0-9a-f]{12} is using its referenced image/);
+  assert.match(out.stderr, /Error response from daemon: conflict: unable to remove repository reference "mine:v2" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
   assert.deepEqual(tagged(out.stdout, "rmi2:").slice(0, 1), ["Untagged: mine:v2"]);
   assert.match(tagged(out.stdout, "rmi2:")[1]!, /^Deleted: sha256:[0-9a-f]{64}$/);
 });

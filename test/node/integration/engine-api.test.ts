@@ -140,7 +140,7 @@ test("tag, history, rmi and container prune through the socket; docker login pos
   await docker(["create", "--name", "user", img, "true"]);
   const conflict = await docker(["rmi", img]);
   assert.equal(conflict.code, 1);
-  assert.match(conflict.stderr, /Error response from daemon: conflict: unable to remove repository reference .* \(must be forced\) - container [0-9a-f]{12} is using its referenced image/);
+  assert.match(conflict.stderr, /Error response from daemon: conflict: unable to remove repository reference .* \(must force\) - container [0-9a-f]{12} is using its referenced image/);
   const prune = await docker(["container", "prune", "-f"]);
   assert.equal(prune.code, 0, prune.stderr);
   assert.match(prune.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n/);

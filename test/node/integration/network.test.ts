@@ -153,7 +153,7 @@ docker rm -f fixed >/dev/null; docker network rm lab >/dev/null`);
   assert.deepEqual([t("taken:"), t("outside:"), t("default bridge:"), t("gateway alone:")], [["125"], ["125"], ["125"], ["1"]]);
   assert.match(out.stderr, /^docker: Error response from daemon: Address already in use$/m);
   assert.match(out.stderr, /^docker: Error response from daemon: invalid config for network lab: invalid endpoint settings:\nno configured subnet or ip-range contain the IP address 10\.9\.0\.5$/m);
-  assert.match(out.stderr, /user specified IP address is supported only when connecting to networks with user configured subnets/);
+  assert.match(out.stderr, /user specified IP address is supported on user defined networks only/);
   assert.match(out.stderr, /^every ip-range or gateway must have a corresponding subnet$/m);
   assert.deepEqual(t("resolv:"), ["search example.org", "options ndots:2"]);
 });
@@ -175,7 +175,7 @@ sleep 8; docker rm -f web >/dev/null`);
   const t = (k: string): string[] => out.stdout.split("\n").filter((l) => l.startsWith(k)).map((l) => l.slice(k.length).trim());
   assert.deepEqual(t("conflict:"), ["125"]);
   assert.deepEqual(t("ports:"), ["web 0.0.0.0:18096->80/tcp"]);
-  assert.match(out.stderr, /Bind for 0\.0\.0\.0:18096 failed: port is already allocated/);
+  assert.match(out.stderr, /driver failed programming external connectivity on endpoint \S+ \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:18096 failed: port is already allocated/);
 });
 
 test("a published UDP port: datagrams to the host's 127.0.0.1 reach the container and its answers come back", async () => {

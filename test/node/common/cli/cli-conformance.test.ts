@@ -12,6 +12,7 @@ import { cliFailure } from "../../../../src/common/cli/cli-errors.js";
 import { commandSpec } from "../../../../src/common/cli/command-spec.js";
 import { DOCKER_COMMANDS } from "../../../../src/common/cli/docker-commands.js";
 import { parseFlags, requireArgs } from "../../../../src/common/docker-flags.js";
+import { parseReference } from "../../../../src/common/reference.js";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 
@@ -21,10 +22,12 @@ function berth(argv: string[]): { text: string; status: number } | undefined {
   const path = argv.slice(0, group).join(" ");
   const args = argv.slice(group);
   try {
-    if (/^(container )?(run|create)$/.test(path)) parseRunArgs(path, args, []);
+    // references are the client's to check too (docker/cli parses them before asking the daemon)
+    if (/^(container )?(run|create)$/.test(path)) parseReference(parseRunArgs(path, args, []).body.Image);
     else {
       const { rest } = parseFlags(args, Object.fromEntries(Object.entries(commandSpec(path)!.flags).map(([k, t]) => [k, t === "bool" ? "bool" : "value"])), path, { interspersed: !["exec", "top"].includes(path) });
       requireArgs(rest, ARGS[path] ?? {}, path);
+      if (path === "pull") parseReference(rest[0]!);
     }
   } catch (e) {
     return cliFailure(e, path);
@@ -75,6 +78,9 @@ const CASES: Array<[string[], string, number]> = [
   [["run", "--ulimit", "nofile=1:x", "busybox"], `invalid argument "nofile=1:x" for "--ulimit" flag: strconv.ParseInt: parsing "x": invalid syntax\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--ulimit", "bogus=1", "busybox"], `invalid argument "bogus=1" for "--ulimit" flag: invalid ulimit type: bogus\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--ulimit", "nofile=2:1", "busybox"], `invalid argument "nofile=2:1" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 2 > 1\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["pull", "Bad:Ref"], "invalid reference format: repository name (library/Bad) must be lowercase", 1],
+  [["pull", "a:b:c"], "invalid reference format", 1],
+  [["run", "Bad:x"], `docker: invalid reference format: repository name (library/Bad) must be lowercase\n\n${RUN}`, 125],
   [["logs", "--tail"], "flag needs an argument: --tail\n\nUsage:  docker logs [OPTIONS] CONTAINER\n\nRun 'docker logs --help' for more information", 125],
 ];
 

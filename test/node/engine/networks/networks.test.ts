@@ -77,7 +77,7 @@ test("--subnet of any size, --gateway, --ip-range and --ip: Docker's checks and 
   bad({ gateway: "10.9.0.1" }, "every ip-range or gateway must have a corresponding subnet");
   const n = networks.create("lab", { subnet: "10.9.0.0/24", gateway: "10.9.0.254", ipRange: "10.9.0.128/25" });
   assert.deepEqual([n.subnet, n.gateway, n.ipRange, n.prefix.bits], ["10.9.0.0/24", "10.9.0.254", "10.9.0.128/25", 24]);
-  bad({ subnet: "10.9.0.0/16" }, "Pool overlaps with other one on this address space");
+  bad({ subnet: "10.9.0.0/16" }, "invalid pool request: Pool overlaps with other one on this address space");
   const a = containers.create({ ...cfg, hostname: "a" }, hostCfg(["lab"]), "a");
   const b = containers.create({ ...cfg, hostname: "b" }, { ...hostCfg(["lab"]), staticIps: { lab: "10.9.0.200" } }, "b");
   const c = containers.create({ ...cfg, hostname: "c" }, { ...hostCfg(["lab"]), staticIps: { lab: "10.9.0.200" } }, "c");
@@ -87,7 +87,8 @@ test("--subnet of any size, --gateway, --ip-range and --ip: Docker's checks and 
   await assert.rejects(containers.start(c), (e: BerthError) => /Address already in use/.test(e.message));
   assert.ok(guest.calls.some((x) => x.includes("10.9.0.254/24")), "the bridge has the gateway with the subnet's length");
   const { staticAddressError } = await import("../../../../src/engine/networks/networks.js");
-  assert.equal(staticAddressError(networks.find("bridge"), "172.17.0.9"), "user specified IP address is supported only when connecting to networks with user configured subnets");
+  assert.equal(staticAddressError(networks.find("bridge"), "172.17.0.9"), "user specified IP address is supported on user defined networks only");
+  assert.equal(staticAddressError(networks.create("auto", {}), "172.19.0.9"), "user specified IP address is supported only when connecting to networks with user configured subnets");
   assert.equal(staticAddressError(n, "10.9.0.5"), "no configured subnet or ip-range contain the IP address 10.9.0.5");
   assert.equal(staticAddressError(n, "10.9.0.129"), undefined);
 });
