@@ -50,6 +50,8 @@ export interface ContainerSpecOptions {
   hostNamespaces?: readonly string[];
   /** --shm-size, bytes (Docker's default 64 MiB) */
   shmSize?: number;
+  /** /etc/hostname's file when there are no etcFiles (--network none, host, container:) */
+  hostnameFile?: string;
   /** --cpu-period/--cpu-quota, µs */
   cpuPeriod?: number;
   cpuQuota?: number;
@@ -108,6 +110,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     if (o.etcFiles.hostname) mounts.push({ destination: "/etc/hostname", type: "bind", source: o.etcFiles.hostname, options: ["bind", "rw"] });
   }
   if (o.hostNetwork) mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["bind", "ro"] });
+  if (o.hostnameFile && !o.etcFiles?.hostname) mounts.push({ destination: "/etc/hostname", type: "bind", source: o.hostnameFile, options: ["bind", "rw"] });
   if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });
   return {
     ociVersion: "1.0.0",

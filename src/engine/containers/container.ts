@@ -11,6 +11,8 @@ import type { GuestProcess } from "../vm/guest-channel.js";
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {
+  /** the working directory is not in the image: made before the container starts (Docker's rule) */
+  createWorkdir?: boolean;
   /** the image as the user named it */
   image: string;
   imageId: string;

@@ -169,11 +169,16 @@ export class ContainerService {
       netnsPath = `/proc/${pid}/ns/net`;
     }
     const bridged = h.networkMode !== "host" && h.networkMode !== "none" && !shared;
+    // every container has its own /etc/hostname, as Docker's
+    await this.#channel.writeFile(`${c.bundle}/hostname`, `${c.config.hostname}\n`);
+    if (c.config.createWorkdir) {
+      const r = await this.guest(["/bin/mkdir", "-p", `${c.rootfs}${c.config.workingDir}`]);
+      if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot start container "${c.name}": mkdir ${c.config.workingDir}: ${r.stderr.trim().replaceAll(c.rootfs, "")}`);
+    }
     if (bridged) {
       // the file the container's /etc/hosts is (filled once it has an address, rewritten in place as
       // peers come and go); its resolv.conf is the guest's, or --dns's
       await this.#channel.writeFile(`${c.bundle}/hosts`, "");
-      await this.#channel.writeFile(`${c.bundle}/hostname`, `${c.config.hostname}\n`);
       if (ownResolvConf(h)) {
         // --dns-search/--dns-option without --dns keep the guest's nameservers (Docker's rule)
         const servers = h.dns.length ? h.dns : new TextDecoder().decode((await this.guest(["/bin/cat", "/etc/resolv.conf"])).stdout).split("\n").flatMap((l) => /^nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
@@ -206,6 +211,7 @@ export class ContainerService {
       ...(netnsPath ? { netnsPath } : {}),
       ...(shared && shared.hostConfig.networkMode !== "none" && shared.hostConfig.networkMode !== "host" ? { etcFiles: { hosts: `${shared.bundle}/hosts`, resolv: ownResolvConf(shared.hostConfig) ? `${shared.bundle}/resolv.conf` : "/etc/resolv.conf" } } : {}),
       ...(h.init ? { initBinary: "/sbin/berth-init" } : {}),
+      ...(bridged ? {} : { hostnameFile: `${c.bundle}/hostname` }),
     });
     const options: ExecOptions = {
       tty: c.config.tty,

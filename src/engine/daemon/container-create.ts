@@ -18,6 +18,8 @@ export interface CreateDeps {
   layers(local: LocalImage): Promise<string[]>;
   /** a regular file of the image, or undefined */
   imageFile(local: LocalImage, path: string): Promise<Uint8Array | undefined>;
+  /** the image's merged tree (paths without the leading "/"), to see whether the working directory exists */
+  imageView?(local: LocalImage): Promise<ReadonlyMap<string, unknown>>;
 }
 
 export interface CreateResult {
@@ -125,6 +127,9 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   };
   if (config.entrypoint.length + config.cmd.length === 0) throw fail("no command specified");
   if (config.workingDir && !config.workingDir.startsWith("/")) throw fail(`the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`);
+  // Docker makes a working directory the image has not got (in its init layer)
+  const wd = config.workingDir.replace(/^\/+|\/+$/g, "");
+  if (wd && d.imageView && !(await d.imageView(local)).has(wd)) config.createWorkdir = true;
   const host: HostConfig = {
     memory,
     memorySwap,

@@ -115,6 +115,8 @@ for f in "--expose 8080" "--device /dev/null:/dev/xnull" "--cpuset-cpus 0" "--ul
 done
 docker run --rm --gpus all ${img} true; s gpus $?
 docker image ls --tree; s tree $?
+docker run --rm -w /made/here ${img} sh -c pwd | sed 's/^/workdir: /'
+docker run --rm --network none ${img} cat /etc/hostname | sed 's/^/hostname: /'
 docker rm -f c1 ex cr envo >/dev/null`);
   const st = new Map(tagged(out.stdout, "s:").map((l) => [l.slice(0, l.lastIndexOf(" ")), l.slice(l.lastIndexOf(" ") + 1)]));
   const e = out.stderr;
@@ -145,6 +147,8 @@ docker rm -f c1 ex cr envo >/dev/null`);
   assert.equal(st.get("tree"), "1");
   assert.match(e, /^Error response from daemon: Berth does not support --tree yet$/m);
   assert.doesNotMatch(e, /unknown flag/);
+  assert.deepEqual(tagged(out.stdout, "workdir:"), ["/made/here"], "a working directory the image has not got is made, as Docker's");
+  assert.match(tagged(out.stdout, "hostname:")[0] ?? "", /^[0-9a-f]{12}$/, "every container has /etc/hostname");
 });
 
 test("sizes and ages in Docker's wording", () => {

@@ -61,7 +61,7 @@ test("a run: mounted, created, started; output to its log and to attached client
   assert.equal(c.state.exitCode, 3);
   assert.deepEqual(seen, ["out:hello\nwor", "err:oops\n"]);
   assert.deepEqual(c.logs.map((l) => `${l.stream}:${dec.decode(l.bytes)}`), ["stdout:hello\n", "stderr:oops\n", "stdout:wor"], "a partial line is logged at the exit");
-  assert.deepEqual(guest.calls.slice(0, 4), [`mount ${c.rootfs} /layers/a`, `writeFile ${c.rootfs}/.dockerenv`, `create ${c.id}`, `start ${c.id}`]);
+  assert.deepEqual(guest.calls.slice(0, 5), [`mount ${c.rootfs} /layers/a`, `writeFile ${c.rootfs}/.dockerenv`, `writeFile ${c.bundle}/hostname`, `create ${c.id}`, `start ${c.id}`]);
   assert.deepEqual(events, ["create", "start", "die 3"]);
   assert.equal(await svc.wait(c), 3, "wait on a stopped container answers at once");
 });
