@@ -1,6 +1,6 @@
 import { networkJson } from "../daemon/network-inspect.js";
 import { humanSize } from "../../common/docker-format.js";
-import { writableSizes } from "../daemon/system-df.js";
+import { containerSizes } from "../daemon/system-df.js";
 import { parseTime } from "../../common/docker-flags.js";
 import { randomId } from "../random-id.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
@@ -197,7 +197,7 @@ function commandLine(c: Container): string {
  * One `docker ps` row's fields, by Docker's template names.
  * @param size the writable layer's bytes and, with the image's, the virtual size (ps -s; docker/cli formatter/container.go)
  */
-export function psRow(c: Container, noTrunc: boolean, size?: { rw: number; rootFs: number }): Record<string, unknown> {
+export function psRow(c: Container, noTrunc: boolean, size?: { SizeRw: number; SizeRootFs: number }): Record<string, unknown> {
   const cmd = commandLine(c);
   return {
     ID: noTrunc ? c.id : c.shortId,
@@ -208,7 +208,7 @@ export function psRow(c: Container, noTrunc: boolean, size?: { rw: number; rootF
     Ports: c.ports.map(formatBinding).join(", "),
     State: c.state.status,
     Status: statusText(c.state),
-    Size: size ? `${humanSize(size.rw)}${size.rootFs > 0 ? ` (virtual ${humanSize(size.rootFs)})` : ""}` : "0B",
+    Size: size ? `${humanSize(size.SizeRw)}${size.SizeRootFs > 0 ? ` (virtual ${humanSize(size.SizeRootFs)})` : ""}` : "0B",
     Names: c.name,
     Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
     Mounts: "",
@@ -226,11 +226,8 @@ const ps: Handler = async (ctx, args) => {
     ctx.s.stdout(list.map((c) => `${opts.has("no-trunc") ? c.id : c.shortId}\n`).join(""));
     return 0;
   }
-  const sizes = opts.has("size") || /\{\{[^}]*\.Size\b/.test(last(opts, "format") ?? "") ? await writableSizes(ctx, list) : undefined;
-  const rows = list.map((c) => {
-    const rw = sizes?.get(c.id) ?? 0;
-    return psRow(c, opts.has("no-trunc"), sizes ? { rw, rootFs: rw + (ctx.images.find(c.config.imageId)?.size ?? 0) } : undefined);
-  });
+  const sizes = opts.has("size") || /\{\{[^}]*\.Size\b/.test(last(opts, "format") ?? "") ? await containerSizes(ctx, list) : undefined;
+  const rows = list.map((c) => psRow(c, opts.has("no-trunc"), sizes?.get(c.id)));
   const headers = { ID: "CONTAINER ID", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED", Ports: "PORTS", State: "STATE", Status: "STATUS", Size: "SIZE", Names: "NAMES", Labels: "LABELS", Mounts: "MOUNTS", Networks: "NETWORKS" };
   const format = last(opts, "format") ?? `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${opts.has("size") ? "\t{{.Size}}" : ""}`;
   return printFormat(ctx, format, rows, headers);
@@ -316,12 +313,6 @@ const attachCmd: Handler = async (ctx, args) => {
   return (await a.attached) ?? 0;
 };
 
-/** `-s`: a container's writable layer and, with its image, its root filesystem (SizeRw, SizeRootFs). */
-async function sizesOf(ctx: CliContext, list: Container[]): Promise<(c: Container) => Record<string, number>> {
-  const rw = await writableSizes(ctx, list);
-  return (c) => ({ SizeRw: rw.get(c.id) ?? 0, SizeRootFs: (rw.get(c.id) ?? 0) + (ctx.images.find(c.config.imageId)?.size ?? 0) });
-}
-
 const INSPECT_TYPES = ["config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"];
 
 const inspect: Handler = async (ctx, args) => {
@@ -330,10 +321,10 @@ const inspect: Handler = async (ctx, args) => {
   const type = last(opts, "type");
   if (type !== undefined && !INSPECT_TYPES.includes(type)) throw usageError(`unknown type: "${type}": must be one of ${INSPECT_TYPES.map((t) => `"${t}"`).join(", ")}`);
   const any = type === undefined;
-  const size = opts.has("size") ? await sizesOf(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
+  const size = opts.has("size") ? await containerSizes(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
   return printInspect(ctx, rest.map((n) => () => {
     const c = any || type === "container" ? ctx.containers.tryFind(n) : undefined;
-    if (c) return { ...containerJson(ctx, c), ...size?.(c) };
+    if (c) return { ...containerJson(ctx, c), ...size?.get(c.id) };
     const i = any || type === "image" ? ctx.images.find(n) : undefined;
     if (i) return imageJson(ctx.images, i);
     const net = any || type === "network" ? ctx.networks.list().find((x) => x.name === n || x.id === n || x.id.startsWith(n)) : undefined;
@@ -346,10 +337,10 @@ const inspect: Handler = async (ctx, args) => {
 const containerInspect: Handler = async (ctx, args) => {
   const { opts, rest } = parseFlags(args, { "f,format": "value", "s,size": "bool" }, ctx.path, { interspersed: true });
   requireArgs(rest, { min: 1 }, ctx.path);
-  const size = opts.has("size") ? await sizesOf(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
+  const size = opts.has("size") ? await containerSizes(ctx, rest.flatMap((n) => ctx.containers.tryFind(n) ?? [])) : undefined;
   return printInspect(ctx, rest.map((n) => () => {
     const c = ctx.containers.find(n);
-    return { ...containerJson(ctx, c), ...size?.(c) };
+    return { ...containerJson(ctx, c), ...size?.get(c.id) };
   }), last(opts, "format"));
 };
 

@@ -7,8 +7,21 @@ import type { Daemon } from "./daemon.js";
 
 const dec = new TextDecoder();
 
+/**
+ * Each container's sizes as Docker reports them (`ps -s`, `inspect -s`, `GET
+ * /containers/json?size=1`, system df): SizeRw, its writable layer's bytes, and
+ * SizeRootFs, those with its image's; one guest `du` for all.
+ */
+export async function containerSizes(d: Daemon, list: readonly Container[]): Promise<Map<string, { SizeRw: number; SizeRootFs: number }>> {
+  const rw = await writableSizes(d, list);
+  return new Map(list.map((c) => {
+    const n = rw.get(c.id) ?? 0;
+    return [c.id, { SizeRw: n, SizeRootFs: n + (d.images.find(c.config.imageId)?.size ?? 0) }];
+  }));
+}
+
 /** The bytes in each container's writable layer (one guest `du` for all; a container never started has none). */
-export async function writableSizes(d: Daemon, list: readonly Container[]): Promise<Map<string, number>> {
+async function writableSizes(d: Daemon, list: readonly Container[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   const mounted = list.filter((c) => c.mounted);
   if (!mounted.length) return sizes;
@@ -42,7 +55,7 @@ export async function diskUsage(d: Daemon): Promise<DiskUsage> {
       layerSize.set(id, l.image.layerSizes[i] ?? 0);
     });
   }
-  const sizes = await writableSizes(d, containers);
+  const sizes = await containerSizes(d, containers);
   return {
     LayersSize: [...layerSize.values()].reduce((a, b) => a + b, 0),
     Images: images.map((l) => ({
@@ -66,8 +79,7 @@ export async function diskUsage(d: Daemon): Promise<DiskUsage> {
       Created: Math.floor(c.created / 1000),
       State: c.state.status,
       Status: statusText(c.state),
-      SizeRw: sizes.get(c.id) ?? 0,
-      SizeRootFs: (sizes.get(c.id) ?? 0) + (d.images.find(c.config.imageId)?.size ?? 0),
+      ...sizes.get(c.id)!,
       Labels: c.config.labels,
       Mounts: [],
     })),
