@@ -1,3 +1,4 @@
+import { containerSizes } from "../daemon/system-df.js";
 import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
 import { rfc3339Nano } from "../../common/docker-format.js";
@@ -168,10 +169,12 @@ function wait(d: Daemon, c: Container, q: URLSearchParams): ApiReply {
 export function containerRoutes(d: Daemon): Route[] {
   const find = (ref: string): Container => d.containers.find(ref);
   return [
-    route("GET", "/containers/json", (req) => {
+    route("GET", "/containers/json", async (req) => {
       const q = req.query;
       const list = listContainers(d.containers.list(), d.images, { all: boolParam(q, "all"), limit: intParam(q, "limit") ?? -1, filters: filtersParam(q) });
-      return json(list.map((c) => containerSummary(d, c)));
+      // size=1 (docker ps -s): SizeRw and SizeRootFs
+      const sizes = boolParam(q, "size") ? await containerSizes(d, list) : undefined;
+      return json(list.map((c) => ({ ...containerSummary(d, c), ...sizes?.get(c.id) })));
     }),
     route("POST", "/containers/create", async (req) => {
       const body = jsonBody<ContainerCreateBody>(req);

@@ -109,6 +109,8 @@ test("a detached container: ps, logs, exec, inspect, stop, start, restart, kill,
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = await docker(["ps", "--format", "{{.ID}} {{.Names}} {{.Ports}} {{.Status}}"]);
   assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} web 0\\.0\\.0\\.0:8080->80/tcp Up `));
+  const sized = await docker(["ps", "-s", "--format", "{{.Size}}"]);
+  assert.match(sized.stdout, /^\d+(\.\d+)?k?B \(virtual 2\.\d+MB\)\n$/, "ps -s through the API: the writable layer and the image");
   const logs = await docker(["logs", "web"]);
   assert.deepEqual([logs.stdout, logs.stderr], ["started\n", "to-err\n"]);
   const exec = await docker(["exec", "web", "sh", "-c", "echo $A; exit 5"]);
