@@ -76,6 +76,9 @@ const ALL_CAPS = [
   "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 ];
 
+/** Docker's default PATH for a container (and for an image that sets none), as its daemon's DefaultPathEnv. */
+export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** Docker's capability arithmetic: defaults, minus --cap-drop, plus --cap-add ("ALL" works in both). */
 export function capabilities(o: Pick<ContainerSpecOptions, "capAdd" | "capDrop" | "privileged">): string[] {
   if (o.privileged) return [...ALL_CAPS];
@@ -118,7 +121,7 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
       terminal: o.terminal ?? false,
       user: { uid: o.user?.uid ?? 0, gid: o.user?.gid ?? 0, ...(o.additionalGids?.length ? { additionalGids: [...o.additionalGids] } : {}) },
       args: [...o.args],
-      env: [...(o.env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])],
+      env: [...(o.env ?? [DEFAULT_PATH_ENV])],
       cwd: o.cwd ?? "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [...(o.rlimits?.some((r) => r.type === "RLIMIT_NOFILE") ? [] : [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }]), ...(o.rlimits ?? [])],

@@ -1,3 +1,4 @@
+import { DEFAULT_PATH_ENV } from "../common/oci-spec.js";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./unpack/gunzip.js";
@@ -59,7 +60,7 @@ const DHCP_WARN_MS = 8000;
 /** ms a relay whose WebSocket is open gets to answer DHCP before the same warning */
 const DHCP_MAX_MS = 45000;
 
-const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"];
+const DEFAULT_ENV = [DEFAULT_PATH_ENV, "HOME=/root"];
 
 /** One guest VM with its agent: boots or restores it, runs processes in it. */
 export class Engine {

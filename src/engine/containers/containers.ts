@@ -1,7 +1,7 @@
 import { Status, canPause, canRemove, canStart, canUnpause, isRunning, shouldRestart, wrongState } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { VALID_NAME, generateName } from "../../common/names.js";
-import { containerSpec } from "../../common/oci-spec.js";
+import { containerSpec, DEFAULT_PATH_ENV } from "../../common/oci-spec.js";
 import type { PortBinding } from "../../common/port-spec.js";
 import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
@@ -540,8 +540,6 @@ function notRunning(c: Container): BerthError {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * A process's environment as Docker's daemon makes it (container.CreateDaemonEnvironment

@@ -1,3 +1,4 @@
+import { DEFAULT_PATH_ENV } from "../../common/oci-spec.js";
 import { runtimeOptions } from "./host-options.js";
 import { staticAddressError } from "../networks/networks.js";
 import { strSlice, type ContainerCreateBody } from "../../common/api/container-create.js";
@@ -35,7 +36,6 @@ const GIVEN = [
   "BlkioWeight", "Annotations",
 ] as const;
 
-const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SECURITY_OPT = /^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/;
 const dec = new TextDecoder();
 
@@ -113,7 +113,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
     layers: await d.layers(local),
     entrypoint: entrypoint !== undefined ? entrypoint.filter((x, i) => i > 0 || x !== "") : ic.Entrypoint ?? [],
     cmd: cmd?.length ? cmd : entrypoint !== undefined ? [] : ic.Cmd ?? [],
-    env: mergeEnv(ic.Env ?? [DEFAULT_PATH], body.Env ?? []),
+    env: mergeEnv(ic.Env ?? [DEFAULT_PATH_ENV], body.Env ?? []),
     workingDir: body.WorkingDir || ic.WorkingDir || "",
     user: userSpec,
     ...(await resolveUser(d, local, userSpec, fail)),
