@@ -36,8 +36,8 @@ function durationNs(s: string | undefined): number {
   return Math.round(ns);
 }
 
-/** The names go-units' ParseUlimit knows. */
-const ULIMIT_TYPES = new Set(["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]);
+/** The names go-units' ParseUlimit knows (the CLI's --ulimit and the daemon's Ulimits check them). */
+export const ULIMIT_TYPES = new Set(["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]);
 
 /** `--ulimit nofile=1024[:2048]` (docker/cli opts.UlimitOpt, go-units ParseUlimit, and their words). */
 function parseUlimit(v: string, cmd: string): { Name: string; Soft: number; Hard: number } {

@@ -1,3 +1,4 @@
+import { ULIMIT_TYPES } from "../../common/api/run-flags.js";
 import type { ContainerCreateBody, HostConfigBody } from "../../common/api/container-create.js";
 import type { BerthError } from "../../common/errors.js";
 
@@ -33,7 +34,6 @@ const DEVICES: Record<string, [number, number]> = {
   "/dev/null": [1, 3], "/dev/zero": [1, 5], "/dev/full": [1, 7], "/dev/random": [1, 8], "/dev/urandom": [1, 9], "/dev/tty": [5, 0],
 };
 
-const ULIMITS = new Set(["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]);
 const LOG_DRIVERS = new Set(["json-file", "local", "none"]);
 /** Docker's other log drivers: known to Docker, not kept by Berth */
 const OTHER_LOG_DRIVERS = new Set(["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs", "logentries"]);
@@ -83,7 +83,7 @@ export function runtimeOptions(body: ContainerCreateBody, o: { fail: (why: strin
   }
   if (h.Ulimits?.length) {
     out.rlimits = h.Ulimits.map((u) => {
-      if (!ULIMITS.has(u.Name ?? "")) throw fail(`invalid ulimit type: ${u.Name}`);
+      if (!ULIMIT_TYPES.has(u.Name ?? "")) throw fail(`invalid ulimit type: ${u.Name}`);
       if ((u.Soft ?? 0) > (u.Hard ?? 0)) throw fail(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
       return { type: `RLIMIT_${u.Name!.toUpperCase()}`, soft: u.Soft ?? 0, hard: u.Hard ?? 0 };
     });
