@@ -23,6 +23,16 @@ import { messageLine } from "../../common/api/json-message.js";
 /** The command groups of Docker's CLI: "docker network create", "docker container ls", … */
 const GROUPS = new Set(["container", "image", "system", "network", "context", "manifest"]);
 
+/**
+ * The command path a user typed, in cobra's names, and its arguments: the long
+ * forms take two words ("docker container ls", "docker network create").
+ */
+function typedCommand(argv: readonly string[]): { path: string; args: string[]; group: boolean } {
+  const [first, ...more] = argv;
+  const group = GROUPS.has(first ?? "") && more[0] !== undefined && !more[0].startsWith("-");
+  return { path: group ? commandPath(`${first} ${more[0]}`) : first ?? "", args: group ? more.slice(1) : more, group };
+}
+
 /** The handler of a command path whose name is not the path's (the long forms share the short forms' handlers). */
 const HANDLER: Record<string, string> = {
   "container ls": "ps", "image ls": "images", "image rm": "rmi", "image pull": "pull", "image inspect": "image-inspect",
@@ -78,8 +88,7 @@ export class DockerCli {
 
   /** Runs one `docker` command the guest's client sent: its output, then its exit status; a failure as Docker's CLI prints it (cliFailure). */
   handle(s: CliSession): void {
-    const [first, second] = s.argv;
-    const path = GROUPS.has(first ?? "") && second ? commandPath(`${first} ${second}`) : first ?? "";
+    const { path } = typedCommand(s.argv);
     this.#daemon.ready().then(() => this.#dispatch(s)).finally(() => this.#daemon.persist().catch(() => {})).then(
       (code) => s.exit(code),
       (e: unknown) => {
@@ -118,10 +127,7 @@ export class DockerCli {
 
   async #dispatch(s: CliSession): Promise<number> {
     const [first, ...more] = s.argv;
-    // the long forms: docker container ls, docker image rm, docker network create, …
-    const group = GROUPS.has(first ?? "") && more[0] !== undefined && !more[0].startsWith("-");
-    const path = group ? commandPath(`${first} ${more[0]}`) : first ?? "";
-    const args = group ? more.slice(1) : more;
+    const { path, args, group } = typedCommand(s.argv);
     const ctx = this.#context(s, path);
     const own: Record<string, Handler> = {
       pull: (c, a) => this.#pull(c, a),
