@@ -46,7 +46,9 @@ export function labelMatch(labels: Record<string, string> | undefined, spec: str
  */
 export function listContainers(all: Container[], images: ImageStore, q: ContainerListQuery): Container[] {
   const filters = q.filters ?? {};
-  const ports = (v: string, key: string): Set<string> => portFilter(v, key);
+  // each publish/expose value read once (checked below), not once per container
+  const portSets = new Map<string, Set<string>>();
+  const ports = (v: string, key: string): Set<string> => portSets.get(`${key} ${v}`) ?? new Set();
   const tests: Record<string, (c: Container, v: string) => boolean> = {
     status: (c, v) => c.state.status === v,
     name: (c, v) => new RegExp(v).test(c.name),
@@ -74,7 +76,7 @@ export function listContainers(all: Container[], images: ImageStore, q: Containe
       if (k === "status" && !STATES.includes(v)) throw bad(`${k}=${v}`, `invalid value for state (${v}): must be one of ${STATES.join(", ")}`);
       if (k === "health" && !HEALTHS.includes(v)) throw bad(`${k}=${v}`, `invalid value for health (${v}): must be one of ${HEALTHS.join(", ")}`);
       if (k === "exited" && !/^[+-]?\d+$/.test(v)) throw bad(`${k}=${v}`, `strconv.Atoi: parsing "${v}": invalid syntax`);
-      if ((k === "publish" || k === "expose") && values.length) ports(v, k);
+      if (k === "publish" || k === "expose") portSets.set(`${k} ${v}`, portFilter(v, k));
       if ((k === "before" || k === "since") && !all.some((c) => c.id.startsWith(v) || c.name === v.replace(/^\//, ""))) throw new BerthError(ErrorCode.containerNotFound, `Cannot list containers: No such container: ${v}`);
     }
   }

@@ -131,3 +131,14 @@ test("-H addresses as Docker's daemon takes them", () => {
 test("the version the API reports is package.json's", () => {
   assert.equal(BERTH_VERSION, (JSON.parse(readFileSync(`${packageRoot}/package.json`, "utf8")) as { version: string }).version);
 });
+
+test("docker ps --filter publish/expose: a published host port, or a container port (moby's portOp, ranges too)", () => {
+  const mk = (name: string, ports: Array<[number, number]>, exposed: string[]): Container =>
+    ({ id: name, name, created: 1, state: { ...newState(), status: Status.running }, ports: ports.map(([hostPort, containerPort]) => ({ hostIp: "", hostPort, containerPort, proto: "tcp" })), config: { labels: {}, image: "busybox", imageId: "sha256:1" }, hostConfig: { networks: [], networkMode: "bridge", exposed } }) as unknown as Container;
+  const all = [mk("web", [[8080, 80]], ["80/tcp"]), mk("db", [], ["5432/tcp"])];
+  const names = (filters: Record<string, string[]>): string[] => listContainers(all, new ImageStore(), { filters }).map((c) => c.name);
+  assert.deepEqual(names({ publish: ["8080"] }), ["web"]);
+  assert.deepEqual(names({ publish: ["80"] }), [], "publish is the host's port");
+  assert.deepEqual(names({ expose: ["5000-6000/tcp"] }), ["db"]);
+  assert.deepEqual(names({ expose: ["80", "5432"] }), ["web", "db"]);
+});
