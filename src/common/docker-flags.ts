@@ -92,7 +92,7 @@ export function parseFlags(args: readonly string[], implemented: FlagSpec, cmd: 
   }
   const fail = (message: string): BerthError => flagError(message, cmd);
   const add = (f: { key: string; type: string; label: string }, v: string): void => {
-    const bad = valueError(v, f.type);
+    const bad = valueError(v, f.type, f.key);
     if (bad) throw fail(`invalid argument "${v}" for "${f.label}" flag: ${bad}`);
     opts.set(f.key, [...(opts.get(f.key) ?? []), v]);
   };
@@ -163,7 +163,7 @@ const BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FA
 const FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
 
 /** pflag's complaint about a value of this type (Go's strconv, go-units, time words), or undefined when it is good. */
-function valueError(v: string, type: string): string | undefined {
+function valueError(v: string, type: string, key: string): string | undefined {
   switch (type) {
     case "int":
     case "int64":
@@ -180,7 +180,8 @@ function valueError(v: string, type: string): string | undefined {
     case "decimal":
       return /^\d*\.?\d+$/.test(v) ? undefined : `failed to parse ${v} as a rational number`;
     case "bytes":
-      return bytesError(v);
+      // --memory-swap is docker/cli's MemSwapBytes: -1 is "unlimited swap"
+      return key === "memory-swap" && v === "-1" ? undefined : bytesError(v);
     case "filter":
       return v.includes("=") ? undefined : "bad format of filter (expected name=value)";
     case "duration":
@@ -195,7 +196,8 @@ function bytesError(s: string): string | undefined {
   const m = /^(.*[0-9. ])?(.*)$/s.exec(s)!;
   if (m[1] === undefined) return `invalid size: '${s}'`;
   const num = m[1].endsWith(" ") ? m[1].slice(0, -1) : m[1];
-  if (!/^\d*\.?\d+$/.test(num) && !/^\d+\.$/.test(num)) return `strconv.ParseFloat: parsing "${num}": invalid syntax`;
+  if (!/^[+-]?(\d*\.?\d+|\d+\.)$/.test(num)) return `strconv.ParseFloat: parsing "${num}": invalid syntax`;
+  if (num.startsWith("-")) return `invalid size: '${s}'`;
   const sfx = m[2]!.toLowerCase();
   if (!sfx || sfx === "b") return undefined;
   if (sfx.length > 3 || !"kmgtp".includes(sfx[0]!) || (sfx.length === 2 && sfx[1] !== "b") || (sfx.length === 3 && sfx.slice(1) !== "ib")) return `invalid suffix: '${sfx}'`;

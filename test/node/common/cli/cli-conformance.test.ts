@@ -55,6 +55,8 @@ const CASES: Array<[string[], string, number]> = [
   [["run", "-p", "8080-8082:80-81", "busybox"], `docker: invalid ranges specified for container and host Ports: 80-81 and 8080-8082\n\n${RUN}`, 125],
   [["run", "-e", "=x", "busybox"], `invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--memory", "1x", "busybox"], `invalid argument "1x" for "-m, --memory" flag: invalid suffix: 'x'\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "-m", "-1", "busybox"], `invalid argument "-1" for "-m, --memory" flag: invalid size: '-1'\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--shm-size", "-5", "busybox"], `invalid argument "-5" for "--shm-size" flag: invalid size: '-5'\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--pids-limit", "lots", "busybox"], `invalid argument "lots" for "--pids-limit" flag: strconv.ParseInt: parsing "lots": invalid syntax\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--health-interval", "5", "busybox"], `invalid argument "5" for "--health-interval" flag: time: missing unit in duration "5"\n\n${RUN_USAGE}\n\n${RUN}`, 125],
   [["run", "--ulimit", "nofile", "busybox"], `invalid argument "nofile" for "--ulimit" flag: invalid ulimit argument: nofile\n\n${RUN_USAGE}\n\n${RUN}`, 125],
@@ -113,4 +115,5 @@ test("the flags courses use are accepted for run (implemented or refused by the 
   const h = body.HostConfig!;
   assert.deepEqual([h.Ulimits, h.Sysctls, h.GroupAdd, h.PidMode, h.CpusetCpus, h.ShmSize], [[{ Name: "nofile", Soft: 100, Hard: 200 }], { "net.ipv4.ip_forward": "1" }, ["10"], "host", "0", 128 * 1024 * 1024]);
   assert.deepEqual(h.DeviceRequests, [{ Driver: "", Count: -1, Capabilities: [["gpu"]] }]);
+  assert.equal(parseRunArgs("run", ["-m", "64m", "--memory-swap", "-1", "busybox"], []).body.HostConfig!.MemorySwap, -1, "--memory-swap -1 is unlimited swap, as docker/cli's MemSwapBytes takes it");
 });
