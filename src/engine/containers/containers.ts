@@ -6,7 +6,7 @@ import type { PortBinding } from "../../common/port-spec.js";
 import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channel.js";
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
-import { runtimeError, startCommand } from "./runtime-error.js";
+import { execFailure, runtimeError, startCommand } from "./runtime-error.js";
 import { Container, signalNumber, type ContainerConfig, type ContainerNetworking, type HostConfig, type LogLine } from "./container.js";
 import { EventBus } from "../daemon/events.js";
 
@@ -512,25 +512,6 @@ export class ContainerService {
 
 /** crun exec's complaint when the command cannot start (its first and only output) */
 const CRUN_EXEC_FAILED = /^(crun: )?(executable file `.*` not found in \$PATH|exec `.*`|open executable|chdir `.*`)/;
-
-/**
- * crun exec's failure as Docker's daemon says it (moby daemon/exec.go through
- * runc): "OCI runtime exec failed: exec failed: unable to start container
- * process: exec: "X": executable file not found in $PATH: unknown", status 127
- * (126 when it is not executable), as the docker CLI exits.
- */
-export function execFailure(crun: string, command: string): { message: string; code: number } | undefined {
-  const prefix = "OCI runtime exec failed: exec failed: unable to start container process";
-  const notFound = /executable file `(.+?)` not found in \$PATH/.exec(crun);
-  if (notFound) return { message: `${prefix}: exec: "${notFound[1]}": executable file not found in $PATH: unknown`, code: 127 };
-  const chdir = /chdir `(.+?)`/.exec(crun);
-  if (chdir) return { message: `${prefix}: chdir to cwd ("${chdir[1]}") set in config.json failed: no such file or directory: unknown`, code: 127 };
-  // crun cannot open a directory as the program (runc: "is a directory"; moby answers 126)
-  if (/open executable: Operation not permitted/i.test(crun)) return { message: `${prefix}: exec: "${command}": is a directory: unknown`, code: 126 };
-  if (/permission denied/i.test(crun)) return { message: `${prefix}: exec: "${command}": permission denied: unknown`, code: 126 };
-  if (/no such file or directory/i.test(crun)) return { message: `${prefix}: exec: "${command}": stat ${command}: no such file or directory: unknown`, code: 127 };
-  return undefined;
-}
 
 /** Docker's words for a kill of a stopped container (moby daemon/kill.go: "cannot kill container: NAME: container ID is not running"). */
 function notRunning(c: Container): BerthError {

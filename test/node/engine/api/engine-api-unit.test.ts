@@ -8,7 +8,7 @@ import { newState, Status } from "../../../../src/common/container-state.js";
 import { BerthError, ErrorCode } from "../../../../src/common/errors.js";
 import { boolParam, frame, json } from "../../../../src/engine/api/api-types.js";
 import { filtersParam } from "../../../../src/engine/api/container-routes.js";
-import { runtimeError } from "../../../../src/engine/containers/runtime-error.js";
+import { execFailure, runtimeError } from "../../../../src/engine/containers/runtime-error.js";
 import { ApiRouter, dockerMessage, errorReply, route } from "../../../../src/engine/api/router.js";
 import type { Container } from "../../../../src/engine/containers/containers.js";
 import { listContainers } from "../../../../src/engine/daemon/container-list.js";
@@ -104,6 +104,14 @@ test("crun's start failures in Docker's runtime words (the docker CLI picks 127/
   assert.match(runtimeError('Cannot start container "x": exec `/etc/passwd`: Permission denied'), /exec: "\/etc\/passwd": permission denied: unknown$/);
   assert.equal(runtimeError('Cannot start container "x": something else'), "something else");
   assert.match(runtimeError('Cannot start container "x": open executable: Permission denied', "/etc/passwd"), /exec: "\/etc\/passwd": permission denied: unknown$/, "the command named when crun's words do not");
+  assert.match(runtimeError('Cannot start container "x": open executable: Operation not permitted', "/"), /exec: "\/": is a directory: unknown$/);
+  // crun exec's complaints in runc exec's words, with the status the docker CLI exits with
+  const pre = "OCI runtime exec failed: exec failed: unable to start container process";
+  assert.deepEqual(execFailure("executable file `nosuch` not found in $PATH: No such file or directory", "nosuch"), { message: `${pre}: exec: "nosuch": executable file not found in $PATH: unknown`, code: 127 });
+  assert.deepEqual(execFailure("exec `/etc/passwd`: Permission denied", "/etc/passwd"), { message: `${pre}: exec: "/etc/passwd": permission denied: unknown`, code: 126 });
+  assert.deepEqual(execFailure("open executable: Operation not permitted", "/"), { message: `${pre}: exec: "/": is a directory: unknown`, code: 126 });
+  assert.deepEqual(execFailure("chdir `/nonexist`: No such file or directory", "true"), { message: `${pre}: chdir to cwd ("/nonexist") set in config.json failed: no such file or directory: unknown`, code: 127 });
+  assert.equal(execFailure("something else", "x"), undefined);
 });
 
 test("progress messages print as Docker's CLI prints them off a terminal; bars only on one", () => {
