@@ -27,6 +27,16 @@ export const RUN_FLAGS: FlagSpec = {
   "storage-opt": "value", "device-cgroup-rule": "value", "cpu-rt-period": "value", "cpu-rt-runtime": "value", "disable-content-trust": "bool",
 };
 
+/** "k=v" flag values (--label, --sysctl, --log-opt, …) as a map; "k" alone is k="" and a later k wins (docker/cli's ConvertKVStringsToMap). */
+export function keyValues(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list) {
+    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
+    out[k] = v;
+  }
+  return out;
+}
+
 /** A Go duration ("30s", "1m30s") in nanoseconds (the flag's value is checked already). */
 function durationNs(s: string | undefined): number {
   if (s === undefined) return 0;
@@ -131,11 +141,7 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
   for (const b of (opts.get("publish") ?? []).flatMap(parsePublish)) {
     (ports[`${b.containerPort}/${b.proto}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" });
   }
-  const labels: Record<string, string> = {};
-  for (const l of opts.get("label") ?? []) {
-    const [k, v = ""] = l.split(/=(.*)/s) as [string, string?];
-    labels[k] = v;
-  }
+  const labels = keyValues(opts.get("label") ?? []);
   const tty = opts.has("tty");
   const network = last(opts, "network") ?? last(opts, "net");
   const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("net-alias") ?? [])];
@@ -226,10 +232,10 @@ function healthcheck(opts: Map<string, string[]>): ContainerCreateBody["Healthch
 /** The runtime flags → HostConfig fields, as docker/cli's opts.go sends them (the daemon checks them: host-options.ts). */
 function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostConfigBody> {
   const one = (k: string): string | undefined => last(opts, k);
-  const logOpts = Object.fromEntries((opts.get("log-opt") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
+  const logOpts = keyValues(opts.get("log-opt") ?? []);
   return {
     ...(opts.has("ulimit") ? { Ulimits: opts.get("ulimit")!.map((u) => parseUlimit(u, cmd)) } : {}),
-    ...(opts.has("sysctl") ? { Sysctls: Object.fromEntries(opts.get("sysctl")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("sysctl") ? { Sysctls: keyValues(opts.get("sysctl")!) } : {}),
     ...(opts.has("group-add") ? { GroupAdd: opts.get("group-add")! } : {}),
     ...(opts.has("memory-reservation") ? { MemoryReservation: parseBytes(one("memory-reservation")!, "--memory-reservation") } : {}),
     ...(opts.has("oom-kill-disable") ? { OomKillDisable: true } : {}),
@@ -256,10 +262,10 @@ function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostCon
     ...(opts.has("device-read-iops") ? { BlkioDeviceReadIOps: opts.get("device-read-iops")! } : {}),
     ...(opts.has("device-write-iops") ? { BlkioDeviceWriteIOps: opts.get("device-write-iops")! } : {}),
     ...(opts.has("cgroup-parent") ? { CgroupParent: one("cgroup-parent")! } : {}),
-    ...(opts.has("annotation") ? { Annotations: Object.fromEntries(opts.get("annotation")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("annotation") ? { Annotations: keyValues(opts.get("annotation")!) } : {}),
     ...(opts.has("volumes-from") ? { VolumesFrom: opts.get("volumes-from")! } : {}),
     ...(opts.has("volume-driver") ? { VolumeDriver: one("volume-driver")! } : {}),
-    ...(opts.has("storage-opt") ? { StorageOpt: Object.fromEntries(opts.get("storage-opt")!.map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? ""))) } : {}),
+    ...(opts.has("storage-opt") ? { StorageOpt: keyValues(opts.get("storage-opt")!) } : {}),
     ...(opts.has("device-cgroup-rule") ? { DeviceCgroupRules: opts.get("device-cgroup-rule")! } : {}),
     ...(opts.has("cpu-rt-period") ? { CpuRealtimePeriod: Number(one("cpu-rt-period")) } : {}),
     ...(opts.has("cpu-rt-runtime") ? { CpuRealtimeRuntime: Number(one("cpu-rt-runtime")) } : {}),

@@ -9,7 +9,7 @@ import { runtimeError, startCommand } from "../containers/runtime-error.js";
 import { clientError, usageError, last, parseFlags, requireArgs, UsageKind, type FlagSpec } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import { formatBinding } from "../../common/port-spec.js";
-import { envValues, parseRunArgs } from "../../common/api/run-flags.js";
+import { envValues, keyValues, parseRunArgs } from "../../common/api/run-flags.js";
 import type { Container } from "../containers/containers.js";
 import { checkContainerName, createContainer, resolveUser } from "../daemon/container-create.js";
 import { listContainers } from "../daemon/container-list.js";
@@ -57,16 +57,11 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
   // --env-file is read from the client's files, before -e's values (Docker's order)
   body.Env = [...(await envFiles(ctx, opts.get("env-file") ?? [])), ...(body.Env ?? [])];
   // --label-file's lines come before --label's (docker/cli opts.ReadKVStrings)
-  const fileLabels: Record<string, string> = {};
+  const lines: string[] = [];
   for (const f of opts.get("label-file") ?? []) {
-    for (const line of dec.decode(await readClientFile(ctx, f, `read label file "${f}"`)).split("\n")) {
-      const t = line.trim();
-      if (!t || t.startsWith("#")) continue;
-      const [k, v = ""] = t.split(/=(.*)/s) as [string, string?];
-      fileLabels[k] = v;
-    }
+    lines.push(...dec.decode(await readClientFile(ctx, f, `read label file "${f}"`)).split("\n").map((l) => l.trim()).filter((t) => t && !t.startsWith("#")));
   }
-  body.Labels = { ...fileLabels, ...(body.Labels ?? {}) };
+  body.Labels = { ...keyValues(lines), ...(body.Labels ?? {}) };
   const cidfile = last(opts, "cidfile");
   if (cidfile !== undefined && (await ctx.containers.guest(["/bin/sh", "-c", 'test -e "$1"', "cidfile", cidfile], { cwd: ctx.s.cwd })).code === 0) {
     throw usageError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);

@@ -1,3 +1,4 @@
+import { keyValues } from "../../common/api/run-flags.js";
 import { listNetworks } from "../networks/networks.js";
 import { pruneNetworks } from "../daemon/prune.js";
 import { columns } from "../../common/docker-format.js";
@@ -11,7 +12,7 @@ const sub: Record<string, Handler> = {
   async create(ctx, args) {
     const { opts, rest } = parseFlags(args, { "d,driver": "value", subnet: "value", label: "value", internal: "bool", attachable: "bool", gateway: "value", "ip-range": "value" }, ctx.path, { interspersed: true });
     requireArgs(rest, { exact: 1 }, ctx.path);
-    const labels = Object.fromEntries((opts.get("label") ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2).map((x) => x ?? "")));
+    const labels = keyValues(opts.get("label") ?? []);
     // docker/cli's own check (cli/command/network/create.go), before the daemon is asked
     if ((opts.has("gateway") || opts.has("ip-range")) && !opts.has("subnet")) throw usageError("every ip-range or gateway must have a corresponding subnet");
     const one = (k: string): Record<string, string> => (last(opts, k) ? { [k === "ip-range" ? "ipRange" : k]: last(opts, k)! } : {});
