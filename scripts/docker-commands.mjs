@@ -25,7 +25,8 @@ export const PATHS = [
   "kill", "load", "login", "logout", "logs", "manifest inspect", "network connect", "network create",
   "network disconnect", "network inspect", "network ls", "network prune", "network rm", "pause", "port", "ps", "pull",
   "rename", "restart", "rm", "rmi", "run", "save", "search", "start", "stats", "stop", "system df", "system events",
-  "system info", "system prune", "tag", "top", "unpause", "update", "version", "wait",
+  "system info", "system prune", "tag", "top", "unpause", "update", "version", "volume create", "volume inspect",
+  "volume ls", "volume prune", "volume rm", "wait",
 ];
 
 // flags cobra hides from --help but still accepts (docker/cli 28.2.2's MarkHidden and MarkDeprecated)
@@ -35,6 +36,7 @@ const HIDDEN = {
   stop: { time: "int" },
   restart: { time: "int" },
   update: { "kernel-memory": "bytes" },
+  "volume create": { name: "string" },
 };
 
 /** One command's help → { use, flags: { "s,long": type } } (type "bool" for a flag without a value). */

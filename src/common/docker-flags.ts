@@ -1,3 +1,4 @@
+import { parseMountFlag } from "./api/mounts.js";
 import { commandPath, commandSpec } from "./cli/command-spec.js";
 import { BerthError, ErrorCode } from "./errors.js";
 
@@ -186,6 +187,10 @@ function valueError(v: string, type: string, key: string): string | undefined {
       return v.includes("=") ? undefined : "bad format of filter (expected name=value)";
     case "duration":
       return durationError(v);
+    case "mount": {
+      const m = parseMountFlag(v);
+      return typeof m === "string" ? m : undefined;
+    }
     default:
       return undefined;
   }

@@ -59,6 +59,10 @@ export const ErrorCode = {
   vmBootFailed: "vm-boot-failed",
   /** the VM was stopped; nothing more can run in it */
   vmNotRunning: "vm-not-running",
+  /** a volume is used by a container (Docker's 409 "volume is in use") */
+  volumeInUse: "volume-in-use",
+  /** no volume by that name */
+  volumeNotFound: "volume-not-found",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

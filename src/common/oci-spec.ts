@@ -4,6 +4,18 @@ import { BerthError, ErrorCode } from "./errors.js";
  * OCI runtime config.json for crun, shaped like `crun spec` on cgroup v2:
  * the namespaces, mounts and masked paths Docker gives a container.
  */
+/** One entry of the OCI runtime spec's `mounts`. */
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+function depth(p: string): number {
+  return p.split("/").filter(Boolean).length;
+}
+
 export interface ContainerSpecOptions {
   args: readonly string[];
   env?: readonly string[];
@@ -30,6 +42,8 @@ export interface ContainerSpecOptions {
   noNewPrivileges?: boolean;
   /** --tmpfs: mount point -> options */
   tmpfs?: Readonly<Record<string, string>>;
+  /** volumes, bind mounts and --mount tmpfs, as OCI mounts (sorted by the caller, parents first) */
+  mounts?: ReadonlyArray<OciMount>;
   /** --init: this guest binary is bind-mounted as /sbin/docker-init */
   initBinary?: string;
   /** --network host: no network namespace; the guest's resolv.conf is bind-mounted */
@@ -104,9 +118,10 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
     };
   }
   const caps = capabilities(o);
-  const mounts: Array<Record<string, unknown>> = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
+  const tmpfs: OciMount[] = Object.entries(o.tmpfs ?? {}).map(([destination, opts]) => ({
     destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...(opts ? opts.split(",") : [])],
   }));
+  const mounts: OciMount[] = [];
   if (o.etcFiles) {
     mounts.push({ destination: "/etc/hosts", type: "bind", source: o.etcFiles.hosts, options: ["bind", "rw"] });
     mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: o.etcFiles.resolv, options: ["bind", o.etcFiles.resolv === "/etc/resolv.conf" ? "ro" : "rw"] });
@@ -115,6 +130,9 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
   if (o.hostNetwork) mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["bind", "ro"] });
   if (o.hostnameFile && !o.etcFiles?.hostname) mounts.push({ destination: "/etc/hostname", type: "bind", source: o.hostnameFile, options: ["bind", "rw"] });
   if (o.initBinary) mounts.push({ destination: "/sbin/docker-init", type: "bind", source: o.initBinary, options: ["bind", "ro"] });
+  // Docker mounts the user's mounts in order of depth, after its own (daemon/oci_linux.go sortMounts)
+  const user = [...tmpfs, ...(o.mounts ?? [])].sort((a, b) => depth(a.destination) - depth(b.destination));
+  const own = mounts.filter((m) => !user.some((u) => u.destination === m.destination));
   return {
     ociVersion: "1.0.0",
     process: {
@@ -140,7 +158,8 @@ export function containerSpec(o: ContainerSpecOptions): Record<string, unknown> 
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
       { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", o.privileged ? "rw" : "ro"] },
-      ...mounts,
+      ...own,
+      ...user,
     ],
     linux: {
       cgroupsPath: o.cgroupsPath ?? "/berth",

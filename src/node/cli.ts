@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { Engine } from "../engine/engine.js";
@@ -34,6 +34,8 @@ Options:
       --relay URL        give the guest a NIC on this network relay: a room's ws://…/relay/ROOM?token=…
                          URL, or a berth serve's http://HOST:PORT (a room of its own is asked for)
       --image-dir DIR    where pulled image blobs and the image list are kept
+      --volume-dir DIR   where volumes' data is kept (default: beside --image-dir,
+                         else ~/.local/share/berth/volumes)
                          (default ~/.cache/berth/blobs, or $BERTH_IMAGE_DIR)
       --kernel FILE      boot this bzImage instead of the built one
       --initrd FILE      boot this gzip initramfs instead of the built one
@@ -71,6 +73,7 @@ export async function main(argv: string[]): Promise<void> {
         "snapshot-dir": { type: "string" },
         "no-snapshot": { type: "boolean" },
         "image-dir": { type: "string" },
+        "volume-dir": { type: "string" },
         relay: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
@@ -128,6 +131,9 @@ export async function main(argv: string[]): Promise<void> {
   if (!(bootTimeout > 0)) usage(`Cannot use a boot timeout of "${o["boot-timeout"]}" seconds`);
   const snapshotDir = o["snapshot-dir"] ?? process.env["BERTH_SNAPSHOT_DIR"] ?? join(homedir(), ".cache", "berth", "snapshots");
   const imageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"] ?? join(homedir(), ".cache", "berth", "blobs");
+  const givenImageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"];
+  // volumes are the user's data, not a cache: beside a given image store, else in ~/.local/share
+  const volumeDir = o["volume-dir"] ?? process.env["BERTH_VOLUME_DIR"] ?? (givenImageDir ? join(dirname(givenImageDir), "volumes") : join(homedir(), ".local", "share", "berth", "volumes"));
 
   let relayUrl: string | undefined;
   if (o.relay !== undefined) {
@@ -156,7 +162,7 @@ export async function main(argv: string[]): Promise<void> {
       ...(relayUrl ? { relayUrl } : {}),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
       // in Node the engine talks to registries itself; blobs are kept by digest, with the image list
-      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir), onPorts: (ports) => forwarder.update(ports) },
+      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir), volumeStore: new DirBlobStore(volumeDir), onPorts: (ports) => forwarder.update(ports) },
       ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
     });
   } catch (e) {

@@ -1,4 +1,4 @@
-import type { NodeAttrs, ShareFiles } from "../../src/engine/vm/vm-host.js";
+import type { NodeAttrs, ShareEntry, ShareFiles } from "../../src/engine/vm/vm-host.js";
 
 type Kind = "dir" | "file" | "symlink" | "char" | "block" | "fifo";
 
@@ -80,6 +80,35 @@ export class FakeShare implements ShareFiles {
   async read(path: string): Promise<Uint8Array | undefined> {
     const n = this.lookup(path);
     return n?.type === "file" ? n.data : undefined;
+  }
+
+  walk(path: string): ShareEntry[] {
+    const top = this.lookup(path);
+    const out: ShareEntry[] = [];
+    const visit = (n: FakeNode, prefix: string): void => {
+      for (const name of [...n.children.keys()].sort()) {
+        const c = n.children.get(name)!;
+        out.push(this.#entry(c, prefix + name));
+        if (c.type === "dir") visit(c, `${prefix}${name}/`);
+      }
+    };
+    if (top?.type === "dir") visit(top, "");
+    return out;
+  }
+
+  stat(path: string): ShareEntry | undefined {
+    const n = this.lookup(path);
+    return n ? this.#entry(n, "") : undefined;
+  }
+
+  async readId(id: number): Promise<Uint8Array> {
+    return this.nodes[id]!.data;
+  }
+
+  #entry(n: FakeNode, path: string): ShareEntry {
+    let links = 0;
+    for (const m of this.nodes) for (const c of m.children.values()) if (c === n) links++;
+    return { path, id: n.id, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime, size: n.data.length, target: n.linkname, major: n.major, minor: n.minor, nlinks: Math.max(links, 1) };
   }
 
   remove(path: string): void {

@@ -1,3 +1,4 @@
+import type { Mount } from "./mounts.js";
 /**
  * The body of the Engine API's `POST /containers/create` (Docker's
  * ContainerConfig with its HostConfig and NetworkingConfig), the fields Berth
@@ -31,6 +32,8 @@ export interface ContainerCreateBody {
   StopTimeout?: number | null;
   /** "80/tcp": {} */
   ExposedPorts?: Record<string, object> | null;
+  /** anonymous volumes: "/data": {} (the CLI's `-v /data`) */
+  Volumes?: Record<string, object> | null;
   MacAddress?: string;
   Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   HostConfig?: HostConfigBody | null;
@@ -70,9 +73,9 @@ export interface HostConfigBody {
   /** "80/tcp" -> [{HostIp, HostPort}]; HostPort "" or "0": chosen by the engine */
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
   PublishAllPorts?: boolean;
-  /** volumes and bind mounts: not in Berth yet (refused when given) */
+  /** `-v` with a source: "NAME:/path[:mode]" (a volume) or "/guest/dir:/path[:mode]" (a bind mount) */
   Binds?: string[] | null;
-  Mounts?: unknown[] | null;
+  Mounts?: Mount[] | null;
   Ulimits?: Array<{ Name?: string; Soft?: number; Hard?: number }> | null;
   Sysctls?: Record<string, string> | null;
   GroupAdd?: string[] | null;

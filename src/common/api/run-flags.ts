@@ -1,3 +1,4 @@
+import { parseMountFlag, splitVolumeFlag, type Mount } from "./mounts.js";
 import { commandName } from "../cli/cli-errors.js";
 import { parseRestartPolicy } from "../container-state.js";
 import { flagError, last, parseBytes, parseCpus, parseFlags, requireArgs, usageError, type FlagSpec } from "../docker-flags.js";
@@ -142,6 +143,7 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
     (ports[`${b.containerPort}/${b.proto}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" });
   }
   const labels = keyValues(opts.get("label") ?? []);
+  const volumes = volumeFlags(opts.get("volume") ?? []);
   const tty = opts.has("tty");
   const network = last(opts, "network") ?? last(opts, "net");
   const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("net-alias") ?? [])];
@@ -187,10 +189,11 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
       ...(opts.has("dns-option") || opts.has("dns-opt") ? { DnsOptions: [...(opts.get("dns-option") ?? []), ...(opts.get("dns-opt") ?? [])] } : {}),
       PortBindings: ports,
       PublishAllPorts: opts.has("publish-all"),
-      Binds: opts.get("volume") ?? [],
-      Mounts: opts.get("mount") ?? [],
+      Binds: volumes.binds,
+      Mounts: (opts.get("mount") ?? []).map((m) => parseMountFlag(m) as Mount),
       ...runtimeFlags(opts, cmd),
     },
+    ...(volumes.anonymous.length ? { Volumes: Object.fromEntries(volumes.anonymous.map((v) => [v, {}])) } : {}),
     ...(opts.has("expose") ? { ExposedPorts: Object.fromEntries((opts.get("expose") ?? []).flatMap((e) => exposed(e, cmd)).map((p) => [p, {}])) } : {}),
     ...(opts.has("mac-address") ? { MacAddress: last(opts, "mac-address")! } : {}),
     ...(opts.has("domainname") ? { Domainname: last(opts, "domainname")! } : {}),
@@ -277,4 +280,21 @@ function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostCon
       }),
     } : {}),
   };
+}
+
+/**
+ * `-v` values as docker/cli sorts them (cli/command/container/opts.go): with a
+ * source to HostConfig.Binds, a path alone to Config.Volumes (an anonymous volume).
+ * @throws BerthError usage: compose's ParseVolume words ("invalid spec: a::b: empty section between colons")
+ */
+export function volumeFlags(values: readonly string[]): { binds: string[]; anonymous: string[] } {
+  const binds: string[] = [];
+  const anonymous: string[] = [];
+  for (const v of values) {
+    const r = splitVolumeFlag(v);
+    if (typeof r === "string") throw usageError(r);
+    if (r.source) binds.push(v);
+    else anonymous.push(v);
+  }
+  return { binds, anonymous };
 }

@@ -23,6 +23,6 @@ export interface DiskUsage {
   LayersSize: number;
   Images: Array<{ Id: string; RepoTags: string[]; Created: number; Size: number; SharedSize: number; Containers: number; RepoDigests: string[]; ParentId: string; Labels: Record<string, string> | null; VirtualSize: number }>;
   Containers: Array<{ Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number; State: string; Status: string; SizeRw: number; SizeRootFs: number; Labels: Record<string, string>; Mounts: unknown[] }>;
-  Volumes: unknown[];
+  Volumes: Array<{ Name: string; Driver: string; Mountpoint: string; CreatedAt: string; Labels: Record<string, string> | null; Scope: string; Options: Record<string, string> | null; UsageData: { Size: number; RefCount: number } }>;
   BuildCache: unknown[];
 }

@@ -7,6 +7,7 @@ const ALIASES: Record<string, string> = {
   "container list": "container ls", "container ps": "container ls", "container remove": "container rm",
   "image list": "image ls", "image remove": "image rm", "network list": "network ls", "network remove": "network rm",
   "context list": "context ls", "context remove": "context rm",
+  "volume list": "volume ls", "volume remove": "volume rm",
 };
 
 /** A typed command path ("container list") as cobra names it ("container ls"). */

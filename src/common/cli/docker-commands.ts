@@ -100,5 +100,10 @@ export const DOCKER_COMMANDS: Record<string, CommandSpec> = {
   "unpause": { use: "docker unpause CONTAINER [CONTAINER...]", flags: {  } },
   "update": { use: "docker update [OPTIONS] CONTAINER [CONTAINER...]", flags: { "blkio-weight": "uint16", "cpu-period": "int", "cpu-quota": "int", "cpu-rt-period": "int", "cpu-rt-runtime": "int", "c,cpu-shares": "int", "cpus": "decimal", "cpuset-cpus": "string", "cpuset-mems": "string", "m,memory": "bytes", "memory-reservation": "bytes", "memory-swap": "bytes", "pids-limit": "int", "restart": "string", "kernel-memory": "bytes" } },
   "version": { use: "docker version [OPTIONS]", flags: { "f,format": "string" } },
+  "volume create": { use: "docker volume create [OPTIONS] [VOLUME]", flags: { "availability": "string", "d,driver": "string", "group": "string", "label": "list", "limit-bytes": "bytes", "o,opt": "map", "required-bytes": "bytes", "scope": "string", "secret": "map", "sharing": "string", "topology-preferred": "list", "topology-required": "list", "type": "string", "name": "string" } },
+  "volume inspect": { use: "docker volume inspect [OPTIONS] VOLUME [VOLUME...]", flags: { "f,format": "string" } },
+  "volume ls": { use: "docker volume ls [OPTIONS]", flags: { "cluster": "bool", "f,filter": "filter", "format": "string", "q,quiet": "bool" } },
+  "volume prune": { use: "docker volume prune [OPTIONS]", flags: { "a,all": "bool", "filter": "filter", "f,force": "bool" } },
+  "volume rm": { use: "docker volume rm [OPTIONS] VOLUME [VOLUME...]", flags: { "f,force": "bool" } },
   "wait": { use: "docker wait CONTAINER [CONTAINER...]", flags: {  } },
 };

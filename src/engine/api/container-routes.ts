@@ -228,7 +228,7 @@ export function containerRoutes(d: Daemon): Route[] {
     }),
     route("POST", "/containers/{id}/wait", (req, [id]) => wait(d, find(id!), req.query)),
     route("DELETE", "/containers/{id}", async (req, [id]) => {
-      await d.containers.remove(find(id!), { force: boolParam(req.query, "force") });
+      await d.containers.remove(find(id!), { force: boolParam(req.query, "force"), volumes: boolParam(req.query, "v") });
       return empty();
     }),
     route("GET", "/containers/{id}/logs", (req, [id]) => logs(d, find(id!), req.query)),

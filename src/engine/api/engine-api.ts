@@ -6,6 +6,7 @@ import { containerDataRoutes } from "./container-data-routes.js";
 import { execRoutes } from "./exec-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { networkRoutes } from "./network-routes.js";
+import { volumeRoutes } from "./volume-routes.js";
 import { ApiRouter } from "./router.js";
 import { systemRoutes } from "./system-routes.js";
 
@@ -14,7 +15,7 @@ import { systemRoutes } from "./system-routes.js";
  * page's `engine.api()` answer. Paths and bodies are Docker's (API 1.24–1.47).
  */
 export function engineApi(d: Daemon, facts: SystemFacts): ApiRouter {
-  return new ApiRouter([...systemRoutes(d, facts), ...containerRoutes(d), ...containerDataRoutes(d), ...execRoutes(d), ...imageRoutes(d), ...networkRoutes(d)]);
+  return new ApiRouter([...systemRoutes(d, facts), ...containerRoutes(d), ...containerDataRoutes(d), ...execRoutes(d), ...imageRoutes(d), ...networkRoutes(d), ...volumeRoutes(d)]);
 }
 
 /**

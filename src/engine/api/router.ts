@@ -20,6 +20,8 @@ const STATUS: Partial<Record<Code, number>> = {
   [ErrorCode.containerNotFound]: 404,
   [ErrorCode.imageNotFound]: 404,
   [ErrorCode.networkNotFound]: 404,
+  [ErrorCode.volumeNotFound]: 404,
+  [ErrorCode.volumeInUse]: 409,
   [ErrorCode.nameInUse]: 409,
   [ErrorCode.containerWrongState]: 409,
   [ErrorCode.invalidParameter]: 400,

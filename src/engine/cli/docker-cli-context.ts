@@ -69,7 +69,7 @@ export async function eachArgument<T>(ctx: CliContext, args: readonly T[], act: 
   return failed ? 1 : 0;
 }
 
-const NOT_FOUND = new Set<string>([ErrorCode.containerNotFound, ErrorCode.imageNotFound, ErrorCode.networkNotFound]);
+const NOT_FOUND = new Set<string>([ErrorCode.containerNotFound, ErrorCode.imageNotFound, ErrorCode.networkNotFound, ErrorCode.volumeNotFound]);
 
 /** `--filter k=v` flags as Docker's filter map (one key's values together; "label!=x" is key "label!"). */
 export function filtersOf(opts: Map<string, string[]>, more: string[] = []): Record<string, string[]> {

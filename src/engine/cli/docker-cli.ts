@@ -21,7 +21,7 @@ import { pruneImages } from "../daemon/prune.js";
 import { messageLine } from "../../common/api/json-message.js";
 
 /** The command groups of Docker's CLI: "docker network create", "docker container ls", … */
-const GROUPS = new Set(["container", "image", "system", "network", "context", "manifest"]);
+const GROUPS = new Set(["container", "image", "system", "network", "context", "manifest", "volume"]);
 
 /**
  * The command path a user typed, in cobra's names, and its arguments: the long
@@ -106,6 +106,7 @@ export class DockerCli {
       images: this.#daemon.images,
       containers: this.#daemon.containers,
       networks: this.#daemon.networks,
+      volumes: this.#daemon.volumes,
       events: this.#daemon.events,
       store: this.#daemon.store,
       collectBlobs: () => this.#daemon.collectBlobs(),

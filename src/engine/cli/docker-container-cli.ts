@@ -19,6 +19,7 @@ import { eachArgument, filtersOf, imageJson, printFormat, printInspect, readClie
 import { EXTRA_COMMANDS } from "./docker-container-extra.js";
 import { ARCHIVE_COMMANDS } from "./docker-image-archive.js";
 import { NETWORK_COMMANDS } from "./docker-network-cli.js";
+import { VOLUME_COMMANDS } from "./docker-volume-cli.js";
 import { attach, detachKeysOf } from "./docker-attach.js";
 
 const enc = new TextEncoder();
@@ -162,7 +163,7 @@ const kill = each({ "s,signal": "value" }, async (ctx, c, opts) => {
 });
 
 const rm = each({ "f,force": "bool", "v,volumes": "bool" }, async (ctx, c, opts) => {
-  await ctx.containers.remove(c, { force: opts.has("force") });
+  await ctx.containers.remove(c, { force: opts.has("force"), volumes: opts.has("volumes") });
 });
 
 const pause = each({}, (ctx, c) => ctx.containers.pause(c));
@@ -353,5 +354,5 @@ const port: Handler = async (ctx, args) => {
 
 export const CONTAINER_COMMANDS: Record<string, Handler> = {
   run, create, start, stop, restart, kill, rm, pause, unpause, wait, rename, ps, logs, exec, attach: attachCmd, inspect, port,
-  "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS, ...NETWORK_COMMANDS,
+  "container-inspect": containerInspect, ...EXTRA_COMMANDS, ...ARCHIVE_COMMANDS, ...NETWORK_COMMANDS, ...VOLUME_COMMANDS,
 };

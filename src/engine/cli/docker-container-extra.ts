@@ -1,5 +1,6 @@
+import { pruneVolumes } from "../daemon/volume-ops.js";
 import { isRunning, parseRestartPolicy } from "../../common/container-state.js";
-import { bytesSize, columns, humanSize } from "../../common/docker-format.js";
+import { bytesSize, columns, ellipsis, humanAgo, humanSize } from "../../common/docker-format.js";
 import { usageError, last, parseBytes, parseCpus, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { renderTemplate } from "../../common/go-template.js";
@@ -250,6 +251,33 @@ const version: Handler = async (ctx, args) => {
   return 0;
 };
 
+/** docker/cli's Local Volumes row (diskUsageVolumesContext): in use = RefCount > 0; reclaimable = unused volumes' bytes. */
+function volumeRow(u: DiskUsage): { Type: string; TotalCount: string; Active: string; Size: string; Reclaimable: string } {
+  const total = u.Volumes.reduce((n, v) => n + v.UsageData.Size, 0);
+  const free = u.Volumes.filter((v) => v.UsageData.RefCount === 0).reduce((n, v) => n + v.UsageData.Size, 0);
+  return {
+    Type: "Local Volumes", TotalCount: String(u.Volumes.length), Active: String(u.Volumes.filter((v) => v.UsageData.RefCount > 0).length),
+    Size: humanSize(total), Reclaimable: total > 0 ? `${humanSize(free)} (${Math.floor((free * 100) / total)}%)` : humanSize(free),
+  };
+}
+
+/** `docker system df -v`: each kind's own table (docker/cli formatter/disk_usage.go verboseWriteTable). */
+function diskUsageVerbose(u: DiskUsage): string {
+  const ago = (s: number): string => humanAgo(new Date(s * 1000));
+  const images = u.Images.flatMap((i) => (i.RepoTags.length ? i.RepoTags : ["<none>:<none>"]).map((t) => {
+    const at = t.lastIndexOf(":");
+    return [t.slice(0, at), t.slice(at + 1), i.Id.slice(7, 19), ago(i.Created), humanSize(i.Size), humanSize(i.SharedSize), humanSize(i.Size - i.SharedSize), String(i.Containers)];
+  }));
+  const containers = u.Containers.map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(ellipsis(c.Command, 20)), String(c.Mounts.filter((m) => (m as { Type?: string }).Type === "volume").length), humanSize(c.SizeRw), ago(c.Created), c.Status, c.Names[0]!.replace(/^\//, "")]);
+  const volumes = u.Volumes.map((v) => [v.Name, String(v.UsageData.RefCount), humanSize(v.UsageData.Size)]);
+  return [
+    "Images space usage:\n\n", columns([["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"], ...images]),
+    "\nContainers space usage:\n\n", columns([["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"], ...containers]),
+    "\nLocal Volumes space usage:\n\n", columns([["VOLUME NAME", "LINKS", "SIZE"], ...volumes]),
+    "\nBuild cache usage: 0B\n\n", columns([["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"]]),
+  ].join("");
+}
+
 /** `docker system df`'s table, computed from the API's document as the docker CLI does (cli/command/formatter/disk_usage.go). */
 export function diskUsageTable(u: DiskUsage): string {
   return columns([["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], ...diskUsageRows(u).map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])]);
@@ -265,17 +293,18 @@ export function diskUsageRows(u: DiskUsage): Array<{ Type: string; TotalCount: s
   return [
     { Type: "Images", TotalCount: String(u.Images.length), Active: String(u.Images.filter((i) => i.Containers > 0).length), Size: size(u.LayersSize), Reclaimable: pct(u.LayersSize - used, u.LayersSize) },
     { Type: "Containers", TotalCount: String(u.Containers.length), Active: String(u.Containers.filter((c) => c.State === "running" || c.State === "paused" || c.State === "restarting").length), Size: size(cSize), Reclaimable: pct(cFree, cSize) },
-    { Type: "Local Volumes", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
+    volumeRow(u),
     { Type: "Build Cache", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
   ];
 }
 
 const systemDf: Handler = async (ctx, args) => {
-  const { opts, rest } = parseFlags(args, { format: "value" }, ctx.path, { interspersed: true });
+  const { opts, rest } = parseFlags(args, { format: "value", "v,verbose": "bool" }, ctx.path, { interspersed: true });
   requireArgs(rest, { exact: 0 }, ctx.path);
   const format = last(opts, "format");
   const u = await diskUsage(ctx);
-  if (format === undefined) ctx.s.stdout(diskUsageTable(u));
+  if (opts.has("verbose") && format === undefined) ctx.s.stdout(diskUsageVerbose(u));
+  else if (format === undefined) ctx.s.stdout(diskUsageTable(u));
   else printFormat(ctx, format, diskUsageRows(u), { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" });
   return 0;
 };
@@ -290,7 +319,8 @@ const containerPrune: Handler = async (ctx, args) => {
 
 const systemPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", volumes: "bool", filter: "value" }, ctx.path, { interspersed: true });
-  const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
+  if (opts.has("volumes") && opts.get("filter")?.some((f) => f.startsWith("until="))) throw usageError('ERROR: The "until" filter is not supported with "--volumes"');
+  const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n${opts.has("volumes") ? "  - all anonymous volumes not used by at least one container\n" : ""}  - ${opts.has("all") ? "all images without at least one container associated to them" : "all dangling images"}\n  - ${opts.has("all") ? "all build cache" : "unused build cache"}\n`;
   if (!(await confirm(ctx, warning, opts.has("force")))) return 0;
   // the filters apply to each kind (docker/cli system prune passes them on)
   const filters = filtersOf(opts);
@@ -298,6 +328,10 @@ const systemPrune: Handler = async (ctx, args) => {
   if (gone.ContainersDeleted) ctx.s.stdout(`Deleted Containers:\n${gone.ContainersDeleted.join("\n")}\n\n`);
   const networks = await pruneNetworks(ctx, filters);
   if (networks.length) ctx.s.stdout(`Deleted Networks:\n${networks.join("\n")}\n\n`);
+  if (opts.has("volumes")) {
+    const v = await pruneVolumes(ctx, Object.fromEntries(Object.entries(filters).filter(([k]) => k.startsWith("label"))));
+    if (v.VolumesDeleted) ctx.s.stdout(`Deleted Volumes:\n${v.VolumesDeleted.join("\n")}\n\n`);
+  }
   ctx.s.stdout(imagePruneText(await pruneImages(ctx, opts.has("all"), filters)));
   return 0;
 };

@@ -1,4 +1,6 @@
 import type { RuntimeOptions } from "../daemon/host-options.js";
+import type { ContainerMount } from "../daemon/container-mounts.js";
+import type { OciMount } from "../../common/oci-spec.js";
 import { newState, type ContainerState, type RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { PortBinding } from "../../common/port-spec.js";
@@ -34,6 +36,10 @@ export interface ContainerConfig {
   stdinOnce: boolean;
   stopSignal: string;
   stopTimeout: number | undefined;
+  /** volumes, bind mounts and --mount tmpfs (Docker's MountPoints) */
+  mounts?: ContainerMount[];
+  /** Config.Volumes: the anonymous volumes' paths (-v /path and the image's VOLUME) */
+  volumes?: string[];
 }
 
 /** Docker's HostConfig: limits and privileges. */
@@ -93,6 +99,16 @@ export interface ContainerNetworking {
   attach(c: Container): Promise<void>;
   /** takes it off them at exit; `forget` at removal also drops its endpoints */
   detach(c: Container, o?: { forget?: boolean }): Promise<void>;
+}
+
+/** What the container service asks of the volume service (the daemon wires it), so the two do not import each other. */
+export interface ContainerVolumes {
+  /** the OCI mounts of a starting container (volume data loaded, -v sources made) */
+  mounts(c: Container): Promise<OciMount[]>;
+  /** the container stopped: what it wrote to its volumes is saved */
+  released(c: Container): void;
+  /** the container was removed; `anonymous`: its anonymous volumes no one else uses go too */
+  removed(c: Container, anonymous: boolean): Promise<void>;
 }
 
 export interface LogLine {

@@ -7,11 +7,11 @@ import type { ExecOptions, GuestProcess, GuestRuntime } from "../vm/guest-channe
 import { concatBytes } from "../../common/bytes.js";
 import { randomId } from "../random-id.js";
 import { execFailure, runtimeError, startCommand } from "./runtime-error.js";
-import { Container, signalNumber, type ContainerConfig, type ContainerNetworking, type HostConfig, type LogLine } from "./container.js";
+import { Container, signalNumber, type ContainerConfig, type ContainerNetworking, type ContainerVolumes, type HostConfig, type LogLine } from "./container.js";
 import { EventBus } from "../daemon/events.js";
 
 export { Container, signalNumber } from "./container.js";
-export type { Attachment, ContainerConfig, ContainerNetworking, HostConfig, LogLine } from "./container.js";
+export type { Attachment, ContainerConfig, ContainerNetworking, ContainerVolumes, HostConfig, LogLine } from "./container.js";
 
 /** json-file keeps everything; we keep the newest 4 MB of a container's output in memory */
 const LOG_LIMIT = 4 * 1024 * 1024;
@@ -26,6 +26,8 @@ export class ContainerService {
   readonly #containers = new Map<string, Container>();
   /** set by the composition root (DockerCli): connects containers to their networks */
   networks: ContainerNetworking | undefined;
+  /** set by the daemon: the containers' volumes and bind mounts */
+  volumes: ContainerVolumes | undefined;
 
   /** where the containers' events go (create, start, die, kill, stop, destroy, exec_*, …) */
   readonly events: EventBus;
@@ -65,7 +67,7 @@ export class ContainerService {
 
   create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Container {
     const id = randomId();
-    if (name !== undefined) this.#checkName(name);
+    if (name !== undefined) this.checkName(name);
     let chosen = name;
     while (chosen === undefined || this.list().some((c) => c.name === chosen)) chosen = generateName();
     const c = new Container(id, chosen, Date.now(), config, hostConfig);
@@ -78,13 +80,17 @@ export class ContainerService {
     if (name === c.name) throw new BerthError(ErrorCode.invalidParameter, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
     // after finding the container, as Docker's daemon does (moby daemon/rename.go)
     if (!VALID_NAME.test(name)) throw new BerthError(ErrorCode.invalidParameter, `Cannot rename "${c.name}": Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    this.#checkName(name);
+    this.checkName(name);
     const oldName = c.name;
     c.name = name;
     this.event(c, "rename", { oldName: `/${oldName}` });
   }
 
-  #checkName(name: string): void {
+  /**
+   * Refuses a name another container has.
+   * @throws BerthError container-wrong-state (Docker's "Conflict. The container name … is already in use")
+   */
+  checkName(name: string): void {
     const other = this.list().find((c) => c.name === name);
     if (other) {
       throw new BerthError(ErrorCode.containerWrongState, `Cannot create container "${name}": Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name`);
@@ -206,6 +212,7 @@ export class ContainerService {
       privileged: h.privileged,
       noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       tmpfs: h.tmpfs,
+      mounts: this.volumes ? await this.volumes.mounts(c) : [],
       hostNetwork: h.networkMode === "host",
       ...(bridged ? { etcFiles: { hosts: `${c.bundle}/hosts`, resolv: ownResolvConf(h) ? `${c.bundle}/resolv.conf` : "/etc/resolv.conf", hostname: `${c.bundle}/hostname` } } : {}),
       ...(netnsPath ? { netnsPath } : {}),
@@ -286,6 +293,7 @@ export class ContainerService {
     this.event(c, "die", { exitCode: String(code) });
     if (c.ports.length) this.onPortsChange?.();
     void this.networks?.detach(c).catch(() => {});
+    this.volumes?.released(c);
     // crun's record of it goes in the background: whoever waits hears of the exit at once,
     // and the next start or the removal waits for the deletion
     c.deleting = this.#channel.deleteContainer(c.id).then(() => {}, () => {});
@@ -304,7 +312,7 @@ export class ContainerService {
         this.start(c, { policy: true }).catch(() => {});
       }, delay);
     } else if (h.autoRemove) {
-      await this.remove(c, { force: true }).catch(() => {});
+      await this.remove(c, { force: true, volumes: true }).catch(() => {});
     }
   }
 
@@ -379,8 +387,12 @@ export class ContainerService {
     this.event(c, "unpause");
   }
 
-  /** Removes the container, its writable layer and its logs; `force` kills a running one first. */
-  async remove(c: Container, o: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Removes the container, its writable layer and its logs; `force` kills a
+   * running one first; `volumes` (rm -v, --rm) removes its anonymous volumes no
+   * other container uses, as Docker's does.
+   */
+  async remove(c: Container, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     if (!this.#containers.has(c.id)) return;
     if (!canRemove(c.state)) {
       if (!o.force) {
@@ -403,6 +415,7 @@ export class ContainerService {
     c.state.status = Status.removing;
     c.markRemoved();
     this.event(c, "destroy");
+    await this.volumes?.removed(c, o.volumes ?? false).catch(() => {});
     // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background
     if (c.mounted) {
       c.mounted = false;

@@ -9,12 +9,15 @@ import type { PortBinding } from "../../common/port-spec.js";
 import type { Container, ContainerConfig, ContainerService, HostConfig } from "../containers/containers.js";
 import type { ImageStore, LocalImage } from "../images/images.js";
 import type { NetworkService } from "../networks/networks.js";
+import type { VolumeService } from "../volumes/volumes.js";
+import { populateVolumes, resolveMounts } from "./container-mounts.js";
 
 /** What creating a container needs of the daemon's services. */
 export interface CreateDeps {
   images: ImageStore;
   containers: ContainerService;
   networks: NetworkService;
+  volumes: VolumeService;
   /** guest directories of an image's layers, top first (unpacked on first use) */
   layers(local: LocalImage): Promise<string[]>;
   /** a regular file of the image, or undefined */
@@ -33,7 +36,7 @@ export interface CreateResult {
 const GIVEN = [
   "Ulimits", "Sysctls", "GroupAdd", "MemoryReservation", "OomKillDisable", "PidMode", "IpcMode", "UTSMode", "CgroupnsMode", "UsernsMode", "ShmSize",
   "CpusetCpus", "CpusetMems", "Runtime", "Isolation", "LogConfig", "Devices", "CpuPeriod", "CpuQuota", "OomScoreAdj", "MemorySwappiness",
-  "BlkioWeight", "Annotations",
+  "BlkioWeight", "Annotations", "Binds", "Mounts", "VolumesFrom", "VolumeDriver",
 ] as const;
 
 const SECURITY_OPT = /^(no-new-privileges(=true|:true|=false|:false)?|seccomp[=:]unconfined|apparmor[=:]unconfined|label[=:]disable)$/;
@@ -55,8 +58,6 @@ const dec = new TextDecoder();
 export async function createContainer(d: CreateDeps, body: ContainerCreateBody, o: { name?: string; action?: string } = {}): Promise<CreateResult> {
   const fail = (why: string): BerthError => new BerthError(ErrorCode.invalidParameter, `Cannot ${o.action ?? "create"} the container: ${why}`);
   const h = body.HostConfig ?? {};
-  if (h.Binds?.length) throw fail("--volume is not supported by Berth yet");
-  if (h.Mounts?.length) throw fail("--mount is not supported by Berth yet");
   if (o.name !== undefined) checkContainerName(o.name, o.action);
   const name = o.name?.replace(/^\//, "");
 
@@ -165,9 +166,17 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
     runtime,
     given: Object.fromEntries(GIVEN.flatMap((k) => (h[k] !== undefined && h[k] !== null ? [[k, h[k]]] : []))),
   };
+  if (name !== undefined) d.containers.checkName(name);
+  Object.assign(config, await resolveMounts(d, body, Object.keys(ic.Volumes ?? {}), fail));
   const c = d.containers.create(config, host, name);
   // Docker's default hostname is the short ID; with the host's network, the host's name
   config.hostname = body.Hostname || (host.networkMode === "host" ? "berth" : c.shortId);
+  try {
+    await populateVolumes(d, c);
+  } catch (e) {
+    await d.containers.remove(c, { force: true, volumes: true }).catch(() => {});
+    throw e;
+  }
   return { container: c, warnings };
 }
 

@@ -2,6 +2,7 @@ import { ownResolvConf } from "../containers/containers.js";
 import { Status, isRunning } from "../../common/container-state.js";
 import type { Container } from "../containers/containers.js";
 import type { NetworkService } from "../networks/networks.js";
+import { mountPoints } from "./container-mounts.js";
 
 /**
  * Docker's container inspect document (`GET /containers/{id}/json`, `docker
@@ -64,11 +65,11 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       // Docker's defaults for what was not given (moby's HostConfig as inspect shows it), then what was
       LogConfig: { Type: "json-file", Config: {} }, Ulimits: [], Sysctls: undefined, GroupAdd: null, MemoryReservation: 0, OomKillDisable: null,
       PidMode: "", IpcMode: "private", UTSMode: "", CgroupnsMode: "private", UsernsMode: "", ShmSize: 67108864, CpusetCpus: "", CpusetMems: "",
-      Runtime: "runc", Isolation: "", Devices: [], CpuPeriod: 0, CpuQuota: 0, OomScoreAdj: 0, MemorySwappiness: null, BlkioWeight: 0,
+      Binds: null, VolumeDriver: "", VolumesFrom: null, Runtime: "runc", Isolation: "", Devices: [], CpuPeriod: 0, CpuQuota: 0, OomScoreAdj: 0, MemorySwappiness: null, BlkioWeight: 0,
       ...h.given,
     },
     GraphDriver: { Name: "overlay2", Data: { LowerDir: c.config.layers.join(":"), MergedDir: c.rootfs, UpperDir: c.upperDir } },
-    Mounts: [],
+    Mounts: mountPoints(c),
     Config: {
       Hostname: c.config.hostname,
       Domainname: "",
@@ -82,7 +83,7 @@ export function containerJson(ctx: { networks: NetworkService }, c: Container): 
       Env: c.config.env,
       Cmd: c.config.cmd.length ? c.config.cmd : null,
       Image: c.config.image,
-      Volumes: null,
+      Volumes: c.config.volumes?.length ? Object.fromEntries(c.config.volumes.map((v) => [v, {}])) : null,
       WorkingDir: c.config.workingDir,
       Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
       OnBuild: null,

@@ -15,6 +15,8 @@ import type { ShareFiles } from "../vm/vm-host.js";
 import type { Daemon, SearchResult } from "./daemon.js";
 import { EventBus, type PullProgress } from "./events.js";
 import type { MergedView } from "../unpack/layer-store.js";
+import { ANONYMOUS_LABEL, VolumeService } from "../volumes/volumes.js";
+import { ociMounts, volumeNames } from "./container-mounts.js";
 import { concatBytes } from "../../common/bytes.js";
 import { progressBar, type JsonMessage } from "../../common/api/json-message.js";
 
@@ -24,6 +26,8 @@ export interface DaemonDeps {
   files: ShareFiles;
   client: RegistryClient;
   store?: BlobStore;
+  /** where volumes' data is saved (a directory in Node, IndexedDB in the page); none: volumes last as long as the engine */
+  volumeStore?: BlobStore;
   /** an image's download, all layers together, as it goes */
   onPull?: (p: PullReport) => void;
   /** the published ports changed (a container with -p started or stopped) */
@@ -59,6 +63,9 @@ export class EngineDaemon implements Daemon {
 
   readonly networks: NetworkService;
 
+  /** named and anonymous volumes, their data in the 9p share and saved to the volume store */
+  readonly volumes: VolumeService;
+
   /** the images' layers in the 9p share, a directory per layer chain. The guest caches
    * the share (cache=loose), so a directory is written once and never rewritten, even after rmi */
   readonly layerStore: LayerStore;
@@ -73,9 +80,22 @@ export class EngineDaemon implements Daemon {
     this.containers = new ContainerService(deps.channel, this.events);
     this.networks = new NetworkService(this.containers);
     this.containers.networks = this.networks;
+    this.volumes = new VolumeService(deps.files, { run: (argv) => this.containers.guest(argv) }, deps.volumeStore, this.events);
+    this.volumes.users = (name) => this.containers.list().filter((c) => volumeNames(c).includes(name)).map((c) => c.id);
+    this.containers.volumes = {
+      mounts: (c) => ociMounts(this, c),
+      released: (c) => void this.volumes.flush(volumeNames(c)).catch(() => {}),
+      removed: async (c, anonymous) => {
+        if (!anonymous) return;
+        for (const name of volumeNames(c)) {
+          const v = this.volumes.tryGet(name);
+          if (v && ANONYMOUS_LABEL in v.labels && !this.volumes.users(name).length) await this.volumes.remove(name).catch(() => {});
+        }
+      },
+    };
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     if (deps.onPull) this.events.onProgress(deps.onPull);
-    this.#restored = this.#restore().catch(() => {});
+    this.#restored = Promise.all([this.#restore().catch(() => {}), this.volumes.ready()]).then(() => {});
   }
 
   /**
@@ -116,6 +136,16 @@ export class EngineDaemon implements Daemon {
 
   persist(): Promise<void> {
     return this.#persist();
+  }
+
+  /**
+   * Saves what is not saved yet: the image list and the volumes' data (the
+   * engine calls it before the VM stops, the page on pagehide).
+   * @throws BerthError storage-full
+   */
+  async flush(): Promise<void> {
+    await this.#persist();
+    await this.volumes.flush();
   }
 
   /** Where blobs are kept, when the engine has a store. */

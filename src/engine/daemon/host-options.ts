@@ -120,7 +120,6 @@ export function runtimeOptions(body: ContainerCreateBody, o: { fail: (why: strin
   if (h.BlkioDeviceWriteIOps?.length) warnings.push("Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.");
   if (h.CpuRealtimePeriod || h.CpuRealtimeRuntime) throw fail("Your kernel does not support CPU real-time scheduler");
   if (h.CgroupParent) throw fail("--cgroup-parent: Berth keeps every container under its own cgroup (/berth)");
-  if (h.VolumesFrom?.length || h.VolumeDriver) throw fail(`${h.VolumesFrom?.length ? "--volumes-from" : "--volume-driver"} is not supported by Berth yet`);
   if (h.StorageOpt && Object.keys(h.StorageOpt).length) throw fail("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
   if (h.DeviceCgroupRules?.length) throw fail("--device-cgroup-rule is not supported by Berth yet");
   if (h.CpuPeriod || h.CpuQuota) {

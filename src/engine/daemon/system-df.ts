@@ -1,3 +1,4 @@
+import { mountPoints } from "./container-mounts.js";
 import type { DiskUsage } from "../../common/api/system-data.js";
 import { statusText } from "../../common/container-state.js";
 import { familiarName } from "../../common/reference.js";
@@ -38,8 +39,8 @@ async function writableSizes(d: Daemon, list: readonly Container[]): Promise<Map
 /**
  * What the daemon's data takes (`GET /system/df`, `docker system df`):
  * images (each with the bytes it shares with others and how many containers
- * use it), containers with their writable layer's size. Berth has no volumes
- * or build cache yet, so those lists are empty.
+ * use it), containers with their writable layer's size, volumes with their
+ * data's size and how many containers use them. No build cache yet.
  */
 export async function diskUsage(d: Daemon): Promise<DiskUsage> {
   const containers = d.containers.list();
@@ -81,9 +82,9 @@ export async function diskUsage(d: Daemon): Promise<DiskUsage> {
       Status: statusText(c.state),
       ...sizes.get(c.id)!,
       Labels: c.config.labels,
-      Mounts: [],
+      Mounts: mountPoints(c),
     })),
-    Volumes: [],
+    Volumes: d.volumes.list().map((v) => ({ ...d.volumes.doc(v, true), UsageData: { Size: d.volumes.size(v), RefCount: d.volumes.users(v.name).length } })),
     BuildCache: [],
   };
 }

@@ -67,13 +67,35 @@ export interface ShareFiles {
   read(path: string): Promise<Uint8Array | undefined>;
   /** removes `path` and everything below it; no error if it is not there */
   remove(path: string): void;
+  /** everything below directory `path` (not itself), parents before children, names sorted; [] if it is not there */
+  walk(path: string): ShareEntry[];
+  /** the attributes of `path`, or undefined if it is not there */
+  stat(path: string): ShareEntry | undefined;
+  /** a regular file's contents by its id */
+  readId(id: number): Promise<Uint8Array>;
+}
+
+/** A node found by ShareFiles.walk. */
+export interface ShareEntry extends NodeAttrs {
+  /** relative to the walked directory, "/"-separated */
+  path: string;
+  id: number;
+  type: "dir" | "file" | "symlink" | "char" | "block" | "fifo" | "socket";
+  /** bytes (regular files) */
+  size: number;
+  /** a symlink's target */
+  target: string;
+  major: number;
+  minor: number;
+  nlinks: number;
 }
 
 const S_IF = { dir: 0o040000, file: 0o100000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000 } as const;
 
 /** The parts of v86's lib/filesystem.js FS that ShareFiles uses. */
 interface V86Fs {
-  inodes: Array<{ mode: number; uid: number; gid: number; mtime: number; ctime: number; atime: number }>;
+  inodes: Array<{ mode: number; uid: number; gid: number; mtime: number; ctime: number; atime: number; size: number; symlink: string; major: number; minor: number; nlinks: number; direntries: Map<string, number> }>;
+  Read(id: number, offset: number, count: number): Promise<Uint8Array | null>;
   SearchPath(path: string): { id: number; parentid: number };
   CreateDirectory(name: string, parentid: number): number;
   CreateBinaryFile(name: string, parentid: number, data: Uint8Array): Promise<number>;
@@ -213,6 +235,14 @@ export class VmHost {
       ino.mtime = ino.ctime = ino.atime = a.mtime;
       return id;
     };
+    const TYPES: Record<number, ShareEntry["type"]> = { 0o040000: "dir", 0o100000: "file", 0o120000: "symlink", 0o020000: "char", 0o060000: "block", 0o010000: "fifo", 0o140000: "socket" };
+    const entry = (id: number, path: string): ShareEntry => {
+      const ino = fs.inodes[id]!;
+      return {
+        path, id, type: TYPES[ino.mode & 0o170000] ?? "file", mode: ino.mode & 0o7777, uid: ino.uid, gid: ino.gid, mtime: ino.mtime,
+        size: ino.size, target: ino.symlink ?? "", major: ino.major ?? 0, minor: ino.minor ?? 0, nlinks: ino.nlinks ?? 1,
+      };
+    };
     return {
       dir: (path) => {
         let id = 0;
@@ -242,6 +272,28 @@ export class VmHost {
       remove: (path) => {
         if (fs.SearchPath(path).id >= 0) fs.RecursiveDelete(path);
       },
+      walk: (path) => {
+        const top = fs.SearchPath(path).id;
+        const out: ShareEntry[] = [];
+        if (top < 0) return out;
+        const visit = (id: number, prefix: string): void => {
+          const dir = fs.inodes[id]!;
+          for (const name of [...dir.direntries.keys()].sort()) {
+            if (name === "." || name === "..") continue;
+            const child = dir.direntries.get(name)!;
+            const e = entry(child, prefix + name);
+            out.push(e);
+            if (e.type === "dir") visit(child, `${prefix}${name}/`);
+          }
+        };
+        visit(top, "");
+        return out;
+      },
+      stat: (path) => {
+        const id = fs.SearchPath(path).id;
+        return id < 0 ? undefined : entry(id, "");
+      },
+      readId: async (id) => (await fs.Read(id, 0, fs.inodes[id]!.size)) ?? new Uint8Array(),
     };
   }
 
