@@ -236,7 +236,10 @@ export class Engine {
 
   /** Saves the volumes' data and the image list, then stops the VM. */
   async stop(): Promise<void> {
-    if (this.vm.running) await this.daemon?.flush().catch(() => {});
+    if (this.vm.running) {
+      await this.daemon?.flush().catch(() => {});
+      await this.daemon?.shares?.stop().catch(() => {});
+    }
     await this.vm.destroy();
     await this.#saving;
   }

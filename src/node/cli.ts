@@ -1,5 +1,7 @@
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { DirHostTree } from "./host-tree.js";
 import { parseArgs } from "node:util";
 import { BerthError, ErrorCode, isBerthError } from "../common/errors.js";
 import { Engine } from "../engine/engine.js";
@@ -34,9 +36,12 @@ Options:
       --relay URL        give the guest a NIC on this network relay: a room's ws://…/relay/ROOM?token=…
                          URL, or a berth serve's http://HOST:PORT (a room of its own is asked for)
       --image-dir DIR    where pulled image blobs and the image list are kept
-      --volume-dir DIR   where volumes' data is kept (default: beside --image-dir,
-                         else ~/.local/share/berth/volumes)
                          (default ~/.cache/berth/blobs, or $BERTH_IMAGE_DIR)
+      --volume-dir DIR   where volumes' data is kept (default: beside a given
+                         --image-dir, else ~/.local/share/berth/volumes, or $BERTH_VOLUME_DIR)
+      --share DIR[:PATH] show the host directory DIR in the guest at PATH (default: the
+                         same absolute path), both ways, as Docker Desktop shares files:
+                         docker run -v "$PWD":/app … then works on your files (repeatable)
       --kernel FILE      boot this bzImage instead of the built one
       --initrd FILE      boot this gzip initramfs instead of the built one
       --boot-timeout S   seconds a cold boot may take (default 60)
@@ -74,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
         "no-snapshot": { type: "boolean" },
         "image-dir": { type: "string" },
         "volume-dir": { type: "string" },
+        share: { type: "string", multiple: true },
         relay: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
@@ -135,6 +141,19 @@ export async function main(argv: string[]): Promise<void> {
   // volumes are the user's data, not a cache: beside a given image store, else in ~/.local/share
   const volumeDir = o["volume-dir"] ?? process.env["BERTH_VOLUME_DIR"] ?? (givenImageDir ? join(dirname(givenImageDir), "volumes") : join(homedir(), ".local", "share", "berth", "volumes"));
 
+  const shares = (o.share ?? []).map((spec) => {
+    const at = spec.indexOf(":", spec.startsWith("/") ? 0 : 1);
+    const dir = resolve(at < 0 ? spec : spec.slice(0, at));
+    const guestPath = at < 0 ? dir : spec.slice(at + 1);
+    if (!guestPath.startsWith("/") || guestPath === "/") usage(`Cannot share "${spec}": the guest path must be absolute and not "/"`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) usage(`Cannot share "${spec}": ${dir} is not a directory`);
+    return { tree: new DirHostTree(dir), guestPath: guestPath.replace(/\/+$/, ""), label: dir };
+  });
+  // in a shared directory, the script starts where the user is (as in their shell)
+  const here = process.cwd();
+  const inShare = shares.find((s) => here === s.label || here.startsWith(`${s.label}/`));
+  const cwd = inShare ? inShare.guestPath + here.slice(inShare.label.length) : undefined;
+
   let relayUrl: string | undefined;
   if (o.relay !== undefined) {
     if (/^wss?:\/\//.test(o.relay)) relayUrl = o.relay;
@@ -169,6 +188,12 @@ export async function main(argv: string[]): Promise<void> {
     fail(e);
   }
   forwarder.attach(engine.daemon);
+  try {
+    await engine.daemon!.share(shares);
+  } catch (e) {
+    await engine.stop().catch(() => {});
+    fail(e);
+  }
   if (command === "daemon") {
     await runDaemon(engine, hosts, memoryMB).catch(async (e: unknown) => {
       await engine.stop().catch(() => {});
@@ -180,7 +205,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     // a script that wants the network finds it configured (or a warning said why not)
     if (relayUrl) await engine.network();
-    code = command === "sh" ? await runScript(engine, o.c!) : await interactiveShell(engine);
+    code = command === "sh" ? await runScript(engine, o.c!, cwd) : await interactiveShell(engine, cwd);
   } catch (e) {
     await engine.stop().catch(() => {});
     fail(e);

@@ -1,10 +1,10 @@
 import type { Engine } from "../engine/engine.js";
 
 /** `berth sh -c SCRIPT`: streams output, forwards piped stdin, returns the exit status. */
-export async function runScript(engine: Engine, script: string): Promise<number> {
+export async function runScript(engine: Engine, script: string, cwd?: string): Promise<number> {
   const piped = !process.stdin.isTTY;
   const p = engine.exec(
-    { argv: ["/bin/sh", "-c", script] },
+    { argv: ["/bin/sh", "-c", script], ...(cwd ? { cwd } : {}) },
     { stdin: piped, onStdout: (b) => process.stdout.write(b), onStderr: (b) => process.stderr.write(b) },
   );
   if (piped) {
@@ -39,10 +39,10 @@ export async function runScript(engine: Engine, script: string): Promise<number>
 }
 
 /** `berth`: a login shell on a guest pty, in raw mode, following the window size. */
-export async function interactiveShell(engine: Engine): Promise<number> {
+export async function interactiveShell(engine: Engine, cwd?: string): Promise<number> {
   const tty = process.stdin.isTTY && process.stdout.isTTY;
-  if (!tty) return runScript(engine, "exec /bin/sh -s");
-  const p = engine.exec({ argv: ["/bin/sh", "-l"] }, { tty: true, stdin: true, onStdout: (b) => process.stdout.write(b) });
+  if (!tty) return runScript(engine, "exec /bin/sh -s", cwd);
+  const p = engine.exec({ argv: ["/bin/sh", "-l"], ...(cwd ? { cwd } : {}) }, { tty: true, stdin: true, onStdout: (b) => process.stdout.write(b) });
   const resize = (): void => p.resize(process.stdout.rows, process.stdout.columns);
   resize();
   process.stdout.on("resize", resize);

@@ -15,6 +15,7 @@ export interface FakeNode extends NodeAttrs {
 /** An in-memory stand-in for the guest's 9p share (unit tests), with an overlayfs-style merge to read layers back. */
 export class FakeShare implements ShareFiles {
   readonly nodes: FakeNode[] = [];
+  readonly written = new Set<number>();
   readonly root: FakeNode;
 
   constructor() {

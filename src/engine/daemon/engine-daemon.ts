@@ -17,6 +17,7 @@ import { EventBus, type PullProgress } from "./events.js";
 import type { MergedView } from "../unpack/layer-store.js";
 import { ANONYMOUS_LABEL, VolumeService } from "../volumes/volumes.js";
 import { ociMounts, volumeNames } from "./container-mounts.js";
+import { ShareService, type ShareSpec } from "../volumes/shares.js";
 import { concatBytes } from "../../common/bytes.js";
 import { progressBar, type JsonMessage } from "../../common/api/json-message.js";
 
@@ -66,6 +67,9 @@ export class EngineDaemon implements Daemon {
   /** named and anonymous volumes, their data in the 9p share and saved to the volume store */
   readonly volumes: VolumeService;
 
+  /** the user's directories shown in the guest (`berth --share`), once shared */
+  shares: ShareService | undefined;
+
   /** the images' layers in the 9p share, a directory per layer chain. The guest caches
    * the share (cache=loose), so a directory is written once and never rewritten, even after rmi */
   readonly layerStore: LayerStore;
@@ -84,7 +88,10 @@ export class EngineDaemon implements Daemon {
     this.volumes.users = (name) => this.containers.list().filter((c) => volumeNames(c).includes(name)).map((c) => c.id);
     this.containers.volumes = {
       mounts: (c) => ociMounts(this, c),
-      released: (c) => void this.volumes.flush(volumeNames(c)).catch(() => {}),
+      released: (c) => {
+        void this.volumes.flush(volumeNames(c)).catch(() => {});
+        void this.shares?.sync().catch(() => {});
+      },
       removed: async (c, anonymous) => {
         if (!anonymous) return;
         for (const name of volumeNames(c)) {
@@ -146,6 +153,18 @@ export class EngineDaemon implements Daemon {
   async flush(): Promise<void> {
     await this.#persist();
     await this.volumes.flush();
+    await this.shares?.sync();
+  }
+
+  /**
+   * Shows the user's directories in the guest at their guest paths (Docker
+   * Desktop's file sharing), kept in sync both ways until the engine stops.
+   * @throws BerthError invalid-parameter when one cannot be mounted
+   */
+  async share(specs: readonly ShareSpec[]): Promise<void> {
+    if (!specs.length) return;
+    this.shares = new ShareService(this.#d.files, (argv) => this.containers.guest(argv), specs);
+    await this.shares.start();
   }
 
   /** Where blobs are kept, when the engine has a store. */

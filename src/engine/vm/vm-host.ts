@@ -73,6 +73,11 @@ export interface ShareFiles {
   stat(path: string): ShareEntry | undefined;
   /** a regular file's contents by its id */
   readId(id: number): Promise<Uint8Array>;
+  /**
+   * ids of the nodes written, made, renamed or removed through 9p (by the
+   * guest, or by these calls) since the caller last emptied it: the live set
+   */
+  readonly written: Set<number>;
 }
 
 /** A node found by ShareFiles.walk. */
@@ -103,6 +108,7 @@ interface V86Fs {
   CreateNode(name: string, parentid: number, major: number, minor: number): number;
   Link(parentid: number, targetid: number, name: string): number;
   RecursiveDelete(path: string): void;
+  NotifyListeners(id: number, event: string): void;
   read_file(path: string): Promise<Uint8Array | null>;
 }
 
@@ -111,6 +117,7 @@ export class VmHost {
   readonly channel: GuestChannel;
   #emu: V86;
   #consoleListeners = new Set<(b: Uint8Array) => void>();
+  readonly #written = new Set<number>();
   #stopped = false;
 
   private constructor(emu: V86, channel: GuestChannel) {
@@ -227,6 +234,10 @@ export class VmHost {
   shareFiles(): ShareFiles {
     const fs = (this.#emu as unknown as { fs9p?: V86Fs }).fs9p;
     if (!fs) throw new TypeError("this VM has no 9p filesystem");
+    // Undocumented: lib/filesystem.js calls NotifyListeners(id, "write" | "newfile" | "newdir" |
+    // "rename" | "delete") on each change, a no-op hook; it tells which files the guest wrote
+    const written = this.#written;
+    fs.NotifyListeners = (id) => void written.add(id);
     const set = (id: number, type: keyof typeof S_IF, a: NodeAttrs): number => {
       const ino = fs.inodes[id]!;
       ino.mode = S_IF[type] | (a.mode & 0o7777);
@@ -244,6 +255,7 @@ export class VmHost {
       };
     };
     return {
+      written,
       dir: (path) => {
         let id = 0;
         let walked = "";

@@ -1,0 +1,81 @@
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import type { ShareFiles } from "../vm/vm-host.js";
+import { ShareSync, type HostTree } from "./share-sync.js";
+
+/** A user's directory shown in the guest (`berth --share DIR[:GUESTPATH]`). */
+export interface ShareSpec {
+  tree: HostTree;
+  /** where the guest sees it: an absolute path */
+  guestPath: string;
+  /** what to call it in messages (the host directory) */
+  label: string;
+}
+
+/** ms between two syncs while the engine runs */
+const SYNC_MS = 2000;
+
+/**
+ * The user's directories in the guest, as Docker Desktop shares the host's:
+ * each is copied into the 9p share and bind-mounted at its guest path, so
+ * `docker run -v "$PWD":/app` reads it; changes go both ways (ShareSync)
+ * every two seconds, when a container stops, and when the engine stops.
+ */
+export class ShareService {
+  readonly #files: ShareFiles;
+  readonly #run: (argv: string[]) => Promise<{ code: number; stderr: string }>;
+  readonly #shares: ShareSync[];
+  readonly #specs: readonly ShareSpec[];
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(files: ShareFiles, run: (argv: string[]) => Promise<{ code: number; stderr: string }>, specs: readonly ShareSpec[]) {
+    this.#files = files;
+    this.#run = run;
+    this.#specs = specs;
+    this.#shares = specs.map((s, i) => new ShareSync(files, s.tree, `/shares/${i}`));
+  }
+
+  /**
+   * Copies each directory in and mounts it at its guest path.
+   * @throws BerthError invalid-parameter when the guest cannot mount it there
+   */
+  async start(): Promise<void> {
+    await this.sync();
+    for (const [i, s] of this.#specs.entries()) {
+      const r = await this.#run(["/bin/sh", "-c", 'mkdir -p "$2" && mount --bind "$1" "$2"', "share", `/mnt/host${this.#shares[i]!.dir}`, s.guestPath]);
+      if (r.code !== 0) throw new BerthError(ErrorCode.invalidParameter, `Cannot share ${s.label} at ${s.guestPath} in the guest: ${r.stderr.trim()}`);
+    }
+    this.#timer = setInterval(() => void this.sync().catch(() => {}), SYNC_MS);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** One sync of every share, after the guest wrote back its page cache; one at a time. */
+  sync(): Promise<void> {
+    const run = this.#queue.then(() => this.#sync());
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #sync(): Promise<void> {
+    if (!this.#shares.length) return;
+    await this.#run(["/bin/sh", "-c", "sync"]);
+    const written = new Set(this.#files.written);
+    this.#files.written.clear();
+    let toGuest = 0;
+    for (const s of this.#shares) {
+      const r = await s.sync(written);
+      toGuest += r.toGuest;
+      // what this sync wrote into the share is not the guest's change
+      for (const id of r.made) this.#files.written.delete(id);
+    }
+    // the guest caches the share (cache=loose): what came from the host is seen once its caches are dropped
+    if (toGuest) await this.#run(["/bin/sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"]);
+  }
+
+  /** The last sync, then no more. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.sync();
+  }
+}
