@@ -11,11 +11,12 @@ export interface BerthResult {
 
 /**
  * `berth sh -c SCRIPT` with its snapshots in `dir`, and its images (blobs and
- * the image list, which outlive a run as Docker's do) in `dir`/images.
+ * the image list, which outlive a run as Docker's do) in `dir`/images, its
+ * volumes in `dir`/volumes; `o.args` go before "sh" (--share), `o.cwd` is its directory.
  */
-export function berthSh(dir: string, script: string): Promise<BerthResult> {
+export function berthSh(dir: string, script: string, o: { args?: string[]; cwd?: string } = {}): Promise<BerthResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir), "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir), ...(o.args ?? []), "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"], ...(o.cwd ? { cwd: o.cwd } : {}) });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b: Buffer) => (stdout += b));

@@ -39,7 +39,11 @@ export function applyChanges(config: RunConfig, changes: readonly string[]): voi
         break;
       }
       case "EXPOSE": config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [v.includes("/") ? v.trim() : `${v.trim()}/tcp`]: {} }; break;
-      case "VOLUME": config.Volumes = { ...(config.Volumes ?? {}), [v.trim()]: {} }; break;
+      case "VOLUME": {
+        const paths = v.trim().startsWith("[") ? (JSON.parse(v) as string[]) : v.trim().split(/\s+/);
+        config.Volumes = { ...(config.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) };
+        break;
+      }
       case "STOPSIGNAL": config.StopSignal = v.trim(); break;
       default: throw new BerthError(ErrorCode.invalidParameter, `Cannot apply change "${ch}": ${op} is not a valid change command`);
     }
