@@ -17,7 +17,8 @@ const sub: Record<string, Handler> = {
     return 0;
   },
   async ls(ctx, args) {
-    const { opts } = parseFlags(args, { "q,quiet": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
+    const { opts, rest } = parseFlags(args, { "q,quiet": "bool", "f,filter": "value", format: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 0 }, ctx.path);
     const list = listVolumes(ctx, filtersOf(opts));
     if (opts.has("quiet")) {
       ctx.s.stdout(list.map((v) => `${v.name}\n`).join(""));
@@ -47,7 +48,8 @@ const sub: Record<string, Handler> = {
     });
   },
   async prune(ctx, args) {
-    const { opts } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
+    const { opts, rest } = parseFlags(args, { "a,all": "bool", "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });
+    requireArgs(rest, { exact: 0 }, ctx.path);
     const filters = filtersOf(opts);
     if (opts.has("all") && filters["all"]) throw usageError("conflicting options: cannot specify both --all and --filter all=1");
     if (opts.has("all")) filters["all"] = ["true"];

@@ -201,7 +201,8 @@ export class VolumeService {
   /** Bytes of file data in a volume (its share directory when loaded, else as last saved). */
   size(v: VolumeRecord): number {
     if (!this.#loaded.has(v.name)) return v.size ?? 0;
-    return this.#files.walk(`${v.dir}/_data`).reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
+    const seen = new Set<number>();
+    return this.#files.walk(`${v.dir}/_data`).reduce((n, e) => (e.type === "file" && !seen.has(e.id) && seen.add(e.id) ? n + e.size : n), 0);
   }
 
   /** Docker's JSON for a volume (`docker volume inspect`). */

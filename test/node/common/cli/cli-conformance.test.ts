@@ -18,7 +18,7 @@ const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 
 /** What Berth's CLI prints for argv (the client's own checks only), and its status. */
 function berth(argv: string[]): { text: string; status: number } | undefined {
-  const group = ["container", "image", "network", "system", "context", "manifest"].includes(argv[0]!) ? 2 : 1;
+  const group = ["container", "image", "network", "system", "context", "manifest", "volume"].includes(argv[0]!) ? 2 : 1;
   const path = argv.slice(0, group).join(" ");
   const args = argv.slice(group);
   try {
@@ -39,6 +39,7 @@ function berth(argv: string[]): { text: string; status: number } | undefined {
 const ARGS: Record<string, { min?: number; max?: number; exact?: number }> = {
   pull: { exact: 1 }, ps: { exact: 0 }, "container ls": { exact: 0 }, rename: { exact: 2 }, logs: { exact: 1 }, exec: { min: 2 },
   logout: { max: 1 }, port: { min: 1, max: 2 }, stop: { min: 1 }, "network create": { exact: 1 }, "system df": { exact: 0 }, tag: { exact: 2 },
+  "volume rm": { min: 1 }, "volume inspect": { min: 1 }, "volume create": { max: 1 }, "volume ls": { exact: 0 }, "volume prune": { exact: 0 },
 };
 
 const RUN = "Run 'docker run --help' for more information";
@@ -83,6 +84,15 @@ const CASES: Array<[string[], string, number]> = [
   [["pull", "Bad:Ref"], "invalid reference format: repository name (library/Bad) must be lowercase", 1],
   [["pull", "a:b:c"], "invalid reference format", 1],
   [["run", "Bad:x"], `docker: invalid reference format: repository name (library/Bad) must be lowercase\n\n${RUN}`, 125],
+  [["run", "--mount", "type=tmpfs,dst=/x,tmpfs-size=abc", "busybox"], `invalid argument "type=tmpfs,dst=/x,tmpfs-size=abc" for "--mount" flag: invalid value for tmpfs-size: abc\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--mount", "src=x", "busybox"], `invalid argument "src=x" for "--mount" flag: target is required\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--mount", "type=bind,dst=/x,volume-nocopy", "busybox"], `invalid argument "type=bind,dst=/x,volume-nocopy" for "--mount" flag: cannot mix 'volume-*' options with mount type 'bind'\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--mount", "garbage", "busybox"], `invalid argument "garbage" for "--mount" flag: invalid field 'garbage' must be a key=value pair\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["run", "--mount", "type=volume,dst=/x,readonly=maybe", "busybox"], `invalid argument "type=volume,dst=/x,readonly=maybe" for "--mount" flag: invalid value for readonly: maybe\n\n${RUN_USAGE}\n\n${RUN}`, 125],
+  [["volume", "rm"], "docker: 'docker volume rm' requires at least 1 argument\n\nUsage:  docker volume rm [OPTIONS] VOLUME [VOLUME...]\n\nSee 'docker volume rm --help' for more information", 1],
+  [["volume", "create", "a", "b"], "docker: 'docker volume create' requires at most 1 argument\n\nUsage:  docker volume create [OPTIONS] [VOLUME]\n\nSRun 'docker volume create --help' for more information", 1],
+  [["volume", "ls", "x"], "docker: 'docker volume ls' accepts no arguments\n\nUsage:  docker volume ls [OPTIONS]\n\nRun 'docker volume ls --help' for more information", 1],
+  [["volume", "create", "--bogus"], "unknown flag: --bogus\n\nUsage:  docker volume create [OPTIONS] [VOLUME]\n\nRun 'docker volume create --help' for more information", 125],
   [["logs", "--tail"], "flag needs an argument: --tail\n\nUsage:  docker logs [OPTIONS] CONTAINER\n\nRun 'docker logs --help' for more information", 125],
 ];
 

@@ -1,0 +1,136 @@
+// The volume service and share sync over an in-memory share and stores: no VM.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { BerthError } from "../../../../src/common/errors.js";
+import { sha256Hex } from "../../../../src/engine/digest.js";
+import type { BlobStore } from "../../../../src/engine/store/blob-store.js";
+import { ShareSync, type HostEntry, type HostTree } from "../../../../src/engine/volumes/share-sync.js";
+import { VolumeService } from "../../../../src/engine/volumes/volumes.js";
+import { FakeShare } from "../../../helpers/fake-share.js";
+
+class MemoryStore implements BlobStore {
+  readonly blobs = new Map<string, Uint8Array>();
+  readonly meta = new Map<string, string>();
+  full = false;
+  async get(d: string): Promise<Uint8Array | undefined> { return this.blobs.get(d); }
+  async has(d: string): Promise<boolean> { return this.blobs.has(d); }
+  async put(d: string, data: Uint8Array): Promise<void> {
+    if (this.full) throw new BerthError("storage-full", "Cannot store blob: the quota is used up");
+    assert.equal(`sha256:${await sha256Hex(data)}`, d);
+    this.blobs.set(d, data.slice());
+  }
+  async delete(d: string): Promise<void> { this.blobs.delete(d); }
+  async list(): Promise<string[]> { return [...this.blobs.keys()]; }
+  async getMeta(k: string): Promise<string | undefined> { return this.meta.get(k); }
+  async setMeta(k: string, v: string): Promise<void> {
+    if (this.full) throw new BerthError("storage-full", "Cannot store the record: the quota is used up");
+    this.meta.set(k, v);
+  }
+}
+
+const guest = { run: async () => ({ code: 0, stderr: "" }) };
+const enc = new TextEncoder();
+const a = (mode: number, uid = 0): { mode: number; uid: number; gid: number; mtime: number } => ({ mode, uid, gid: uid, mtime: 1700000000 });
+
+test("a volume's files, owners, modes, links and devices come back in a new engine", async () => {
+  const store = new MemoryStore();
+  const share = new FakeShare();
+  const vs = new VolumeService(share, guest, store);
+  const v = await vs.create("db", { labels: { app: "x" } });
+  const root = share.lookup(vs.shareDir(v))!.id;
+  const f = await share.file(root, "f", enc.encode("hello"), a(0o600, 999));
+  const d = share.mkdir(root, "d", a(0o700, 999));
+  share.symlink(d, "l", "../f", a(0o777));
+  share.hardlink(d, "hard", f);
+  share.node(root, "fifo", "fifo", 0, 0, a(0o644));
+  await vs.flush();
+  assert.equal(store.blobs.size, 1);
+  await vs.flush();
+  assert.equal(store.blobs.size, 1, "an unchanged volume is not saved again");
+
+  const share2 = new FakeShare();
+  const again = new VolumeService(share2, guest, store);
+  await again.ready();
+  const v2 = again.get("db");
+  assert.deepEqual(v2.labels, { app: "x" });
+  assert.equal(await again.guestPath(v2), `/mnt/host${v2.dir}/_data`);
+  const top = again.shareDir(v2);
+  const got = share2.lookup(`${top}/f`)!;
+  assert.deepEqual([new TextDecoder().decode(got.data), got.mode, got.uid], ["hello", 0o600, 999]);
+  assert.equal(share2.lookup(`${top}/d`)!.mode, 0o700);
+  assert.equal(share2.lookup(`${top}/d/l`)!.linkname, "../f");
+  assert.equal(share2.lookup(`${top}/d/hard`), got, "a hard link stays one file");
+  assert.equal(share2.lookup(`${top}/fifo`)!.type, "fifo");
+  assert.equal(again.size(v2), 5);
+});
+
+test("names, drivers, in-use refusal and storage-full leave what was saved whole", async () => {
+  const store = new MemoryStore();
+  const share = new FakeShare();
+  const vs = new VolumeService(share, guest, store);
+  await assert.rejects(vs.create("a/b"), /create a\/b: "a\/b" includes invalid characters/);
+  await assert.rejects(vs.create("xx", { driver: "nfs" }), /error looking up volume plugin nfs: plugin "nfs" not found/);
+  await assert.rejects(vs.create("xx", { options: { bogus: "1" } }), /invalid option key: "bogus"/);
+  const anon = await vs.create(undefined, { anonymous: true });
+  assert.match(anon.name, /^[0-9a-f]{64}$/);
+  assert.deepEqual(anon.labels, { "com.docker.volume.anonymous": "" });
+  assert.equal(await vs.create("same"), await vs.create("same"), "an existing name answers the existing volume");
+  vs.users = (n) => (n === "same" ? ["c1"] : []);
+  await assert.rejects(vs.remove("same"), (e: BerthError) => e.code === "volume-in-use" && /remove same: volume is in use - \[c1\]$/.test(e.message));
+  await assert.rejects(vs.remove("nope"), (e: BerthError) => e.code === "volume-not-found" && /get nope: no such volume$/.test(e.message));
+
+  const v = vs.get("same");
+  await share.file(share.lookup(vs.shareDir(v))!.id, "f", enc.encode("one"), a(0o644));
+  await vs.flush(["same"]);
+  const saved = v.content;
+  await share.file(share.lookup(vs.shareDir(v))!.id, "g", enc.encode("two"), a(0o644));
+  store.full = true;
+  await assert.rejects(vs.flush(["same"]), /storage-full|quota/);
+  store.full = false;
+  assert.equal(v.content, saved);
+  assert.ok(store.blobs.has(saved!), "the last saved content is still there");
+});
+
+class MemoryTree implements HostTree {
+  readonly nodes = new Map<string, HostEntry & { data?: Uint8Array }>();
+  #t = 1;
+  async list(): Promise<HostEntry[]> { return [...this.nodes.values()].filter((n) => n.path !== "").sort((x, y) => x.path.localeCompare(y.path)); }
+  async stat(p: string): Promise<HostEntry | undefined> { return p === "" ? { path: "", type: "dir", size: 0, mtime: 0, mode: 0o755, uid: 1000, gid: 1000, target: "" } : this.nodes.get(p); }
+  async read(p: string): Promise<Uint8Array> { return this.nodes.get(p)!.data!; }
+  async writeFile(p: string, data: Uint8Array, mode: number): Promise<void> { this.nodes.set(p, { path: p, type: "file", size: data.length, mtime: this.#t++, mode, uid: 1000, gid: 1000, target: "", data }); }
+  async mkdir(p: string, mode: number): Promise<void> { this.nodes.set(p, { path: p, type: "dir", size: 0, mtime: this.#t++, mode, uid: 1000, gid: 1000, target: "" }); }
+  async symlink(p: string, target: string): Promise<void> { this.nodes.set(p, { path: p, type: "symlink", size: 0, mtime: this.#t++, mode: 0o777, uid: 1000, gid: 1000, target }); }
+  async remove(p: string): Promise<void> { for (const k of [...this.nodes.keys()]) if (k === p || k.startsWith(`${p}/`)) this.nodes.delete(k); }
+  async chmod(p: string, mode: number): Promise<void> { this.nodes.get(p)!.mode = mode; }
+}
+
+test("a share syncs both ways: host files in, the guest's writes out, host edits in again", async () => {
+  const share = new FakeShare();
+  const tree = new MemoryTree();
+  await tree.mkdir("src", 0o755);
+  await tree.writeFile("src/app.js", enc.encode("v1"), 0o644);
+  await tree.symlink("link", "src/app.js");
+  const sync = new ShareSync(share, tree, "/shares/0");
+  assert.deepEqual((await sync.sync(new Set())).toGuest, 3);
+  const app = share.lookup("/shares/0/src/app.js")!;
+  assert.deepEqual([new TextDecoder().decode(app.data), app.uid, share.lookup("/shares/0/link")!.linkname], ["v1", 1000, "src/app.js"]);
+  assert.deepEqual(await sync.sync(new Set()), { toHost: 0, toGuest: 0, made: [] }, "nothing changed, nothing moves");
+
+  // the guest writes a file in place (its id is in the written set) and makes a new one
+  app.data = enc.encode("v2");
+  const out = await share.file(share.lookup("/shares/0")!.id, "out.txt", enc.encode("built"), a(0o600));
+  const r = await sync.sync(new Set([app.id, out]));
+  assert.equal(r.toHost, 2);
+  assert.equal(new TextDecoder().decode(tree.nodes.get("src/app.js")!.data), "v2");
+  assert.equal(tree.nodes.get("out.txt")!.mode, 0o600);
+
+  // the host edits one file and removes another; the guest removes a directory
+  await tree.writeFile("src/app.js", enc.encode("v3!"), 0o644);
+  await tree.remove("out.txt");
+  share.remove("/shares/0/link");
+  const r2 = await sync.sync(new Set());
+  assert.deepEqual([r2.toHost, r2.toGuest], [1, 2]);
+  assert.equal(new TextDecoder().decode(share.lookup("/shares/0/src/app.js")!.data), "v3!");
+  assert.equal(share.lookup("/shares/0/out.txt"), undefined);
+  assert.equal(tree.nodes.has("link"), false);
+});
