@@ -260,6 +260,38 @@ test("networks, port, logs -f, attach, and exec -it on a real terminal (script(1
   assert.equal((await docker(["network", "rm", "appnet"])).stdout, "appnet\n");
 });
 
+test("volumes through the socket: create, ls, inspect, run -v and --mount, in use (409), rm, prune, df -v", async () => {
+  const create = await docker(["volume", "create", "--label", "k=v", "apidata"]);
+  assert.deepEqual([create.code, create.stdout], [0, "apidata\n"], create.stderr);
+  const write = await docker(["run", "--rm", "-v", "apidata:/data", img, "sh", "-c", "echo 12345 > /data/f"]);
+  assert.equal(write.code, 0, write.stderr);
+  const read = await docker(["run", "--rm", "--mount", "type=volume,src=apidata,dst=/d,readonly", img, "cat", "/d/f"]);
+  assert.deepEqual([read.code, read.stdout], [0, "12345\n"], read.stderr);
+  const ls = await docker(["volume", "ls", "--filter", "label=k=v"]);
+  assert.equal(ls.stdout, "DRIVER    VOLUME NAME\nlocal     apidata\n");
+  const inspect = await docker(["volume", "inspect", "apidata"]);
+  const doc = JSON.parse(inspect.stdout) as Array<Record<string, unknown>>;
+  assert.deepEqual([doc[0]!["Name"], doc[0]!["Driver"], doc[0]!["Mountpoint"], doc[0]!["Labels"], doc[0]!["Scope"]], ["apidata", "local", "/var/lib/docker/volumes/apidata/_data", { k: "v" }, "local"]);
+  const held = await docker(["run", "-d", "--name", "holder", "-v", "apidata:/data", "-v", "/anon", img, "sleep", "300"]);
+  assert.equal(held.code, 0, held.stderr);
+  const mounts = await docker(["inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}", "holder"]);
+  assert.equal(mounts.stdout.trim().split(" ").sort().join(" "), "volume:/anon:true volume:/data:true");
+  const inUse = await docker(["volume", "rm", "apidata"]);
+  assert.equal(inUse.code, 1);
+  assert.match(inUse.stderr, /^Error response from daemon: remove apidata: volume is in use - \[[0-9a-f]{64}\]\n$/);
+  const df = await docker(["system", "df", "-v"]);
+  assert.match(df.stdout, /Local Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\n/);
+  assert.match(df.stdout, /\napidata +1 +6B\n/);
+  const rm = await docker(["rm", "-f", "-v", "holder"]);
+  assert.equal(rm.code, 0, rm.stderr);
+  const left = await docker(["volume", "ls", "-q"]);
+  assert.equal(left.stdout, "apidata\n", "rm -v took the anonymous volume, not the named one");
+  const missing = await docker(["volume", "inspect", "nope"]);
+  assert.deepEqual([missing.code, missing.stderr], [1, "Error response from daemon: get nope: no such volume\n"]);
+  const prune = await docker(["volume", "prune", "-a", "-f"]);
+  assert.equal(prune.stdout, "Deleted Volumes:\napidata\n\nTotal reclaimed space: 6B\n");
+});
+
 test("errors in Docker's words and exit codes", async () => {
   const rm = await docker(["rm", "nosuch"]);
   assert.deepEqual([rm.code, rm.stderr], [1, "Error response from daemon: No such container: nosuch\n"]);
