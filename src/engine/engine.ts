@@ -44,7 +44,7 @@ export interface EngineOptions {
   onWarning?: (e: BerthError) => void;
   onConsole?: (bytes: Uint8Array) => void;
   /** answers the guest's `docker` command: how registries are reached, where blobs are kept */
-  docker?: { client: RegistryClient; store?: BlobStore; volumeStore?: BlobStore; onPull?: (p: PullReport) => void; onPorts?: (ports: PublishedPort[]) => void };
+  docker?: { client: RegistryClient; store?: BlobStore; stateStore?: BlobStore; onPull?: (p: PullReport) => void; onPorts?: (ports: PublishedPort[]) => void };
 }
 
 export interface EngineStartInfo {
@@ -128,7 +128,7 @@ export class Engine {
     if (o.docker) {
       const daemon = new EngineDaemon({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
-        ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.volumeStore ? { volumeStore: o.docker.volumeStore } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
+        ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.stateStore ? { stateStore: o.docker.stateStore } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
         ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}),
       });
       const cli = new DockerCli(daemon);

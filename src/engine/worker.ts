@@ -21,8 +21,8 @@ const enc = new TextEncoder();
 let starting: Promise<Engine> | undefined;
 let registry: RegistryClient | undefined;
 const blobs = new IdbBlobStore();
-/** the volumes' data, in its own database so image garbage collection never sees it */
-const volumeBlobs = new IdbBlobStore("berth-volumes");
+/** the daemon's state (volumes' data, containers, networks), in its own database so image garbage collection never sees it */
+const stateBlobs = new IdbBlobStore("berth-state");
 let info: StartInfo | undefined;
 /** the page's progress listener (the first start's), also told of pulls */
 let progress: ((p: Progress) => void) | undefined;
@@ -63,7 +63,7 @@ const api: EngineApi = {
             snapshots: new IdbSnapshotStore(o.snapshotDb),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
-            docker: { client: registry!, store: blobs, volumeStore: volumeBlobs, onPull: (p) => progress?.({ phase: "pulling", loaded: p.loaded, total: p.total, detail: p.image }) },
+            docker: { client: registry!, store: blobs, stateStore: stateBlobs, onPull: (p) => progress?.({ phase: "pulling", loaded: p.loaded, total: p.total, detail: p.image }) },
           });
         })();
         // a failed start may be tried again

@@ -37,8 +37,9 @@ Options:
                          URL, or a berth serve's http://HOST:PORT (a room of its own is asked for)
       --image-dir DIR    where pulled image blobs and the image list are kept
                          (default ~/.cache/berth/blobs, or $BERTH_IMAGE_DIR)
-      --volume-dir DIR   where volumes' data is kept (default: beside a given
-                         --image-dir, else ~/.local/share/berth/volumes, or $BERTH_VOLUME_DIR)
+      --state-dir DIR    where volumes' data, containers and networks are kept (default:
+                         beside a given --image-dir, else ~/.local/share/berth/state,
+                         or $BERTH_STATE_DIR)
       --share DIR[:PATH] show the host directory DIR in the guest at PATH (default: the
                          same absolute path), both ways, as Docker Desktop shares files:
                          docker run -v "$PWD":/app … then works on your files (repeatable)
@@ -78,7 +79,7 @@ export async function main(argv: string[]): Promise<void> {
         "snapshot-dir": { type: "string" },
         "no-snapshot": { type: "boolean" },
         "image-dir": { type: "string" },
-        "volume-dir": { type: "string" },
+        "state-dir": { type: "string" },
         share: { type: "string", multiple: true },
         relay: { type: "string" },
         kernel: { type: "string" },
@@ -138,8 +139,8 @@ export async function main(argv: string[]): Promise<void> {
   const snapshotDir = o["snapshot-dir"] ?? process.env["BERTH_SNAPSHOT_DIR"] ?? join(homedir(), ".cache", "berth", "snapshots");
   const imageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"] ?? join(homedir(), ".cache", "berth", "blobs");
   const givenImageDir = o["image-dir"] ?? process.env["BERTH_IMAGE_DIR"];
-  // volumes are the user's data, not a cache: beside a given image store, else in ~/.local/share
-  const volumeDir = o["volume-dir"] ?? process.env["BERTH_VOLUME_DIR"] ?? (givenImageDir ? join(dirname(givenImageDir), "volumes") : join(homedir(), ".local", "share", "berth", "volumes"));
+  // volumes and containers are the user's data, not a cache: beside a given image store, else in ~/.local/share
+  const stateDir = o["state-dir"] ?? process.env["BERTH_STATE_DIR"] ?? (givenImageDir ? join(dirname(givenImageDir), "state") : join(homedir(), ".local", "share", "berth", "state"));
 
   const shares = (o.share ?? []).map((spec) => {
     const at = spec.indexOf(":", spec.startsWith("/") ? 0 : 1);
@@ -181,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
       ...(relayUrl ? { relayUrl } : {}),
       onWarning: (w) => process.stderr.write(`berth: Warning [${w.code}]: ${w.message}\n`),
       // in Node the engine talks to registries itself; blobs are kept by digest, with the image list
-      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir), volumeStore: new DirBlobStore(volumeDir), onPorts: (ports) => forwarder.update(ports) },
+      docker: { client: new RegistryClient(), store: new DirBlobStore(imageDir), stateStore: new DirBlobStore(stateDir), onPorts: (ports) => forwarder.update(ports) },
       ...(o.verbose ? { onConsole: (b: Uint8Array) => process.stderr.write(b) } : {}),
     });
   } catch (e) {

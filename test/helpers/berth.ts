@@ -12,7 +12,7 @@ export interface BerthResult {
 /**
  * `berth sh -c SCRIPT` with its snapshots in `dir`, and its images (blobs and
  * the image list, which outlive a run as Docker's do) in `dir`/images, its
- * volumes in `dir`/volumes; `o.args` go before "sh" (--share), `o.cwd` is its directory.
+ * containers and volumes in `dir`/state; `o.args` go before "sh" (--share), `o.cwd` is its directory.
  */
 export function berthSh(dir: string, script: string, o: { args?: string[]; cwd?: string } = {}): Promise<BerthResult> {
   return new Promise((resolve) => {

@@ -27,8 +27,11 @@ export interface DaemonDeps {
   files: ShareFiles;
   client: RegistryClient;
   store?: BlobStore;
-  /** where volumes' data is saved (a directory in Node, IndexedDB in the page); none: volumes last as long as the engine */
-  volumeStore?: BlobStore;
+  /**
+   * where the daemon's own state is kept (a directory in Node, IndexedDB in the
+   * page): volumes' data, containers and networks; none: they last as long as the engine
+   */
+  stateStore?: BlobStore;
   /** an image's download, all layers together, as it goes */
   onPull?: (p: PullReport) => void;
   /** the published ports changed (a container with -p started or stopped) */
@@ -84,7 +87,7 @@ export class EngineDaemon implements Daemon {
     this.containers = new ContainerService(deps.channel, this.events);
     this.networks = new NetworkService(this.containers);
     this.containers.networks = this.networks;
-    this.volumes = new VolumeService(deps.files, { run: (argv) => this.containers.guest(argv) }, deps.volumeStore, this.events);
+    this.volumes = new VolumeService(deps.files, { run: (argv) => this.containers.guest(argv) }, deps.stateStore, this.events);
     this.volumes.users = (name) => this.containers.list().filter((c) => volumeNames(c).includes(name)).map((c) => c.id);
     this.containers.volumes = {
       mounts: (c) => ociMounts(this, c),
