@@ -28,6 +28,8 @@ export class ContainerService {
   networks: ContainerNetworking | undefined;
   /** set by the daemon: the containers' volumes and bind mounts */
   volumes: ContainerVolumes | undefined;
+  /** set by the daemon's state: before a container's root filesystem is mounted (its layers unpacked), and after (its kept writable layer put back) */
+  mountHooks: { before(c: Container): Promise<void>; after(c: Container): Promise<void> } | undefined;
 
   /** where the containers' events go (create, start, die, kill, stop, destroy, exec_*, …) */
   readonly events: EventBus;
@@ -74,6 +76,14 @@ export class ContainerService {
     this.#containers.set(id, c);
     this.event(c, "create");
     return c;
+  }
+
+  /**
+   * Puts back a container kept by an earlier engine (the daemon's state), as
+   * it was, without events: Docker's restored containers.
+   */
+  restore(c: Container): void {
+    this.#containers.set(c.id, c);
   }
 
   rename(c: Container, name: string): void {
@@ -145,7 +155,9 @@ export class ContainerService {
   /** Mounts the container's root filesystem (image layers + a tmpfs writable layer) in the guest. */
   async mount(c: Container): Promise<void> {
     if (c.mounted) return;
+    await this.mountHooks?.before(c);
     await this.#channel.mountOverlay(c.rootfs, c.config.layers);
+    await this.mountHooks?.after(c);
     // Docker's init layer has an empty /.dockerenv, how programs tell they run in a container
     await this.#channel.writeFile(`${c.rootfs}/.dockerenv`, "", 0o755);
     c.mounted = true;

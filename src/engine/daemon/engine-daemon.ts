@@ -18,6 +18,7 @@ import type { MergedView } from "../unpack/layer-store.js";
 import { ANONYMOUS_LABEL, VolumeService } from "../volumes/volumes.js";
 import { ociMounts, volumeNames } from "./container-mounts.js";
 import { ShareService, type ShareSpec } from "../volumes/shares.js";
+import { DaemonState } from "./daemon-state.js";
 import { concatBytes } from "../../common/bytes.js";
 import { progressBar, type JsonMessage } from "../../common/api/json-message.js";
 
@@ -73,6 +74,9 @@ export class EngineDaemon implements Daemon {
   /** the user's directories shown in the guest (`berth --share`), once shared */
   shares: ShareService | undefined;
 
+  /** containers and networks kept across engines (with a state store) */
+  readonly #state: DaemonState | undefined;
+
   /** the images' layers in the 9p share, a directory per layer chain. The guest caches
    * the share (cache=loose), so a directory is written once and never rewritten, even after rmi */
   readonly layerStore: LayerStore;
@@ -105,7 +109,16 @@ export class EngineDaemon implements Daemon {
     };
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     if (deps.onPull) this.events.onProgress(deps.onPull);
-    this.#restored = Promise.all([this.#restore().catch(() => {}), this.volumes.ready()]).then(() => {});
+    if (deps.stateStore) {
+      this.#state = new DaemonState({
+        containers: this.containers, networks: this.networks, events: this.events, files: deps.files,
+        layers: async (id) => {
+          const local = this.images.all().find((l) => l.id === id);
+          return local ? this.#layers(local) : undefined;
+        },
+      }, deps.stateStore);
+    }
+    this.#restored = Promise.all([this.#restore().catch(() => {}), this.volumes.ready()]).then(() => this.#restoreContainers());
   }
 
   /**
@@ -134,6 +147,20 @@ export class EngineDaemon implements Daemon {
     this.#saved = this.images.changes;
   }
 
+  /**
+   * The containers and networks of an earlier engine come back; those whose
+   * restart policy says so start again (Docker's daemon restart). A container
+   * that cannot start (its image is gone) stays exited with the reason.
+   */
+  async #restoreContainers(): Promise<void> {
+    const start = await this.#state?.restore().catch(() => []) ?? [];
+    for (const c of start) {
+      await this.containers.start(c).catch((e: unknown) => {
+        c.state.error = e instanceof Error ? e.message : String(e);
+      });
+    }
+  }
+
   /** Guest directories of an image's layers, top first (unpacked on first use): the daemon's CreateDeps. */
   layers(local: LocalImage): Promise<string[]> {
     return this.#layers(local);
@@ -155,6 +182,7 @@ export class EngineDaemon implements Daemon {
    */
   async flush(): Promise<void> {
     await this.#persist();
+    await this.#state?.flush();
     await this.volumes.flush();
     await this.shares?.sync();
   }

@@ -38,6 +38,19 @@ export interface Network {
   next: number;
 }
 
+/** A user's network as the daemon's state keeps it. */
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  userSubnet: boolean;
+  created: number;
+  labels: Record<string, string>;
+  internal: boolean;
+}
+
 /** What `docker network create` asks for (--subnet, --gateway, --ip-range, --label, --internal, --driver). */
 export interface NetworkOptions {
   subnet?: string;
@@ -61,8 +74,8 @@ export class NetworkService {
     this.#add({ name: "none", driver: "null", bridge: "", subnet: "" });
   }
 
-  #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; gateway?: string; ipRange?: string; userSubnet?: boolean; labels?: Record<string, string>; internal?: boolean }): Network {
-    const id = randomId();
+  #add(o: { name: string; driver: Network["driver"]; bridge: string; subnet: string; gateway?: string; ipRange?: string; userSubnet?: boolean; labels?: Record<string, string>; internal?: boolean }, given?: string): Network {
+    const id = given ?? randomId();
     const prefix = o.subnet ? masked(parsePrefix(o.subnet)!) : { addr: 0, bits: 0 };
     const range = o.ipRange ? masked(parsePrefix(o.ipRange)!) : prefix;
     const n: Network = {
@@ -76,6 +89,20 @@ export class NetworkService {
 
   list(): Network[] {
     return [...this.#networks.values()];
+  }
+
+  /** The user's networks as kept in the daemon's state (no endpoints: containers join again when they start). */
+  records(): NetworkRecord[] {
+    return this.list().filter((n) => n.driver === "bridge" && n.name !== "bridge").map((n) => ({
+      id: n.id, name: n.name, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, userSubnet: n.userSubnet, created: n.created, labels: n.labels, internal: n.internal,
+    }));
+  }
+
+  /** Puts back a network kept by an earlier engine (its bridge is made when a container first joins it). */
+  restore(r: NetworkRecord): void {
+    if (this.list().some((x) => x.name === r.name || x.id === r.id)) return;
+    const n = this.#add({ name: r.name, driver: "bridge", bridge: "", subnet: r.subnet, gateway: r.gateway, ipRange: r.ipRange, userSubnet: r.userSubnet, labels: r.labels, internal: r.internal }, r.id);
+    n.created = r.created;
   }
 
   /** Publishes a network event (create, destroy, connect, disconnect) with Docker's attributes. */

@@ -1,0 +1,255 @@
+import { Status, type ContainerState } from "../../common/container-state.js";
+import { concatBytes } from "../../common/bytes.js";
+import { BerthError, ErrorCode } from "../../common/errors.js";
+import { sha256Hex } from "../digest.js";
+import { Container, type ContainerConfig, type ContainerService, type HostConfig, type LogLine } from "../containers/containers.js";
+import type { NetworkRecord, NetworkService } from "../networks/networks.js";
+import type { BlobStore } from "../store/blob-store.js";
+import type { ShareFiles } from "../vm/vm-host.js";
+import type { EventBus } from "./events.js";
+
+/** A container as the daemon's state keeps it. */
+interface SavedContainer {
+  id: string;
+  name: string;
+  /** ms since the epoch */
+  created: number;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  state: ContainerState;
+  restartCount: number;
+  /** stopped by the user: `unless-stopped` does not start it again */
+  manualStop: boolean;
+  /** digests of its writable layer (a tar of overlayfs's upper directory) and its log */
+  upper?: string;
+  logs?: string;
+}
+
+interface StateRecord {
+  version: 1;
+  networks: NetworkRecord[];
+  containers: SavedContainer[];
+}
+
+const META = "containers";
+
+/** What the state needs of the daemon. */
+export interface StateDeps {
+  containers: ContainerService;
+  networks: NetworkService;
+  events: EventBus;
+  files: ShareFiles;
+  /** guest directories of the image's layers, unpacked (by image ID); undefined when the image is gone */
+  layers(imageId: string): Promise<string[] | undefined>;
+}
+
+/**
+ * The daemon's containers and networks kept across engines, as a restarted
+ * dockerd finds /var/lib/docker/containers: definitions, names, state, logs
+ * and the writable layers of stopped containers are saved to the state store
+ * (a directory in Node, IndexedDB in the page). A container that was running
+ * when its engine stopped comes back exited (255, Docker's code for an exit it
+ * did not see); restart policies `always` and `unless-stopped` start it again.
+ */
+export class DaemonState {
+  readonly #d: StateDeps;
+  readonly #store: BlobStore;
+  /** containers whose writable layer or log changed since they were saved */
+  readonly #dirty = new Set<string>();
+  /** kept digests by container ID (upper, logs) */
+  readonly #kept = new Map<string, { upper?: string; logs?: string }>();
+  /** restored containers whose writable layer is put back at their first mount */
+  readonly #pendingUpper = new Map<string, string>();
+  /** restored containers not mounted yet in this engine (their layers may not be unpacked) */
+  readonly #restored = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #serialNo = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(d: StateDeps, store: BlobStore) {
+    this.#d = d;
+    this.#store = store;
+    d.containers.mountHooks = { before: (c) => this.#beforeMount(c), after: (c) => this.#afterMount(c) };
+    d.events.subscribe((e) => {
+      if (e.Type === "network" && (e.Action === "create" || e.Action === "destroy")) this.#later();
+      if (e.Type !== "container") return;
+      if (e.Action === "start" || e.Action.startsWith("exec_") || e.Action === "extract-to-dir") this.#dirty.add(e.Actor.ID);
+      if (e.Action === "die") void this.#saveContainer(e.Actor.ID).catch(() => {});
+      if (["create", "start", "die", "destroy", "rename", "pause", "unpause", "stop"].includes(e.Action)) this.#later();
+      if (e.Action === "destroy") void this.#forget(e.Actor.ID).catch(() => {});
+    });
+  }
+
+  /**
+   * Reads the kept networks and containers back; answers the containers whose
+   * restart policy starts them again (the caller starts them once images are back).
+   */
+  async restore(): Promise<Container[]> {
+    const text = await this.#store.getMeta(META);
+    if (!text) return [];
+    const rec = JSON.parse(text) as StateRecord;
+    if (rec.version !== 1) return [];
+    for (const n of rec.networks) this.#d.networks.restore(n);
+    const start: Container[] = [];
+    for (const s of rec.containers) {
+      // a --rm container that was running when its engine stopped is gone, as Docker's daemon removes it at restart
+      if (s.hostConfig.autoRemove) continue;
+      const c = new Container(s.id, s.name, s.created, s.config, s.hostConfig);
+      const wasUp = s.state.status === Status.running || s.state.status === Status.paused || s.state.status === Status.restarting;
+      Object.assign(c.state, s.state, wasUp ? { status: Status.exited, exitCode: 255, finishedAt: Date.now() } : {});
+      c.restartCount = s.restartCount;
+      c.manualStop = s.manualStop;
+      this.#kept.set(c.id, { ...(s.upper ? { upper: s.upper } : {}), ...(s.logs ? { logs: s.logs } : {}) });
+      if (s.upper) this.#pendingUpper.set(c.id, s.upper);
+      if (s.logs) {
+        const bytes = await this.#store.get(s.logs);
+        if (bytes) for (const l of decodeLogs(bytes)) {
+          c.logs.push(l);
+          c.logBytes += l.bytes.length;
+        }
+      }
+      this.#d.containers.restore(c);
+      this.#restored.add(c.id);
+      const policy = s.hostConfig.restartPolicy.name;
+      if (policy === "always" || (policy === "unless-stopped" && !s.manualStop && wasUp) || (policy === "on-failure" && wasUp)) start.push(c);
+    }
+    return start;
+  }
+
+  /**
+   * Saves what changed: the writable layers and logs of containers that ran
+   * (the running ones too: the engine is stopping), then the record.
+   * @throws BerthError storage-full
+   */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const id of [...this.#dirty]) await this.#saveContainer(id);
+    await this.#saveRecord();
+  }
+
+  #later(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#saveRecord().catch(() => {});
+    }, 200);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(f);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #saveRecord(): Promise<void> {
+    return this.#serial(async () => {
+      const rec: StateRecord = {
+        version: 1,
+        networks: this.#d.networks.records(),
+        containers: this.#d.containers.list().map((c) => ({
+          id: c.id, name: c.name, created: c.created, config: c.config, hostConfig: c.hostConfig, state: { ...c.state }, restartCount: c.restartCount,
+          manualStop: c.manualStop, ...this.#kept.get(c.id),
+        })),
+      };
+      await this.#store.setMeta(META, JSON.stringify(rec));
+    });
+  }
+
+  /** Saves one container's writable layer (through the 9p share: the guest tars it there) and its log. */
+  #saveContainer(id: string): Promise<void> {
+    return this.#serial(async () => {
+      const c = this.#d.containers.tryFind(id);
+      if (!c || c.id !== id || !this.#dirty.has(id)) return;
+      this.#dirty.delete(id);
+      const kept = { ...this.#kept.get(id) };
+      if (c.mounted) {
+        // a new name each time: the guest caches the share, and the engine removes the file behind its back
+        const tar = `/upper-${id.slice(0, 24)}-${++this.#serialNo}.tar`;
+        const r = await this.#d.containers.guest(["/bin/sh", "-c", 'tar -C "$1" -cf "$2" . && sync', "save", c.upperDir, `/mnt/host${tar}`]);
+        const bytes = r.code === 0 ? await this.#d.files.read(tar) : undefined;
+        this.#d.files.remove(tar);
+        if (bytes) kept.upper = await this.#put(bytes, kept.upper);
+      }
+      kept.logs = await this.#put(encodeLogs(c.logs), kept.logs);
+      this.#kept.set(id, kept);
+    });
+  }
+
+  /** Stores a blob, deleting the one it replaces; answers its digest. */
+  async #put(bytes: Uint8Array, old: string | undefined): Promise<string> {
+    const digest = `sha256:${await sha256Hex(bytes)}`;
+    if (digest !== old) {
+      await this.#store.put(digest, bytes);
+      if (old && !this.#inUse(old)) await this.#store.delete(old).catch(() => {});
+    }
+    return digest;
+  }
+
+  #inUse(digest: string): boolean {
+    return [...this.#kept.values()].some((k) => k.upper === digest || k.logs === digest);
+  }
+
+  /** A removed container's blobs go (after any save of it under way). */
+  #forget(id: string): Promise<void> {
+    this.#dirty.delete(id);
+    this.#pendingUpper.delete(id);
+    this.#restored.delete(id);
+    return this.#serial(async () => {
+      const kept = this.#kept.get(id);
+      this.#kept.delete(id);
+      for (const d of [kept?.upper, kept?.logs]) if (d && !this.#inUse(d)) await this.#store.delete(d).catch(() => {});
+    });
+  }
+
+  /** A restored container's layers may not be unpacked in this engine yet. */
+  async #beforeMount(c: Container): Promise<void> {
+    if (!this.#restored.delete(c.id)) return;
+    const dirs = await this.#d.layers(c.config.imageId);
+    if (!dirs) throw new BerthError(ErrorCode.imageNotFound, `Cannot mount "${c.name}": its image ${c.config.imageId.slice(7, 19)} is no longer stored`);
+    c.config.layers = dirs;
+  }
+
+  /** Puts a restored container's writable layer back: into overlayfs's upper directory, remounted. */
+  async #afterMount(c: Container): Promise<void> {
+    const digest = this.#pendingUpper.get(c.id);
+    if (!digest) return;
+    this.#pendingUpper.delete(c.id);
+    const bytes = await this.#store.get(digest);
+    if (!bytes) return;
+    const tar = `/upper-${c.id.slice(0, 24)}-${++this.#serialNo}.tar`;
+    const files = this.#d.files;
+    await files.file(files.dir("/"), tar.slice(1), bytes, { mode: 0o600, uid: 0, gid: 0, mtime: 0 });
+    const rw = `${c.bundle}/rootfs.rw`;
+    const script = 'set -e; umount "$1/rootfs"; tar -C "$2/upper" -xf "$3"; mount -t overlay overlay -o "lowerdir=$4,upperdir=$2/upper,workdir=$2/work" "$1/rootfs"';
+    const r = await this.#d.containers.guest(["/bin/sh", "-c", script, "restore", c.bundle, rw, `/mnt/host${tar}`, c.config.layers.join(":")]);
+    files.remove(tar);
+    if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot mount "${c.name}": its kept writable layer could not be put back: ${r.stderr.trim()}`);
+  }
+}
+
+/** A log as one blob: per line, its stream (1 byte), time (ms, 8 bytes), length (4 bytes) and bytes. */
+function encodeLogs(lines: readonly LogLine[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const l of lines) {
+    const head = new Uint8Array(13);
+    const v = new DataView(head.buffer);
+    v.setUint8(0, l.stream === "stderr" ? 2 : 1);
+    v.setFloat64(1, l.time);
+    v.setUint32(9, l.bytes.length);
+    parts.push(head, l.bytes);
+  }
+  return concatBytes(parts);
+}
+
+function decodeLogs(b: Uint8Array): LogLine[] {
+  const out: LogLine[] = [];
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let at = 0; at + 13 <= b.length; ) {
+    const n = v.getUint32(at + 9);
+    out.push({ stream: v.getUint8(at) === 2 ? "stderr" : "stdout", time: v.getFloat64(at + 1), bytes: b.slice(at + 13, at + 13 + n) });
+    at += 13 + n;
+  }
+  return out;
+}
