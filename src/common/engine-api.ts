@@ -64,6 +64,8 @@ export interface EngineApi {
   start(options: StartOptions, onProgress: (p: Progress) => void): Promise<Result<StartInfo>>;
   /** Resolves once the state saved after a cold boot is stored. */
   saved(): Promise<Result<void>>;
+  /** Saves what the daemon has not saved yet (volumes' data, containers, the image list): before the page goes away. */
+  flush(): Promise<Result<void>>;
   /** Runs a command in the guest to completion. */
   guest(argv: string[]): Promise<Result<RunResult>>;
   /**

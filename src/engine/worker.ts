@@ -78,6 +78,12 @@ const api: EngineApi = {
   saved() {
     return attempt(async () => (await engine()).saved());
   },
+  flush() {
+    return attempt(async () => {
+      if (!starting) return;
+      await (await engine()).daemon?.flush();
+    });
+  },
   guest(argv) {
     return attempt(async () => (await engine()).run(argv));
   },

@@ -30,6 +30,7 @@ function unwrap<T>(r: Result<T>): T {
 /** One engine per page, shared by every component on it. */
 export class EngineClient {
   readonly #api: Comlink.Remote<EngineApi>;
+  readonly #worker: Worker;
   readonly #options: Required<Omit<EngineClientOptions, "relay">> & Pick<EngineClientOptions, "relay">;
   #listeners = new Set<(p: Progress) => void>();
   #started: Promise<StartInfo> | undefined;
@@ -40,6 +41,7 @@ export class EngineClient {
 
   constructor(options: EngineClientOptions = {}) {
     const worker = new Worker(new URL("./berth-worker.js", import.meta.url), { type: "module", name: "berth-engine" });
+    this.#worker = worker;
     this.#api = Comlink.wrap<EngineApi>(worker);
     this.#options = {
       guestUrl: options.guestUrl ?? new URL("/guest/", location.href).href,
@@ -58,8 +60,14 @@ export class EngineClient {
 
   start(): Promise<StartInfo> {
     if (!this.#started) {
-      // persistent storage keeps the snapshot from being evicted; the page (not the worker) may ask
+      // persistent storage keeps the snapshot, images and volumes from being evicted; the page (not the worker) may ask
       void navigator.storage?.persist?.().catch(() => false);
+      // what containers wrote to volumes, and the containers themselves, are saved before the page goes
+      const save = (): void => void this.flush().catch(() => {});
+      addEventListener("pagehide", save);
+      document.addEventListener?.("visibilitychange", () => {
+        if (document.visibilityState === "hidden") save();
+      });
       const report = Comlink.proxy((p: Progress) => {
         this.last = p;
         for (const l of this.#listeners) l(p);
@@ -107,6 +115,23 @@ export class EngineClient {
       this.#warnings.push(new BerthError(ErrorCode.relayUnavailable, `Cannot get a network from ${base}: ${e instanceof Error ? e.message : String(e)}; the VM has no network`).toLine().replace(/^Error/, "Warning"));
       return undefined;
     }
+  }
+
+  /**
+   * Saves what the engine has not saved yet: volumes' data, containers (with
+   * their logs and writable layers) and networks, so the next page load finds
+   * them. The page calls it itself when it is hidden or goes away.
+   * @throws BerthError storage-full
+   */
+  async flush(): Promise<void> {
+    if (!this.#started) return;
+    unwrap(await this.#api.flush());
+  }
+
+  /** Saves (flush) and stops the engine: its Worker ends; this client cannot be used again. */
+  async close(): Promise<void> {
+    await this.flush().catch(() => {});
+    this.#worker.terminate();
   }
 
   /** Resolves once the VM state saved after a cold boot is in IndexedDB (closing the page before loses it). */

@@ -48,6 +48,9 @@ export interface PublishedPort {
   container: string;
 }
 
+/** ms between saves of the volumes running containers use */
+const AUTOSAVE_MS = 5000;
+
 /** An image's download, all layers together (the bus's pull progress). */
 export type PullReport = PullProgress;
 
@@ -119,6 +122,13 @@ export class EngineDaemon implements Daemon {
       }, deps.stateStore);
     }
     this.#restored = Promise.all([this.#restore().catch(() => {}), this.volumes.ready()]).then(() => this.#restoreContainers());
+    // what running containers write to their volumes is saved every few seconds (a tab may go at any time)
+    const autosave = setInterval(() => {
+      if (deps.channel.closed) return clearInterval(autosave);
+      const names = this.containers.list().filter((c) => c.state.status === "running").flatMap(volumeNames);
+      if (names.length) void this.volumes.flush([...new Set(names)]).catch(() => {});
+    }, AUTOSAVE_MS);
+    (autosave as { unref?: () => void }).unref?.();
   }
 
   /**

@@ -254,6 +254,11 @@ export class GuestChannel implements GuestRuntime {
     this.#write(bytes);
   }
 
+  /** The guest is gone (close was called). */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
   /** Fails everything in flight: the guest is gone. */
   close(reason: Error): void {
     if (this.#closed) return;
