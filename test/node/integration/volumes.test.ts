@@ -141,3 +141,27 @@ docker volume create a/b 2>&1 | sed 's/^/name: /'`);
   ]);
   assert.deepEqual(tagged(out.stdout, "name:"), [`Error response from daemon: create a/b: "a/b" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`]);
 });
+
+test("containers and networks survive berth: the next run finds them stopped, with logs, files and names; --restart always starts again", async () => {
+  const first = await berth(`docker network create keepnet >/dev/null
+docker run --name finished --network keepnet ${img} sh -c 'echo made > /made; rm /etc/motd; echo "log line"'
+docker run -d --name always --restart always ${img} sh -c 'echo "always up"; exec sleep 600' >/dev/null
+docker run -d --name plain ${img} sleep 600 >/dev/null
+docker run -d --rm --name gone ${img} sleep 600 >/dev/null
+sleep 1`);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await berth(`docker ps -a --format 'ps: {{.Names}} {{.Status}}' | sed 's/ [0-9]* seconds\\{0,1\\} ago$//; s/Up .*/Up/'
+docker logs finished | sed 's/^/logs: /'
+docker diff finished | sed 's/^/diff: /'
+docker network ls --format 'net: {{.Name}}' | grep keepnet
+docker start -a finished | sed 's/^/again: /'
+docker inspect -f 'plain: {{.State.ExitCode}} {{.State.Running}}' plain
+docker rm -f finished always plain >/dev/null; docker network rm keepnet >/dev/null`);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(tagged(second.stdout, "ps:").sort(), ["always Up", "finished Exited (0)", "plain Exited (255)"]);
+  assert.deepEqual(tagged(second.stdout, "logs:"), ["log line"]);
+  assert.deepEqual(tagged(second.stdout, "diff:"), ["C /etc", "D /etc/motd", "A /made"]);
+  assert.deepEqual(tagged(second.stdout, "net:"), ["keepnet"]);
+  assert.deepEqual(tagged(second.stdout, "again:"), ["log line"]);
+  assert.deepEqual(tagged(second.stdout, "plain:"), ["255 false"]);
+});
