@@ -66,6 +66,11 @@ export interface EngineApi {
   saved(): Promise<Result<void>>;
   /** Saves what the daemon has not saved yet (volumes' data, containers, the image list): before the page goes away. */
   flush(): Promise<Result<void>>;
+  /**
+   * Shows the user's files in the guest at `guestPath`, kept in sync both ways:
+   * a folder handle (File System Access API), or dropped files kept in memory.
+   */
+  share(source: { handle?: unknown; files?: Array<{ path: string; data: Uint8Array; mtime: number }>; name: string }, guestPath: string): Promise<Result<void>>;
   /** Runs a command in the guest to completion. */
   guest(argv: string[]): Promise<Result<RunResult>>;
   /**

@@ -10,6 +10,8 @@ import { fetchGuestAssets } from "./vm/browser-assets.js";
 import { Engine } from "./engine.js";
 import type { GuestProcess } from "./vm/guest-channel.js";
 import { IdbBlobStore } from "./store/idb-blob-store.js";
+import { HandleTree } from "./volumes/handle-tree.js";
+import { MemoryTree } from "./volumes/memory-tree.js";
 import { IdbSnapshotStore } from "./store/idb-snapshot-store.js";
 import { RegistryClient } from "./registry/registry-client.js";
 import { collectReply } from "./api/collect.js";
@@ -77,6 +79,14 @@ const api: EngineApi = {
   },
   saved() {
     return attempt(async () => (await engine()).saved());
+  },
+  share(source, guestPath) {
+    return attempt(async () => {
+      const d = (await engine()).daemon!;
+      await d.ready();
+      const tree = source.handle ? new HandleTree(source.handle) : new MemoryTree(source.files ?? []);
+      await d.share([{ tree, guestPath, label: source.name }]);
+    });
   },
   flush() {
     return attempt(async () => {

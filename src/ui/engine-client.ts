@@ -128,6 +128,32 @@ export class EngineClient {
     unwrap(await this.#api.flush());
   }
 
+  /**
+   * Shows the user's files in the guest, as Docker Desktop shares a folder:
+   * a folder from `showDirectoryPicker()` (its changes are written back to
+   * it), or files (from a drop or an `<input type=file webkitdirectory>`,
+   * kept in memory). `docker run -v /root/NAME:/app …` then works on them.
+   * @param guestPath where the guest sees them (default /root/NAME)
+   * @returns the guest path
+   * @throws BerthError invalid-parameter when the guest cannot mount it there
+   */
+  async share(source: FileSystemDirectoryHandle | readonly File[], guestPath?: string): Promise<string> {
+    await this.start();
+    let spec: { handle?: unknown; files?: Array<{ path: string; data: Uint8Array; mtime: number }>; name: string };
+    if ("kind" in source && source.kind === "directory") spec = { handle: source, name: source.name };
+    else {
+      const files = source as readonly File[];
+      const top = files[0]?.webkitRelativePath.split("/")[0] || "shared";
+      spec = {
+        name: top,
+        files: await Promise.all(files.map(async (f) => ({ path: (f.webkitRelativePath || f.name).replace(new RegExp(`^${top.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/`), ""), data: new Uint8Array(await f.arrayBuffer()), mtime: f.lastModified }))),
+      };
+    }
+    const path = guestPath ?? `/root/${spec.name.replace(/[^\w.-]/g, "_")}`;
+    unwrap(await this.#api.share(spec, path));
+    return path;
+  }
+
   /** Saves (flush) and stops the engine: its Worker ends; this client cannot be used again. */
   async close(): Promise<void> {
     await this.flush().catch(() => {});

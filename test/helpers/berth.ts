@@ -11,12 +11,15 @@ export interface BerthResult {
 
 /**
  * `berth sh -c SCRIPT` with its snapshots in `dir`, and its images (blobs and
- * the image list, which outlive a run as Docker's do) in `dir`/images, its
- * containers and volumes in `dir`/state; `o.args` go before "sh" (--share), `o.cwd` is its directory.
+ * the image list, which outlive a run as Docker's do) in `dir`/images. Its
+ * containers and volumes are its own, unless `o.keepState` (then in `dir`/state,
+ * kept from run to run); `o.args` go before "sh" (--share), `o.cwd` is its directory.
  */
-export function berthSh(dir: string, script: string, o: { args?: string[]; cwd?: string } = {}): Promise<BerthResult> {
+export function berthSh(dir: string, script: string, o: { args?: string[]; cwd?: string; keepState?: boolean } = {}): Promise<BerthResult> {
+  // each run starts with no containers or volumes (a state of its own), unless the test is about keeping them
+  const state = o.keepState ? ["--state-dir", `${dir}/state`] : ["--state-dir", `${dir}/state-${++runs}`];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir), ...(o.args ?? []), "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"], ...(o.cwd ? { cwd: o.cwd } : {}) });
+    const p = spawn(process.execPath, [berthBin, ...berthDirs(dir), ...state, ...(o.args ?? []), "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"], ...(o.cwd ? { cwd: o.cwd } : {}) });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b: Buffer) => (stdout += b));
@@ -24,6 +27,8 @@ export function berthSh(dir: string, script: string, o: { args?: string[]; cwd?:
     p.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+let runs = 0;
 
 export function berthDirs(dir: string): string[] {
   return ["--snapshot-dir", dir, "--image-dir", `${dir}/images`];

@@ -203,9 +203,10 @@ export class EngineDaemon implements Daemon {
    * @throws BerthError invalid-parameter when one cannot be mounted
    */
   async share(specs: readonly ShareSpec[]): Promise<void> {
-    if (!specs.length) return;
-    this.shares = new ShareService(this.#d.files, (argv) => this.containers.guest(argv), specs);
-    await this.shares.start();
+    for (const spec of specs) {
+      this.shares ??= new ShareService(this.#d.files, (argv) => this.containers.guest(argv));
+      await this.shares.add(spec);
+    }
   }
 
   /** Where blobs are kept, when the engine has a store. */

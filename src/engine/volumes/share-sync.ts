@@ -35,18 +35,21 @@ export interface HostTree {
   chmod(path: string, mode: number): Promise<void>;
 }
 
-/** What a path looked like on both sides at the last sync. */
+/** What a path looked like on each side at the last sync (a side may not keep all: a picked folder has no modes). */
 interface Seen {
   type: string;
-  size: number;
-  mode: number;
-  target: string;
-  /** the host's mtime (ms) */
-  hostMtime: number;
-  /** the guest's inode and owner */
+  /** the guest's inode, mode, size and symlink target */
   id: number;
-  uid: number;
-  gid: number;
+  mode: number;
+  size: number;
+  target: string;
+  /** the host's */
+  hostType: string;
+  hostMode: number;
+  hostSize: number;
+  /** ms */
+  hostMtime: number;
+  hostTarget: string;
 }
 
 /**
@@ -128,7 +131,7 @@ export class ShareSync {
         else if (h.type === "file") id = await files.file(parent, name, await this.#tree.read(p), a);
         else id = files.symlink(parent, name, h.target, a);
         made.push(id);
-        next.set(p, seen({ id, type: h.type, size: h.size, mode: h.mode, uid: h.uid, gid: h.gid, target: h.target }, h));
+        next.set(p, seen({ id, type: h.type, size: h.size, mode: h.mode, target: h.target }, h));
       } else if (g && s) next.set(p, { ...s, id: g.id });
     }
     this.#seen = next;
@@ -136,8 +139,8 @@ export class ShareSync {
   }
 }
 
-function seen(g: Pick<ShareEntry, "id" | "type" | "size" | "mode" | "uid" | "gid" | "target">, h: HostEntry | undefined): Seen {
-  return { type: g.type, size: g.size, mode: g.mode, target: g.target, uid: g.uid, gid: g.gid, id: g.id, hostMtime: h?.mtime ?? 0 };
+function seen(g: Pick<ShareEntry, "id" | "type" | "size" | "mode" | "target">, h: HostEntry | undefined): Seen {
+  return { type: g.type, id: g.id, size: g.size, mode: g.mode, target: g.target, hostType: h?.type ?? "", hostMode: h?.mode ?? 0, hostSize: h?.size ?? 0, hostMtime: h?.mtime ?? 0, hostTarget: h?.target ?? "" };
 }
 
 function guestChanged(g: ShareEntry | undefined, s: Seen | undefined, written: ReadonlySet<number>): boolean {
@@ -148,5 +151,5 @@ function guestChanged(g: ShareEntry | undefined, s: Seen | undefined, written: R
 
 function hostChanged(h: HostEntry | undefined, s: Seen | undefined): boolean {
   if (!h || !s) return !!h !== !!s;
-  return h.type !== s.type || h.mode !== s.mode || h.target !== s.target || (h.type !== "dir" && (h.size !== s.size || h.mtime !== s.hostMtime));
+  return h.type !== s.hostType || h.mode !== s.hostMode || h.target !== s.hostTarget || (h.type !== "dir" && (h.size !== s.hostSize || h.mtime !== s.hostMtime));
 }

@@ -23,37 +23,45 @@ const SYNC_MS = 2000;
 export class ShareService {
   readonly #files: ShareFiles;
   readonly #run: (argv: string[]) => Promise<{ code: number; stderr: string }>;
-  readonly #shares: ShareSync[];
-  readonly #specs: readonly ShareSpec[];
+  readonly #shares: ShareSync[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #count = 0;
 
-  constructor(files: ShareFiles, run: (argv: string[]) => Promise<{ code: number; stderr: string }>, specs: readonly ShareSpec[]) {
+  constructor(files: ShareFiles, run: (argv: string[]) => Promise<{ code: number; stderr: string }>) {
     this.#files = files;
     this.#run = run;
-    this.#specs = specs;
-    this.#shares = specs.map((s, i) => new ShareSync(files, s.tree, `/shares/${i}`));
   }
 
   /**
-   * Copies each directory in and mounts it at its guest path.
+   * Copies a directory in and mounts it at its guest path; from then on it is kept in sync.
    * @throws BerthError invalid-parameter when the guest cannot mount it there
    */
-  async start(): Promise<void> {
-    await this.sync();
-    for (const [i, s] of this.#specs.entries()) {
-      const r = await this.#run(["/bin/sh", "-c", 'mkdir -p "$2" && mount --bind "$1" "$2"', "share", `/mnt/host${this.#shares[i]!.dir}`, s.guestPath]);
-      if (r.code !== 0) throw new BerthError(ErrorCode.invalidParameter, `Cannot share ${s.label} at ${s.guestPath} in the guest: ${r.stderr.trim()}`);
+  async add(spec: ShareSpec): Promise<void> {
+    if (!spec.guestPath.startsWith("/") || spec.guestPath === "/") throw new BerthError(ErrorCode.invalidParameter, `Cannot share ${spec.label} at "${spec.guestPath}": the guest path must be absolute and not "/"`);
+    const share = new ShareSync(this.#files, spec.tree, `/shares/${this.#count++}`);
+    await this.#serial(async () => {
+      const r = await share.sync(new Set());
+      for (const id of r.made) this.#files.written.delete(id);
+    });
+    const r = await this.#run(["/bin/sh", "-c", 'mkdir -p "$2" && mount --bind "$1" "$2"', "share", `/mnt/host${share.dir}`, spec.guestPath]);
+    if (r.code !== 0) throw new BerthError(ErrorCode.invalidParameter, `Cannot share ${spec.label} at ${spec.guestPath} in the guest: ${r.stderr.trim()}`);
+    this.#shares.push(share);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => void this.sync().catch(() => {}), SYNC_MS);
+      (this.#timer as { unref?: () => void }).unref?.();
     }
-    this.#timer = setInterval(() => void this.sync().catch(() => {}), SYNC_MS);
-    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(f);
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   /** One sync of every share, after the guest wrote back its page cache; one at a time. */
   sync(): Promise<void> {
-    const run = this.#queue.then(() => this.#sync());
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#serial(() => this.#sync());
   }
 
   async #sync(): Promise<void> {

@@ -148,7 +148,7 @@ docker stop nosuch; echo "s: no such container $?"
 docker run ${img} nosuchcmd; echo "s: not found $?"
 docker run ${img} /etc/passwd; echo "s: not executable $?"
 docker run --rm ${r}/test/no386 true; echo "s: no 386 $?"
-docker run --rm -v /tmp:/data ${img} true; echo "s: volume $?"
+docker run --rm -v data:relative ${img} true; echo "s: volume $?"
 docker kill taken >/dev/null; docker kill taken; echo "s: kill stopped $?"
 docker pause taken; echo "s: pause stopped $?"
 docker logs; echo "s: logs no arg $?"`);
@@ -165,7 +165,7 @@ docker logs; echo "s: logs no arg $?"`);
   assert.match(e, /^Error response from daemon: No such container: nosuch$/m);
   assert.match(e, /^docker: Error response from daemon: failed to create task for container: .*exec: "nosuchcmd": executable file not found in \$PATH: unknown\n\nRun 'docker run --help' for more information$/m);
   assert.match(e, /^docker: Error response from daemon: .*it has no linux\/386 image \(it has linux\/amd64\)/m);
-  assert.match(e, /^docker: Error response from daemon: --volume is not supported by Berth yet$/m);
+  assert.match(e, /^docker: Error response from daemon: invalid volume specification: 'data:relative': invalid mount config for type "volume": invalid mount path: 'relative' mount path must be absolute$/m);
   assert.match(e, /^Error response from daemon: cannot kill container: taken: container [0-9a-f]{64} is not running$/m);
   assert.match(e, /^docker: 'docker logs' requires 1 argument\n\nUsage:  docker logs \[OPTIONS\] CONTAINER\n\nRun 'docker logs --help' for more information$/m);
 });

@@ -14,7 +14,7 @@ import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 let registry: TestRegistry;
 let work: { dir: string; remove: () => Promise<void> };
 let img: string;
-const berth = (script: string, o: { args?: string[]; cwd?: string } = {}): Promise<BerthResult> => berthSh(work.dir, script, o);
+const berth = (script: string, o: { args?: string[]; cwd?: string } = {}): Promise<BerthResult> => berthSh(work.dir, script, { ...o, keepState: true });
 
 before(async () => {
   registry = await startRegistry();

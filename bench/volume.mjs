@@ -1,0 +1,94 @@
+// bench/volume: what a container gets from a named volume next to its own
+// writable layer — sequential write and read of one 20 MB file, and of 2,000
+// small files — timed inside the container (date +%s%N around each step, the
+// write followed by sync so the data has reached its store, the read after the
+// guest's caches are dropped); and a restart: a new engine on the same state,
+// from its start until a `--restart always` container is Up again and
+// `docker ps` has answered. Needs Debian's docker-registry (the busybox fixture
+// on 127.0.0.1). Usage: node bench/volume.mjs [--runs N]
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Engine } from "../dist/src/engine/engine.js";
+import { RegistryClient } from "../dist/src/engine/registry/registry-client.js";
+import { DirBlobStore } from "../dist/src/node/dir-blob-store.js";
+import { loadGuestAssets } from "../dist/src/node/guest-files.js";
+import { buildFixtures, pushImage } from "../dist/test/helpers/images.js";
+import { startRegistry } from "../dist/test/helpers/registry.js";
+import { median, report } from "./lib.mjs";
+
+const { values: o } = parseArgs({ options: { runs: { type: "string" } } });
+const RUNS = Number(o.runs ?? 5);
+
+const registry = await startRegistry();
+for (const i of await buildFixtures()) await pushImage(registry.url, i);
+const img = `${registry.host}/test/busybox`;
+const dir = await mkdtemp(join(tmpdir(), "berth-bench-volume-"));
+const assets = await loadGuestAssets();
+const start = () => Engine.start({ assets, docker: { client: new RegistryClient(), store: new DirBlobStore(join(dir, "images")), stateStore: new DirBlobStore(join(dir, "state")) } });
+
+/** `docker …` typed in the guest; its stdout. */
+async function docker(e, args) {
+  let out = "";
+  let err = "";
+  const dec = new TextDecoder();
+  const code = await e.vm.channel.exec({ argv: ["/usr/bin/docker", ...args], env: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"] }, { onStdout: (b) => (out += dec.decode(b)), onStderr: (b) => (err += dec.decode(b)) }).exit;
+  if (code !== 0) throw new Error(`docker ${args.join(" ")} exited ${code}: ${err}`);
+  return out;
+}
+
+// each step prints "name ms"; $1 is where the files go
+const STEPS = String.raw`
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+D=$1; rm -rf $D/b; mkdir -p $D/b; drop
+t=$(ms); dd if=/dev/zero of=$D/b/big bs=1M count=20 2>/dev/null; sync; echo "big-write $(( $(ms) - t ))"
+drop; t=$(ms); cat $D/b/big > /dev/null; echo "big-read $(( $(ms) - t ))"
+mkdir $D/b/small; t=$(ms); i=0; while [ $i -lt 2000 ]; do echo "file $i" > $D/b/small/f$i; i=$((i+1)); done; sync; echo "small-write $(( $(ms) - t ))"
+drop; t=$(ms); cat $D/b/small/* > /dev/null; echo "small-read $(( $(ms) - t ))"
+rm -rf $D/b`;
+
+const e = await start();
+await e.daemon.ready();
+await docker(e, ["pull", "-q", img]);
+const runs = { volume: {}, layer: {} };
+for (let i = 0; i < RUNS; i++) {
+  for (const [where, path] of [["volume", "/vol"], ["layer", "/layer"]]) {
+    const out = await docker(e, ["run", "--rm", "--privileged", "-v", "benchvol:/vol", img, "sh", "-c", STEPS, "bench", path]);
+    for (const line of out.trim().split("\n")) {
+      const [name, ms] = line.split(" ");
+      (runs[where][name] ??= []).push(Number(ms));
+    }
+  }
+}
+const mbps = (ms, mb) => (mb * 1000) / Math.max(ms, 1);
+console.log(`bench/volume — ${RUNS} runs each, inside a container (20 MB = one file; 2,000 files of ~9 bytes)\n`);
+for (const step of ["big-write", "big-read", "small-write", "small-read"]) {
+  const v = runs.volume[step];
+  const l = runs.layer[step];
+  report(`${step} named volume`, v);
+  report(`${step} writable layer`, l);
+  const ratio = median(l) / Math.max(median(v), 1);
+  const extra = step.startsWith("big") ? `  (${mbps(median(v), 20).toFixed(1)} vs ${mbps(median(l), 20).toFixed(1)} MB/s)` : `  (${Math.round(2000 * 1000 / Math.max(median(v), 1))} vs ${Math.round(2000 * 1000 / Math.max(median(l), 1))} files/s)`;
+  const target = step === "big-write" || step === "big-read" ? `  target ≥ 50 %: ${ratio >= 0.5 ? "met" : "NOT met"}` : "";
+  console.log(`${step.padEnd(44)} volume at ${Math.round(ratio * 100)} % of the writable layer${extra}${target}\n`);
+}
+
+// a restart: the state of this engine, read by the next one
+await docker(e, ["run", "-d", "--name", "always", "--restart", "always", img, "sleep", "3600"]);
+await e.stop();
+const restarts = [];
+for (let i = 0; i < RUNS; i++) {
+  const t = performance.now();
+  const next = await start();
+  await next.daemon.ready();
+  const ps = await docker(next, ["ps", "--format", "{{.Names}} {{.State}}"]);
+  restarts.push(performance.now() - t);
+  if (!ps.includes("always running")) throw new Error(`not restored: ${ps}`);
+  await next.stop();
+}
+report("new engine → restored container Up, ps answered", restarts);
+await rm(dir, { recursive: true, force: true });
+await registry.stop();
+process.exit(0);
