@@ -9,6 +9,34 @@ const check = (ok: boolean, what: string, got: unknown): void => {
   if (!ok) throw new Error(`${what}: got ${JSON.stringify(got)}`);
 };
 
+describe("a shared folder", () => {
+  it("shows the page's folder (a File System Access handle) in the guest and writes the guest's changes back", async () => {
+    const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
+    const img = `${host}/test/busybox`;
+    // the origin's private file system gives a real directory handle without a picker
+    const root = await navigator.storage.getDirectory();
+    const proj = await root.getDirectoryHandle("proj", { create: true });
+    const w = await (await proj.getFileHandle("index.html", { create: true })).createWritable();
+    await w.write("<h1>from the page</h1>\n");
+    await w.close();
+    const engine = createEngine({ guestUrl: new URL("/build/guest/", location.href).href });
+    const path = await engine.share(proj);
+    check(path === "/root/proj", "guest path", path);
+    const r = await engine.docker(["run", "--rm", "-v", `${path}:/app`, img, "sh", "-c", "cat /app/index.html; mkdir -p /app/out; echo built > /app/out/result.txt"]);
+    check(r.code === 0 && r.stdout === "<h1>from the page</h1>\n", "read in the container", r);
+    await engine.flush();
+    const out = await (await (await (await proj.getDirectoryHandle("out")).getFileHandle("result.txt")).getFile()).text();
+    check(out === "built\n", "written back to the folder", out);
+    const dropped = [new File(["dropped\n"], "note.txt")];
+    Object.defineProperty(dropped[0], "webkitRelativePath", { value: "notes/note.txt" });
+    const at = await engine.share(dropped);
+    const d = await engine.docker(["run", "--rm", "-v", `${at}:/n`, img, "cat", "/n/note.txt"]);
+    check(at === "/root/notes" && d.stdout === "dropped\n", "dropped files", { at, d });
+    await engine.close();
+    await root.removeEntry("proj", { recursive: true });
+  });
+});
+
 describe("a reload", () => {
   it("finds the volume written before it, and the stopped container with its logs and files", async () => {
     const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
