@@ -84,7 +84,7 @@ export async function diskUsage(d: Daemon): Promise<DiskUsage> {
       Labels: c.config.labels,
       Mounts: mountPoints(c),
     })),
-    Volumes: d.volumes.list().map((v) => ({ ...d.volumes.doc(v, true), UsageData: { Size: d.volumes.size(v), RefCount: d.volumes.users(v.name).length } })),
+    Volumes: await Promise.all(d.volumes.list().map(async (v) => ({ ...d.volumes.doc(v), UsageData: { Size: await d.volumes.size(v), RefCount: d.volumes.users(v.name).length } }))),
     BuildCache: [],
   };
 }

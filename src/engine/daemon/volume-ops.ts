@@ -57,7 +57,7 @@ export async function pruneVolumes(d: Pick<Daemon, "volumes" | "events">, filter
     if (d.volumes.users(v.name).length) continue;
     if (!every && !(ANONYMOUS_LABEL in v.labels)) continue;
     if (!(filters["label"] ?? []).every((l) => labelMatch(v.labels, l)) || (filters["label!"] ?? []).some((l) => labelMatch(v.labels, l))) continue;
-    reclaimed += d.volumes.size(v);
+    reclaimed += await d.volumes.size(v);
     await d.volumes.remove(v.name);
     gone.push(v.name);
   }

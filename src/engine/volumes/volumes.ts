@@ -1,10 +1,9 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { volumeNameError } from "../../common/api/mounts.js";
-import { concatBytes } from "../../common/bytes.js";
 import { sha256Hex } from "../digest.js";
 import { randomId } from "../random-id.js";
 import type { BlobStore } from "../store/blob-store.js";
-import type { NodeAttrs, ShareEntry, ShareFiles } from "../vm/vm-host.js";
+import type { ShareFiles } from "../vm/vm-host.js";
 import type { EventBus } from "../daemon/events.js";
 
 /** Docker's label on the volumes it makes for `-v /path` and an image's VOLUME (moby volume/service AnonymousLabel). */
@@ -20,9 +19,7 @@ export interface VolumeRecord {
   createdAt: string;
   labels: Record<string, string>;
   options: Record<string, string>;
-  /** the directory in the 9p share holding its `_data` (a new one per volume, so the guest never caches an old one) */
-  dir: string;
-  /** the digest of its saved content, when it has been saved */
+  /** the digest of its saved content (a tar), when it has been saved */
   content?: string;
   /** bytes of file data at the last save */
   size?: number;
@@ -43,33 +40,20 @@ export interface VolumeDoc {
 /** What the volume service asks of the guest. */
 export interface VolumeGuest {
   /** runs a guest command to completion */
-  run(argv: string[]): Promise<{ code: number; stderr: string }>;
-}
-
-interface SavedEntry {
-  p: string;
-  t: ShareEntry["type"] | "link";
-  m: number;
-  u: number;
-  g: number;
-  mt: number;
-  /** file size, link target path (hard link), symlink target */
-  s?: number;
-  l?: string;
-  maj?: number;
-  min?: number;
+  run(argv: string[]): Promise<{ code: number; stdout: Uint8Array; stderr: string }>;
 }
 
 const META = "volumes";
 
 /**
- * Named and anonymous volumes (Docker's local driver): their data is a
- * directory in the guest's 9p share, which v86 keeps in this process, so the
- * engine reads and writes it without the guest; it is saved to the volume
- * store (a directory in Node, IndexedDB in the page) as one content-addressed
- * blob per volume whenever it changed, and written back into the share at its
- * first use by a later engine — a reload or a new `berth` finds it, as a
- * restarted dockerd finds /var/lib/docker/volumes.
+ * Named and anonymous volumes (Docker's local driver). A volume's data is a
+ * directory of the guest's own memory (/var/lib/docker/volumes/NAME/_data,
+ * as fast as a container's writable layer); it is saved to the volume store
+ * (a directory in Node, IndexedDB in the page) as a tar whenever it changed —
+ * the guest writes the tar into the 9p share with direct I/O, the engine
+ * takes it from there — and put back at its first use by a later engine, so
+ * a reload or a new `berth` finds it, as a restarted dockerd finds
+ * /var/lib/docker/volumes.
  */
 export class VolumeService {
   readonly #files: ShareFiles;
@@ -81,6 +65,7 @@ export class VolumeService {
   readonly #loaded = new Set<string>();
   readonly #restored: Promise<void>;
   #saving: Promise<void> = Promise.resolve();
+  #xfer = 0;
   /** who uses a volume: container IDs (set by the daemon) */
   users: (name: string) => string[] = () => [];
 
@@ -148,10 +133,9 @@ export class VolumeService {
       createdAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       labels: { ...(o.anonymous ? { [ANONYMOUS_LABEL]: "" } : {}), ...(o.labels ?? {}) },
       options: opts,
-      dir: `/volumes/${randomId().slice(0, 24)}`,
     };
     // Docker's local driver makes _data root-owned, 0755
-    this.#files.setAttrs(this.#files.dir(`${v.dir}/_data`), "dir", { mode: 0o755, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000) });
+    await this.#sh(`Cannot create volume "${chosen}"`, LOAD, this.#dir(v), "");
     this.#loaded.add(v.name);
     this.#volumes.set(v.name, v);
     await this.#saveRecord();
@@ -161,23 +145,30 @@ export class VolumeService {
 
   /** Whether the volume has nothing in it (copy-up fills only an empty volume, Docker's rule). */
   async isEmpty(v: VolumeRecord): Promise<boolean> {
-    await this.#load(v);
-    return this.#files.walk(`${v.dir}/_data`).length === 0;
-  }
-
-  /** The share's `_data` directory of a volume (for writing into it: copy-up). */
-  shareDir(v: VolumeRecord): string {
-    return `${v.dir}/_data`;
+    const dir = await this.guestPath(v);
+    const r = await this.#guest.run(["/bin/sh", "-c", '[ -z "$(ls -A "$1")" ]', "empty", dir]);
+    return r.code === 0;
   }
 
   /**
-   * Where a container mounts the volume in the guest (its data loaded into the
-   * share first, if an earlier engine saved it).
-   * @throws BerthError storage errors reading it back
+   * Where a container mounts the volume in the guest (its data put back first,
+   * if an earlier engine saved it).
+   * @throws BerthError volume-not-found when its saved data is gone
    */
   async guestPath(v: VolumeRecord): Promise<string> {
     await this.#load(v);
-    return `/mnt/host${v.dir}/_data`;
+    return `${this.#dir(v)}/_data`;
+  }
+
+  #dir(v: VolumeRecord): string {
+    return `${VOLUMES_ROOT}/${v.name}`;
+  }
+
+  /** A guest script that must succeed; its stdout. */
+  async #sh(what: string, script: string, ...args: string[]): Promise<string> {
+    const r = await this.#guest.run(["/bin/sh", "-c", script, "volume", ...args]);
+    if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `${what}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    return new TextDecoder().decode(r.stdout);
   }
 
   /**
@@ -192,21 +183,20 @@ export class VolumeService {
     if (users.length) throw new BerthError(ErrorCode.volumeInUse, `Cannot remove volume "${name}": remove ${name}: volume is in use - [${users.join(", ")}]`);
     this.#volumes.delete(name);
     this.#loaded.delete(name);
-    this.#files.remove(v.dir);
+    await this.#guest.run(["/bin/rm", "-rf", this.#dir(v)]).catch(() => {});
     await this.#saveRecord();
     if (v.content) await this.#store?.delete(v.content).catch(() => {});
     this.#events?.publish("volume", "destroy", name, { driver: "local" });
   }
 
-  /** Bytes of file data in a volume (its share directory when loaded, else as last saved). */
-  size(v: VolumeRecord): number {
+  /** Bytes of file data in a volume (counted in the guest when it is there, else as last saved). */
+  async size(v: VolumeRecord): Promise<number> {
     if (!this.#loaded.has(v.name)) return v.size ?? 0;
-    const seen = new Set<number>();
-    return this.#files.walk(`${v.dir}/_data`).reduce((n, e) => (e.type === "file" && !seen.has(e.id) && seen.add(e.id) ? n + e.size : n), 0);
+    return Number((await this.#sh(`Cannot size volume "${v.name}"`, SIZE, `${this.#dir(v)}/_data`).catch(() => "0")).trim()) || 0;
   }
 
   /** Docker's JSON for a volume (`docker volume inspect`). */
-  doc(v: VolumeRecord, usage = false): VolumeDoc {
+  doc(v: VolumeRecord): VolumeDoc {
     return {
       CreatedAt: v.createdAt,
       Driver: "local",
@@ -215,16 +205,16 @@ export class VolumeService {
       Name: v.name,
       Options: Object.keys(v.options).length ? v.options : null,
       Scope: "local",
-      ...(usage ? { UsageData: { Size: this.size(v), RefCount: this.users(v.name).length } } : {}),
     };
   }
 
   /**
    * Saves the data of loaded volumes that changed since their last save
-   * (`names`: only these). The guest's page cache is written back first (`sync`),
-   * so what containers wrote is in the share. A new blob is stored before the
-   * record names it, and the old one deleted after: a failure (storage-full)
-   * leaves the last saved content whole.
+   * (`names`: only these): the guest tars a changed volume into the 9p share
+   * (direct I/O: the share's page cache writes back a page at a time), the
+   * engine stores it. A new blob is stored before the record names it, and
+   * the old one deleted after: a failure (storage-full) leaves the last saved
+   * content whole.
    * @throws BerthError storage-full
    */
   flush(names?: readonly string[]): Promise<void> {
@@ -236,112 +226,61 @@ export class VolumeService {
   async #flush(names?: readonly string[]): Promise<void> {
     const store = this.#store;
     if (!store) return;
-    const todo = [...this.#volumes.values()].filter((v) => this.#loaded.has(v.name) && (!names || names.includes(v.name)));
-    if (!todo.length) return;
-    await this.#guest.run(["/bin/sync"]).catch(() => {});
-    let changed = false;
-    for (const v of todo) {
-      if (!this.#volumes.has(v.name)) continue;
-      const { bytes, size } = await this.#serialise(v);
+    for (const v of [...this.#volumes.values()]) {
+      if (!this.#loaded.has(v.name) || (names && !names.includes(v.name))) continue;
+      // a new name each time: the guest caches the share, and the engine removes the file behind its back
+      const xfer = `/xfer-${++this.#xfer}.tar`;
+      const r = await this.#guest.run(["/bin/sh", "-c", SAVE, "save", this.#dir(v), `/mnt/host${xfer}`]);
+      const said = new TextDecoder().decode(r.stdout).trim();
+      const bytes = r.code === 0 && said !== "unchanged" ? await this.#files.read(xfer) : undefined;
+      this.#files.remove(xfer);
+      if (!bytes || !this.#volumes.has(v.name)) continue;
       const digest = `sha256:${await sha256Hex(bytes)}`;
+      v.size = Number(said) || 0;
       if (digest === v.content) continue;
       await store.put(digest, bytes);
       const old = v.content;
       v.content = digest;
-      v.size = size;
-      changed = true;
-      if (old && old !== digest) {
-        await this.#saveRecord();
-        await store.delete(old).catch(() => {});
-      }
+      await this.#saveRecord();
+      if (old) await store.delete(old).catch(() => {});
     }
-    if (changed) await this.#saveRecord();
   }
 
   async #saveRecord(): Promise<void> {
     await this.#store?.setMeta(META, JSON.stringify({ version: 1, volumes: [...this.#volumes.values()] }));
   }
 
-  /** A volume's tree as one blob: a 4-byte length, a JSON list of entries, then the files' bytes in order. */
-  async #serialise(v: VolumeRecord): Promise<{ bytes: Uint8Array; size: number }> {
-    const entries: SavedEntry[] = [];
-    const data: Uint8Array[] = [];
-    const seen = new Map<number, string>();
-    let size = 0;
-    const root = this.#files.stat(`${v.dir}/_data`);
-    if (root) entries.push({ p: "", t: "dir", m: root.mode, u: root.uid, g: root.gid, mt: root.mtime });
-    for (const e of this.#files.walk(`${v.dir}/_data`)) {
-      const base = { p: e.path, m: e.mode, u: e.uid, g: e.gid, mt: e.mtime };
-      if (e.type === "file" && e.nlinks > 1 && seen.has(e.id)) {
-        entries.push({ ...base, t: "link", l: seen.get(e.id)! });
-        continue;
-      }
-      if (e.type === "file") {
-        const bytes = await this.#files.readId(e.id);
-        seen.set(e.id, e.path);
-        entries.push({ ...base, t: "file", s: bytes.length });
-        data.push(bytes);
-        size += bytes.length;
-      } else if (e.type === "symlink") entries.push({ ...base, t: "symlink", l: e.target });
-      else if (e.type === "char" || e.type === "block") entries.push({ ...base, t: e.type, maj: e.major, min: e.minor });
-      else if (e.type === "dir" || e.type === "fifo") entries.push({ ...base, t: e.type });
-    }
-    const head = new TextEncoder().encode(JSON.stringify(entries));
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, head.length);
-    return { bytes: concatBytes([len, head, ...data]), size };
-  }
-
-  /** Writes a saved volume back into the share, once per engine. */
+  /** Puts a saved volume back into the guest, once per engine. */
   async #load(v: VolumeRecord): Promise<void> {
     if (this.#loaded.has(v.name)) return;
-    const files = this.#files;
-    const top = `${v.dir}/_data`;
-    files.remove(v.dir);
-    const root = files.dir(top);
-    files.setAttrs(root, "dir", { mode: 0o755, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000) });
     const blob = v.content ? await this.#store?.get(v.content) : undefined;
     if (v.content && !blob) throw new BerthError(ErrorCode.volumeNotFound, `Cannot use volume "${v.name}": its saved data is gone from the volume store`);
-    if (blob) {
-      const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-      const n = view.getUint32(0);
-      const entries = JSON.parse(new TextDecoder().decode(blob.subarray(4, 4 + n))) as SavedEntry[];
-      let at = 4 + n;
-      const ids = new Map<string, number>([["", root]]);
-      for (const e of entries) {
-        const a: NodeAttrs = { mode: e.m, uid: e.u, gid: e.g, mtime: e.mt };
-        if (e.p === "") {
-          files.setAttrs(root, "dir", a);
-          continue;
-        }
-        const slash = e.p.lastIndexOf("/");
-        const parent = ids.get(slash < 0 ? "" : e.p.slice(0, slash));
-        const name = e.p.slice(slash + 1);
-        if (parent === undefined) continue;
-        switch (e.t) {
-          case "dir":
-            ids.set(e.p, files.mkdir(parent, name, a));
-            break;
-          case "file":
-            ids.set(e.p, await files.file(parent, name, blob.slice(at, at + e.s!), a));
-            at += e.s!;
-            break;
-          case "link":
-            if (ids.has(e.l!)) files.hardlink(parent, name, ids.get(e.l!)!);
-            break;
-          case "symlink":
-            files.symlink(parent, name, e.l!, a);
-            break;
-          case "char":
-          case "block":
-            files.node(parent, name, e.t, e.maj ?? 0, e.min ?? 0, a);
-            break;
-          case "fifo":
-            files.node(parent, name, "fifo", 0, 0, a);
-            break;
-        }
-      }
+    const xfer = `/xfer-${++this.#xfer}.tar`;
+    if (blob) await this.#files.file(this.#files.dir("/"), xfer.slice(1), blob, { mode: 0o600, uid: 0, gid: 0, mtime: 0 });
+    try {
+      await this.#sh(`Cannot use volume "${v.name}"`, LOAD, this.#dir(v), blob ? `/mnt/host${xfer}` : "");
+    } finally {
+      if (blob) this.#files.remove(xfer);
     }
     this.#loaded.add(v.name);
   }
 }
+
+/** Bytes of the regular files below $1. */
+const SIZE = `find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
+
+/**
+ * $1 the volume's directory, $2 where its tar goes: "unchanged", or the data's
+ * size once the tar is written. The mark (.saved, beside _data) is touched
+ * before the tar is made, so a write during it is seen by the next save.
+ */
+const SAVE = `cd "$1" || exit 1
+if [ -e .saved ] && [ -z "$(find _data -newer .saved | head -n 1)" ]; then echo unchanged; exit 0; fi
+touch .saved
+tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
+find _data -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
+
+/** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
+const LOAD = `rm -rf "$1" && mkdir -p "$1/_data" && chmod 755 "$1/_data" || exit 1
+[ -z "$2" ] || tar -C "$1/_data" -xf "$2" || exit 1
+touch "$1/.saved"`;
