@@ -5,7 +5,8 @@
 // guest's caches are dropped); and a restart: a new engine on the same state,
 // from its start until a `--restart always` container is Up again and
 // `docker ps` has answered. Needs Debian's docker-registry (the busybox fixture
-// on 127.0.0.1). Usage: node bench/volume.mjs [--runs N]
+// on 127.0.0.1). Then the same restart as a page reload in headless Chromium
+// (bench/reload.html). Usage: node bench/volume.mjs [--runs N]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,11 @@ import { DirSnapshotStore } from "../dist/src/node/dir-snapshot-store.js";
 import { loadGuestAssets } from "../dist/src/node/guest-files.js";
 import { buildFixtures, pushImage } from "../dist/test/helpers/images.js";
 import { startRegistry } from "../dist/test/helpers/registry.js";
+import { createServer } from "node:http";
+import puppeteer from "puppeteer-core";
+import { RegistryProxy } from "../dist/src/server/registry-proxy.js";
+import { defaultMounts } from "../dist/src/server/serve.js";
+import { serveStatic } from "../dist/src/server/static-files.js";
 import { median, report } from "./lib.mjs";
 
 const { values: o } = parseArgs({ options: { runs: { type: "string" } } });
@@ -91,7 +97,38 @@ for (let i = 0; i < RUNS; i++) {
   if (!ps.includes("always running")) throw new Error(`not restored: ${ps}`);
   await next.stop();
 }
-report("new engine → restored container Up, ps answered", restarts);
+report("Node: new engine → restored container Up, ps answered", restarts);
+
+// the same in Chromium: a page reload (same profile) → the container Up again, `docker ps` answered
+const proxy = new RegistryProxy({ allow: [registry.host], allowPrivate: [registry.host] });
+const mounts = [{ prefix: "/bench/", dir: new URL(".", import.meta.url).pathname }, ...defaultMounts()];
+const server = createServer((req, res) => {
+  proxy.handle(req, res).then((done) => done || serveStatic(req, res, mounts)).then((ok) => ok || res.writeHead(404).end());
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${server.address().port}/bench/reload.html?image=${registry.host}/test/busybox`;
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROME_PATH ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+});
+const result = async (page) => {
+  await page.waitForFunction(() => window.benchResult, { timeout: 300000, polling: 20 });
+  const r = await page.evaluate(() => window.benchResult);
+  if (!r.ok) throw new Error(`the page failed: ${r.out}`);
+  return r;
+};
+const page = await browser.newPage();
+await page.goto(`${base}&phase=setup`);
+await result(page);
+const reloads = [];
+for (let i = 0; i < RUNS; i++) {
+  await page.goto(`${base}&phase=measure`);
+  reloads.push((await result(page)).ms);
+}
+report("Chromium: reload → container Up, ps answered", reloads, 1500);
+await browser.close();
+server.close();
 await rm(dir, { recursive: true, force: true });
 await registry.stop();
 process.exit(0);
