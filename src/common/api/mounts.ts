@@ -81,6 +81,11 @@ export function parseMountFlag(value: string): Mount | string {
   const volume = (): NonNullable<Mount["VolumeOptions"]> => (m.VolumeOptions ??= {});
   const bind = (): NonNullable<Mount["BindOptions"]> => (m.BindOptions ??= {});
   const tmpfs = (): NonNullable<Mount["TmpfsOptions"]> => (m.TmpfsOptions ??= {});
+  // the keys whose value is a Go bool
+  const BOOL_FIELDS: Record<string, (b: boolean) => void> = {
+    readonly: (b) => (m.ReadOnly = b), ro: (b) => (m.ReadOnly = b),
+    "bind-nonrecursive": (b) => (bind().NonRecursive = b), "volume-nocopy": (b) => (volume().NoCopy = b),
+  };
   for (const field of csvFields(value)) {
     const eq = field.indexOf("=");
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
@@ -90,6 +95,13 @@ export function parseMountFlag(value: string): Mount | string {
       else if (key === "volume-nocopy") volume().NoCopy = true;
       else if (key === "bind-nonrecursive") bind().NonRecursive = true;
       else return `invalid field '${field}' must be a key=value pair`;
+      continue;
+    }
+    const setBool = BOOL_FIELDS[key];
+    if (setBool) {
+      const b = parseBool(val);
+      if (b === undefined) return `invalid value for ${key}: ${val}`;
+      setBool(b);
       continue;
     }
     switch (key) {
@@ -105,25 +117,12 @@ export function parseMountFlag(value: string): Mount | string {
       case "destination":
         m.Target = val;
         break;
-      case "readonly":
-      case "ro": {
-        const b = parseBool(val);
-        if (b === undefined) return `invalid value for ${key}: ${val}`;
-        m.ReadOnly = b;
-        break;
-      }
       case "consistency":
         m.Consistency = val.toLowerCase();
         break;
       case "bind-propagation":
         bind().Propagation = val.toLowerCase();
         break;
-      case "bind-nonrecursive": {
-        const b = parseBool(val);
-        if (b === undefined) return `invalid value for ${key}: ${val}`;
-        bind().NonRecursive = b;
-        break;
-      }
       case "bind-recursive":
         if (!["enabled", "disabled", "writable", "readonly"].includes(val)) return `invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`;
         if (val === "disabled") bind().NonRecursive = true;
@@ -134,12 +133,6 @@ export function parseMountFlag(value: string): Mount | string {
       case "volume-subpath":
         volume().Subpath = val;
         break;
-      case "volume-nocopy": {
-        const b = parseBool(val);
-        if (b === undefined) return `invalid value for volume-nocopy: ${val}`;
-        volume().NoCopy = b;
-        break;
-      }
       case "volume-label": {
         const [k = "", v = ""] = val.split(/=(.*)/s);
         if (k) (volume().Labels ??= {})[k] = v;

@@ -38,18 +38,8 @@ export interface Network {
   next: number;
 }
 
-/** A user's network as the daemon's state keeps it. */
-export interface NetworkRecord {
-  id: string;
-  name: string;
-  subnet: string;
-  gateway: string;
-  ipRange: string;
-  userSubnet: boolean;
-  created: number;
-  labels: Record<string, string>;
-  internal: boolean;
-}
+/** A user's network as the daemon's state keeps it (no endpoints, no bridge: made again as containers join). */
+export type NetworkRecord = Pick<Network, "id" | "name" | "subnet" | "gateway" | "ipRange" | "userSubnet" | "created" | "labels" | "internal">;
 
 /** What `docker network create` asks for (--subnet, --gateway, --ip-range, --label, --internal, --driver). */
 export interface NetworkOptions {
