@@ -72,6 +72,7 @@ export class Engine {
   docker: DockerCli | undefined;
 
   #saving: Promise<void> | undefined;
+  #onWarning: ((e: BerthError) => void) | undefined;
 
   private constructor(vm: VmHost, info: EngineStartInfo, saving?: Promise<void>) {
     this.vm = vm;
@@ -124,6 +125,7 @@ export class Engine {
   }
 
   #withDocker(o: EngineOptions): this {
+    this.#onWarning = o.onWarning;
     this.#withNetwork(o);
     if (o.docker) {
       const daemon = new EngineDaemon({
@@ -234,11 +236,16 @@ export class Engine {
     return { code, stdout: concatText(out), stderr: concatText(err) };
   }
 
-  /** Saves the volumes' data and the image list, then stops the VM. */
+  /**
+   * Saves what the daemon has not saved (volumes' data, containers, the image
+   * list, shared folders), then stops the VM; a save that fails is a warning
+   * (storage-full): what was saved before stays whole.
+   */
   async stop(): Promise<void> {
     if (this.vm.running) {
-      await this.daemon?.flush().catch(() => {});
-      await this.daemon?.shares?.stop().catch(() => {});
+      const warn = (e: unknown): void => this.#onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the engine's state: ${e instanceof Error ? e.message : String(e)}`));
+      await this.daemon?.flush().catch(warn);
+      await this.daemon?.shares?.stop().catch(warn);
     }
     await this.vm.destroy();
     await this.#saving;

@@ -57,6 +57,7 @@ export async function getArchive(d: Daemon, c: Container, path: string): Promise
   const [dir, base] = splitPath(path);
   const r = await d.containers.guest(["/bin/tar", "-C", `${c.rootfs}${dir}`, "-cf", "-", base]);
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy from "${c.name}": ${r.stderr.trim().replaceAll(c.rootfs, "")}`);
+  d.containers.event(c, "archive-path");
   return { stat, tar: r.stdout };
 }
 
@@ -72,6 +73,8 @@ export async function putArchive(d: Daemon, c: Container, path: string, tar: Uin
   if (c.hostConfig.readonlyRootfs) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": container rootfs is marked read-only`);
   const r = await d.containers.guest(["/bin/tar", "-C", `${c.rootfs}/${path.replace(/^\/+/, "")}`, "-xf", "-", ...(o.copyUIDGID ? [] : ["--no-same-owner"])], { stdin: tar });
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": ${r.stderr.trim().replaceAll(c.rootfs, "") || `tar exited ${r.code}`}`);
+  // Docker's event (moby daemon/archive.go); the daemon's state saves the changed writable layer on it
+  d.containers.event(c, "extract-to-dir");
 }
 
 /**

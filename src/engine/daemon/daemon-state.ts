@@ -163,6 +163,8 @@ export class DaemonState {
       const c = this.#d.containers.tryFind(id);
       if (!c || c.id !== id || !this.#dirty.has(id)) return;
       this.#dirty.delete(id);
+      // a --rm container is removed as it stops, and never comes back: nothing to keep
+      if (c.hostConfig.autoRemove) return;
       const kept = { ...this.#kept.get(id) };
       if (c.mounted) {
         // a new name each time: the guest caches the share, and the engine removes the file behind its back
