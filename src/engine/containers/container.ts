@@ -1,5 +1,4 @@
 import type { RuntimeOptions } from "../daemon/host-options.js";
-import type { ContainerMount } from "../daemon/container-mounts.js";
 import type { OciMount } from "../../common/oci-spec.js";
 import { newState, type ContainerState, type RestartPolicy } from "../../common/container-state.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
@@ -10,6 +9,25 @@ import type { GuestProcess } from "../vm/guest-channel.js";
  * A container as the daemon keeps it: Docker's Config and HostConfig, its
  * state, logs and attached clients, and where it lives in the guest.
  */
+
+/** A container's mount as the daemon keeps it (moby's container.MountPoints entry). */
+export interface ContainerMount {
+  type: "bind" | "volume" | "tmpfs";
+  /** a volume's name */
+  name?: string;
+  /** a bind's guest path */
+  source?: string;
+  destination: string;
+  rw: boolean;
+  mode: string;
+  propagation: string;
+  /** -v bind: its missing source is made at start (Docker's rule for -v, not --mount) */
+  createSource?: boolean;
+  /** --mount tmpfs options */
+  tmpfs?: { sizeBytes?: number; mode?: number };
+  /** copy the image's content into the volume if it is empty (done once, at create) */
+  copyData?: boolean;
+}
 
 /** What `docker create` fixed about a container (Docker's Config). */
 export interface ContainerConfig {

@@ -11,7 +11,7 @@ import { Container, signalNumber, type ContainerConfig, type ContainerNetworking
 import { EventBus } from "../daemon/events.js";
 
 export { Container, signalNumber } from "./container.js";
-export type { Attachment, ContainerConfig, ContainerNetworking, ContainerVolumes, HostConfig, LogLine } from "./container.js";
+export type { Attachment, ContainerConfig, ContainerMount, ContainerNetworking, ContainerVolumes, HostConfig, LogLine } from "./container.js";
 
 /** json-file keeps everything; we keep the newest 4 MB of a container's output in memory */
 const LOG_LIMIT = 4 * 1024 * 1024;

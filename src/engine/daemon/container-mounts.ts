@@ -2,27 +2,10 @@ import { checkMount, parseBind, parseVolumesFrom, type Mount, type MountPoint, t
 import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { OciMount } from "../../common/oci-spec.js";
-import type { Container, ContainerService } from "../containers/containers.js";
-import { VOLUMES_ROOT, type VolumeService } from "../volumes/volumes.js";
+import type { Container, ContainerMount, ContainerService } from "../containers/containers.js";
 
-/** A container's mount as the daemon keeps it (moby's container.MountPoints entry). */
-export interface ContainerMount {
-  type: "bind" | "volume" | "tmpfs";
-  /** a volume's name */
-  name?: string;
-  /** a bind's guest path */
-  source?: string;
-  destination: string;
-  rw: boolean;
-  mode: string;
-  propagation: string;
-  /** -v bind: its missing source is made at start (Docker's rule for -v, not --mount) */
-  createSource?: boolean;
-  /** --mount tmpfs options */
-  tmpfs?: { sizeBytes?: number; mode?: number };
-  /** copy the image's content into the volume if it is empty (done once, at create) */
-  copyData?: boolean;
-}
+export type { ContainerMount };
+import { VOLUMES_ROOT, type VolumeService } from "../volumes/volumes.js";
 
 /**
  * The mounts of a container being created, in moby's order (daemon/volumes.go
