@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { BerthError } from "../../../../src/common/errors.js";
 import { sha256Hex } from "../../../../src/engine/digest.js";
 import type { BlobStore } from "../../../../src/engine/store/blob-store.js";
-import { ShareSync, type HostEntry, type HostTree } from "../../../../src/engine/volumes/share-sync.js";
+import { ShareSync } from "../../../../src/engine/volumes/share-sync.js";
+import { MemoryTree } from "../../../../src/engine/volumes/memory-tree.js";
 import { VolumeService } from "../../../../src/engine/volumes/volumes.js";
 import { FakeShare } from "../../../helpers/fake-share.js";
 
@@ -111,19 +112,6 @@ test("names, drivers, in-use refusal and storage-full leave what was saved whole
   assert.ok(store.blobs.has(saved!), "the last saved content is still there");
 });
 
-class MemoryTree implements HostTree {
-  readonly nodes = new Map<string, HostEntry & { data?: Uint8Array }>();
-  #t = 1;
-  async list(): Promise<HostEntry[]> { return [...this.nodes.values()].filter((n) => n.path !== "").sort((x, y) => x.path.localeCompare(y.path)); }
-  async stat(p: string): Promise<HostEntry | undefined> { return p === "" ? { path: "", type: "dir", size: 0, mtime: 0, mode: 0o755, uid: 1000, gid: 1000, target: "" } : this.nodes.get(p); }
-  async read(p: string): Promise<Uint8Array> { return this.nodes.get(p)!.data!; }
-  async writeFile(p: string, data: Uint8Array, mode: number): Promise<void> { this.nodes.set(p, { path: p, type: "file", size: data.length, mtime: this.#t++, mode, uid: 1000, gid: 1000, target: "", data }); }
-  async mkdir(p: string, mode: number): Promise<void> { this.nodes.set(p, { path: p, type: "dir", size: 0, mtime: this.#t++, mode, uid: 1000, gid: 1000, target: "" }); }
-  async symlink(p: string, target: string): Promise<void> { this.nodes.set(p, { path: p, type: "symlink", size: 0, mtime: this.#t++, mode: 0o777, uid: 1000, gid: 1000, target }); }
-  async remove(p: string): Promise<void> { for (const k of [...this.nodes.keys()]) if (k === p || k.startsWith(`${p}/`)) this.nodes.delete(k); }
-  async chmod(p: string, mode: number): Promise<void> { this.nodes.get(p)!.mode = mode; }
-}
-
 test("a share syncs both ways: host files in, the guest's writes out, host edits in again", async () => {
   const share = new FakeShare();
   const tree = new MemoryTree();
@@ -133,7 +121,7 @@ test("a share syncs both ways: host files in, the guest's writes out, host edits
   const sync = new ShareSync(share, tree, "/shares/0");
   assert.deepEqual((await sync.sync(new Set())).toGuest, 3);
   const app = share.lookup("/shares/0/src/app.js")!;
-  assert.deepEqual([new TextDecoder().decode(app.data), app.uid, share.lookup("/shares/0/link")!.linkname], ["v1", 1000, "src/app.js"]);
+  assert.deepEqual([new TextDecoder().decode(app.data), app.mode, share.lookup("/shares/0/link")!.linkname], ["v1", 0o644, "src/app.js"]);
   assert.deepEqual(await sync.sync(new Set()), { toHost: 0, toGuest: 0, made: [] }, "nothing changed, nothing moves");
 
   // the guest writes a file in place (its id is in the written set) and makes a new one
@@ -141,8 +129,8 @@ test("a share syncs both ways: host files in, the guest's writes out, host edits
   const out = await share.file(share.lookup("/shares/0")!.id, "out.txt", enc.encode("built"), a(0o600));
   const r = await sync.sync(new Set([app.id, out]));
   assert.equal(r.toHost, 2);
-  assert.equal(new TextDecoder().decode(tree.nodes.get("src/app.js")!.data), "v2");
-  assert.equal(tree.nodes.get("out.txt")!.mode, 0o600);
+  assert.equal(new TextDecoder().decode(await tree.read("src/app.js")), "v2");
+  assert.equal((await tree.stat("out.txt"))!.mode, 0o600);
 
   // the host edits one file and removes another; the guest removes a directory
   await tree.writeFile("src/app.js", enc.encode("v3!"), 0o644);
@@ -152,5 +140,5 @@ test("a share syncs both ways: host files in, the guest's writes out, host edits
   assert.deepEqual([r2.toHost, r2.toGuest], [1, 2]);
   assert.equal(new TextDecoder().decode(share.lookup("/shares/0/src/app.js")!.data), "v3!");
   assert.equal(share.lookup("/shares/0/out.txt"), undefined);
-  assert.equal(tree.nodes.has("link"), false);
+  assert.equal(await tree.stat("link"), undefined);
 });
