@@ -143,7 +143,9 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
     (ports[`${b.containerPort}/${b.proto}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : "" });
   }
   const labels = keyValues(opts.get("label") ?? []);
-  const volumes = volumeFlags(opts.get("volume") ?? []);
+  // docker/cli makes a bind source starting with "." absolute, from the client's directory
+  const cwd = clientEnv.find((e) => e.startsWith("PWD="))?.slice(4) || "/";
+  const volumes = volumeFlags(opts.get("volume") ?? [], cwd);
   const tty = opts.has("tty");
   const network = last(opts, "network") ?? last(opts, "net");
   const aliases = [...(opts.get("network-alias") ?? []), ...(opts.get("net-alias") ?? [])];
@@ -190,7 +192,10 @@ export function parseRunArgs(cmd: string, args: string[], clientEnv: readonly st
       PortBindings: ports,
       PublishAllPorts: opts.has("publish-all"),
       Binds: volumes.binds,
-      Mounts: (opts.get("mount") ?? []).map((m) => parseMountFlag(m) as Mount),
+      Mounts: (opts.get("mount") ?? []).map((v) => {
+        const m = parseMountFlag(v) as Mount;
+        return m.Source?.startsWith(".") ? { ...m, Source: absolute(m.Source, cwd) } : m;
+      }),
       ...runtimeFlags(opts, cmd),
     },
     ...(volumes.anonymous.length ? { Volumes: Object.fromEntries(volumes.anonymous.map((v) => [v, {}])) } : {}),
@@ -284,17 +289,29 @@ function runtimeFlags(opts: Map<string, string[]>, cmd: string): Partial<HostCon
 
 /**
  * `-v` values as docker/cli sorts them (cli/command/container/opts.go): with a
- * source to HostConfig.Binds, a path alone to Config.Volumes (an anonymous volume).
+ * source to HostConfig.Binds (a source starting with "." made absolute from
+ * `cwd`), a path alone to Config.Volumes (an anonymous volume).
  * @throws BerthError usage: compose's ParseVolume words ("invalid spec: a::b: empty section between colons")
  */
-export function volumeFlags(values: readonly string[]): { binds: string[]; anonymous: string[] } {
+export function volumeFlags(values: readonly string[], cwd = "/"): { binds: string[]; anonymous: string[] } {
   const binds: string[] = [];
   const anonymous: string[] = [];
   for (const v of values) {
     const r = splitVolumeFlag(v);
     if (typeof r === "string") throw usageError(r);
-    if (r.source) binds.push(v);
-    else anonymous.push(v);
+    if (!r.source) anonymous.push(v);
+    else binds.push(r.source.startsWith(".") ? `${absolute(r.source, cwd)}${v.slice(r.source.length)}` : v);
   }
   return { binds, anonymous };
+}
+
+/** Go's filepath.Abs of `p` from `cwd` (cleaned: "." and ".." resolved). */
+function absolute(p: string, cwd: string): string {
+  const out: string[] = [];
+  for (const c of `${cwd}/${p}`.split("/")) {
+    if (c === "" || c === ".") continue;
+    if (c === "..") out.pop();
+    else out.push(c);
+  }
+  return `/${out.join("/")}`;
 }

@@ -1,3 +1,4 @@
+import { mountPoints } from "../daemon/container-mounts.js";
 import { containerSizes } from "../daemon/system-df.js";
 import type { ContainerCreateBody } from "../../common/api/container-create.js";
 import { Status, isRunning, statusText } from "../../common/container-state.js";
@@ -33,7 +34,7 @@ export function containerSummary(d: Daemon, c: Container): Record<string, unknow
     Status: statusText(c.state),
     HostConfig: { NetworkMode: h.networkMode },
     NetworkSettings: { Networks: (containerJson(d, c)["NetworkSettings"] as { Networks: unknown }).Networks },
-    Mounts: [],
+    Mounts: mountPoints(c),
   };
 }
 

@@ -276,7 +276,7 @@ export class DockerCli {
       };
     });
     const format = last(opts, "format");
-    if (format) return printFormat(ctx, format, data, { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE" });
+    if (format && format !== "table") return printFormat(ctx, format, data, { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE" });
     const head = ["REPOSITORY", "TAG", ...(opts.has("digests") ? ["DIGEST"] : []), "IMAGE ID", "CREATED", "SIZE"];
     ctx.s.stdout(columns([head, ...data.map((d) => [d.Repository, d.Tag, ...(opts.has("digests") ? [d.Digest] : []), d.ID, d.CreatedSince, d.Size])]));
     return 0;

@@ -1,3 +1,4 @@
+import { mountPoints } from "../daemon/container-mounts.js";
 import { networkJson } from "../daemon/network-inspect.js";
 import { humanSize } from "../../common/docker-format.js";
 import { containerSizes } from "../daemon/system-df.js";
@@ -51,7 +52,7 @@ async function envFiles(ctx: CliContext, files: string[]): Promise<string[]> {
  * Docker), then the daemon's create operation.
  */
 async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]): Promise<{ c: Container; opts: Map<string, string[]>; negated: Set<string> }> {
-  const { body, opts, negated, name, platform, pull } = parseRunArgs(ctx.path, args, ctx.s.env);
+  const { body, opts, negated, name, platform, pull } = parseRunArgs(ctx.path, args, [`PWD=${ctx.s.cwd}`, ...ctx.s.env]);
   if (cmd === "run" && body.Tty && body.OpenStdin && !ctx.s.tty && !opts.has("detach")) {
     throw clientError("the input device is not a TTY");
   }
@@ -207,7 +208,8 @@ export function psRow(c: Container, noTrunc: boolean, size?: { SizeRw: number; S
     Size: size ? `${humanSize(size.SizeRw)}${size.SizeRootFs > 0 ? ` (virtual ${humanSize(size.SizeRootFs)})` : ""}` : "0B",
     Names: c.name,
     Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
-    Mounts: "",
+    // docker/cli's formatter: a volume's name or a bind's source, each cut to 15 with an ellipsis
+    Mounts: mountPoints(c).map((m) => (noTrunc ? m.Name || m.Source : ellipsis(m.Name || m.Source, 15))).join(","),
     Networks: c.hostConfig.networks.join(",") || c.hostConfig.networkMode,
   };
 }

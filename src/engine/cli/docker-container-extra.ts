@@ -10,7 +10,7 @@ import type { SystemFacts } from "../daemon/daemon.js";
 import { infoDoc, versionDoc } from "../daemon/system-info.js";
 import type { Container } from "../containers/containers.js";
 import { containerChanges } from "../daemon/container-changes.js";
-import { exportContainer } from "../daemon/container-archive.js";
+import { exportContainer, guestPathOf } from "../daemon/container-archive.js";
 import { containerStats } from "../daemon/container-stats.js";
 import type { StatsResponse } from "../../common/api/container-data.js";
 import type { DiskUsage } from "../../common/api/system-data.js";
@@ -41,20 +41,21 @@ const cp: Handler = async (ctx, args) => {
   if (!!src.c === !!dest.c) throw usageError(src.c ? "copying between containers is not supported" : "must specify at least one container source");
   const c = (src.c ?? dest.c)!;
   await ctx.containers.mount(c);
-  const inside = (p: string): string => `${c.rootfs}${p}`;
+  // a path under a volume or bind mount is in the mount's source (Docker's cp goes through volumes)
+  const inside = async (p: string): Promise<string> => (await guestPathOf(ctx, c, p)).full + (/\/\.?$/.exec(p)?.[0] ?? "");
   let r: { code: number; stdout: Uint8Array; stderr: string };
   if (dest.path === "-") {
-    const p = inside(src.path).replace(/\/+$/, "") || "/";
+    const p = (await inside(src.path)).replace(/\/+$/, "") || "/";
     const base = p.slice(p.lastIndexOf("/") + 1);
     const parent = p.slice(0, p.lastIndexOf("/")) || "/";
     r = await ctx.containers.guest(["/bin/tar", "-C", parent, "-cf", "-", base]);
     if (r.code === 0) ctx.s.stdout(r.stdout);
   } else if (src.path === "-") {
     const input = await readAllStdin(ctx);
-    r = await ctx.containers.guest(["/bin/tar", "-C", inside(dest.path), "-xf", "-"], { stdin: input });
+    r = await ctx.containers.guest(["/bin/tar", "-C", await inside(dest.path), "-xf", "-"], { stdin: input });
   } else {
-    const from = src.c ? inside(src.path) : src.path;
-    const to = dest.c ? inside(dest.path) : dest.path;
+    const from = src.c ? await inside(src.path) : src.path;
+    const to = dest.c ? await inside(dest.path) : dest.path;
     if (src.c) {
       const probe = await ctx.containers.guest(["/bin/sh", "-c", 'test -e "$1" || test -L "$1"', "probe", from]);
       if (probe.code !== 0) throw new BerthError(ErrorCode.containerNotFound, `Cannot copy from "${rest[0]}": Could not find the file ${src.path} in container ${c.name}`);
@@ -68,6 +69,7 @@ const cp: Handler = async (ctx, args) => {
     }
   }
   if (r.code !== 0) throw new BerthError(ErrorCode.usage, `Cannot copy: ${r.stderr.trim().replaceAll(c.rootfs, "") || `exit ${r.code}`}`);
+  ctx.containers.event(c, dest.c ? "extract-to-dir" : "archive-path");
   return 0;
 };
 
@@ -264,12 +266,15 @@ function volumeRow(u: DiskUsage): { Type: string; TotalCount: string; Active: st
 /** `docker system df -v`: each kind's own table (docker/cli formatter/disk_usage.go verboseWriteTable). */
 function diskUsageVerbose(u: DiskUsage): string {
   const ago = (s: number): string => humanAgo(new Date(s * 1000));
-  const images = u.Images.flatMap((i) => (i.RepoTags.length ? i.RepoTags : ["<none>:<none>"]).map((t) => {
+  // one row per image, by its first tag; go-units' HumanSize (4 significant digits)
+  const size = (n: number): string => humanSize(n, 4);
+  const images = u.Images.map((i) => {
+    const t = i.RepoTags[0] ?? "<none>:<none>";
     const at = t.lastIndexOf(":");
-    return [t.slice(0, at), t.slice(at + 1), i.Id.slice(7, 19), ago(i.Created), humanSize(i.Size), humanSize(i.SharedSize), humanSize(i.Size - i.SharedSize), String(i.Containers)];
-  }));
-  const containers = u.Containers.map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(ellipsis(c.Command, 20)), String(c.Mounts.filter((m) => (m as { Type?: string }).Type === "volume").length), humanSize(c.SizeRw), ago(c.Created), c.Status, c.Names[0]!.replace(/^\//, "")]);
-  const volumes = u.Volumes.map((v) => [v.Name, String(v.UsageData.RefCount), humanSize(v.UsageData.Size)]);
+    return [t.slice(0, at), t.slice(at + 1), i.Id.slice(7, 19), ago(i.Created), size(i.Size), size(i.SharedSize), size(i.Size - i.SharedSize), String(i.Containers)];
+  });
+  const containers = u.Containers.map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(ellipsis(c.Command, 20)), String(c.Mounts.filter((m) => (m as { Type?: string }).Type === "volume").length), size(c.SizeRw), ago(c.Created), c.Status, c.Names[0]!.replace(/^\//, "")]);
+  const volumes = u.Volumes.map((v) => [v.Name, String(v.UsageData.RefCount), size(v.UsageData.Size)]);
   return [
     "Images space usage:\n\n", columns([["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"], ...images]),
     "\nContainers space usage:\n\n", columns([["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"], ...containers]),

@@ -32,7 +32,7 @@ const sub: Record<string, Handler> = {
     }
     const rows = list.map((n) => ({ ID: id(n), Name: n.name, Driver: n.driver, Scope: "local", Internal: String(n.internal) }));
     const format = last(opts, "format");
-    if (format) return printFormat(ctx, format, rows, { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", Internal: "INTERNAL" });
+    if (format && format !== "table") return printFormat(ctx, format, rows, { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", Internal: "INTERNAL" });
     ctx.s.stdout(columns([["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ...rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])]));
     return 0;
   },

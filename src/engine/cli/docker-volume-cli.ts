@@ -29,7 +29,7 @@ const sub: Record<string, Handler> = {
       return { Name: v.name, Driver: "local", Scope: "local", Mountpoint: d.Mountpoint, Labels: Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(","), Links: String(ctx.volumes.users(v.name).length), Size: "N/A" };
     });
     const format = last(opts, "format");
-    if (format) return printFormat(ctx, format, rows, { Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", Links: "LINKS", Size: "SIZE" });
+    if (format && format !== "table") return printFormat(ctx, format, rows, { Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", Links: "LINKS", Size: "SIZE" });
     ctx.s.stdout(columns([["DRIVER", "VOLUME NAME"], ...rows.map((r) => [r.Driver, r.Name])]));
     return 0;
   },

@@ -268,7 +268,7 @@ export class ContainerService {
       await this.#channel.deleteContainer(c.id).catch(() => {});
       throw this.#failed(c, e, mark);
     }
-    Object.assign(c.state, { status: Status.running, startedAt: Date.now(), oomKilled: false });
+    Object.assign(c.state, { status: Status.running, startedAt: Date.now(), oomKilled: false, exitCode: 0 });
     this.event(c, "start");
     if (c.ports.length) this.onPortsChange?.();
     proc.exit.then(

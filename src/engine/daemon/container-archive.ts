@@ -31,6 +31,21 @@ function notFound(c: Container, path: string): BerthError {
 }
 
 /**
+ * Where a path of the container is in the guest: under a volume or bind mount,
+ * in the mount's source (Docker's cp reads and writes volumes); else in the
+ * container's root filesystem. Answers the guest path and the mount's rw.
+ */
+export async function guestPathOf(d: Daemon, c: Container, path: string): Promise<{ full: string; rw: boolean }> {
+  const p = `/${path.replace(/^\/+/, "")}`.replace(/\/\.?$/, "") || "/";
+  const m = (c.config.mounts ?? [])
+    .filter((x) => x.type !== "tmpfs" && (p === x.destination || p.startsWith(`${x.destination}/`)))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
+  if (!m) return { full: `${c.rootfs}${p === "/" ? "" : p}` || c.rootfs, rw: !c.hostConfig.readonlyRootfs };
+  const source = m.type === "volume" ? await d.volumes.guestPath(d.volumes.get(m.name!)) : m.source!;
+  return { full: source + p.slice(m.destination.length), rw: m.rw };
+}
+
+/**
  * Stats a path in the container's filesystem (lstat: a symlink is itself),
  * running or stopped. Paths are resolved in the guest below the container's
  * root (a symlink in the path that points out of it reaches the guest's files, not the user's).
@@ -38,7 +53,7 @@ function notFound(c: Container, path: string): BerthError {
  */
 export async function statPath(d: Daemon, c: Container, path: string): Promise<PathStat> {
   await d.containers.mount(c);
-  const full = `${c.rootfs}/${path.replace(/^\/+/, "")}`.replace(/\/\.?$/, "") || c.rootfs;
+  const { full } = await guestPathOf(d, c, path);
   const r = await d.containers.guest(["/bin/sh", "-c", 'stat -c "%f %s %Y" -- "$1" && { readlink -- "$1" || true; }', "stat", full]);
   if (r.code !== 0) throw notFound(c, path);
   const [head = "", link = ""] = dec.decode(r.stdout).split("\n");
@@ -55,7 +70,8 @@ export async function statPath(d: Daemon, c: Container, path: string): Promise<P
 export async function getArchive(d: Daemon, c: Container, path: string): Promise<{ stat: PathStat; tar: Uint8Array }> {
   const stat = await statPath(d, c, path);
   const [dir, base] = splitPath(path);
-  const r = await d.containers.guest(["/bin/tar", "-C", `${c.rootfs}${dir}`, "-cf", "-", base]);
+  const { full } = await guestPathOf(d, c, dir);
+  const r = await d.containers.guest(["/bin/tar", "-C", full, "-cf", "-", base]);
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy from "${c.name}": ${r.stderr.trim().replaceAll(c.rootfs, "")}`);
   d.containers.event(c, "archive-path");
   return { stat, tar: r.stdout };
@@ -70,8 +86,9 @@ export async function getArchive(d: Daemon, c: Container, path: string): Promise
 export async function putArchive(d: Daemon, c: Container, path: string, tar: Uint8Array, o: { copyUIDGID?: boolean } = {}): Promise<void> {
   const stat = await statPath(d, c, path);
   if (stat.mode < 2 ** 31) throw new BerthError(ErrorCode.invalidParameter, `Cannot copy to "${c.name}": extraction point is not a directory`);
-  if (c.hostConfig.readonlyRootfs) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": container rootfs is marked read-only`);
-  const r = await d.containers.guest(["/bin/tar", "-C", `${c.rootfs}/${path.replace(/^\/+/, "")}`, "-xf", "-", ...(o.copyUIDGID ? [] : ["--no-same-owner"])], { stdin: tar });
+  const { full, rw } = await guestPathOf(d, c, path);
+  if (!rw) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": ${full.startsWith(c.rootfs) ? "container rootfs is marked read-only" : "mounted volume is marked read-only"}`);
+  const r = await d.containers.guest(["/bin/tar", "-C", full, "-xf", "-", ...(o.copyUIDGID ? [] : ["--no-same-owner"])], { stdin: tar });
   if (r.code !== 0) throw new BerthError(ErrorCode.containerWrongState, `Cannot copy to "${c.name}": ${r.stderr.trim().replaceAll(c.rootfs, "") || `tar exited ${r.code}`}`);
   // Docker's event (moby daemon/archive.go); the daemon's state saves the changed writable layer on it
   d.containers.event(c, "extract-to-dir");

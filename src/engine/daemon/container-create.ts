@@ -91,7 +91,7 @@ export async function createContainer(d: CreateDeps, body: ContainerCreateBody, 
   // the guest kernel has no swap (CONFIG_SWAP off), as Docker says of such hosts
   if (memorySwap !== 0) warnings.push("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.");
   for (const dest of Object.keys(h.Tmpfs ?? {})) {
-    if (!dest.startsWith("/")) throw fail(`invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
+    if (!dest.startsWith("/")) throw fail(`invalid mount path: '${dest}' mount path must be absolute`);
   }
   for (const opt of h.SecurityOpt ?? []) if (!SECURITY_OPT.test(opt)) throw fail(`invalid --security-opt: "${opt}"`);
   const links = (h.Links ?? []).map((l) => {

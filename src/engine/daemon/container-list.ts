@@ -65,8 +65,8 @@ export function listContainers(all: Container[], images: ImageStore, q: Containe
     expose: (c, v) => [...c.ports.map((b) => `${b.containerPort}/${b.proto}`), ...c.hostConfig.exposed].some((p) => ports(v, "expose").has(p)),
     // Berth runs no health checks yet: every container's health is "none"
     health: (_c, v) => v === "none",
-    // no volumes yet: no container mounts one
-    volume: () => false,
+    // moby daemon/list.go: a mount's volume name or its destination
+    volume: (c, v) => (c.config.mounts ?? []).some((m) => m.name === v || m.destination === v),
     // Windows-only in Docker: on Linux every container passes
     isolation: () => true,
   };

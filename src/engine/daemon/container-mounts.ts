@@ -41,7 +41,7 @@ export async function resolveMounts(
     given.add(p.destination);
     if (p.type === "volume") {
       const v = await d.volumes.create(p.name || undefined, { ...(p.labels ? { labels: p.labels } : {}), anonymous: !p.name });
-      out.set(p.destination, { type: "volume", name: v.name, destination: p.destination, rw: p.rw, mode: p.mode || (p.name ? "z" : ""), propagation: "", copyData: p.copyData });
+      out.set(p.destination, { type: "volume", name: v.name, destination: p.destination, rw: p.rw, mode: p.mode || "z", propagation: "", copyData: p.copyData });
     } else if (p.type === "bind") {
       if (p.mustExist && !(await exists(d.containers, p.source))) throw fail(`invalid mount config for type "bind": bind source path does not exist: ${p.source}`);
       out.set(p.destination, { type: "bind", source: p.source, destination: p.destination, rw: p.rw, mode: p.mode, propagation: p.propagation || "rprivate", createSource: !p.mustExist });

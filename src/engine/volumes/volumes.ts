@@ -119,6 +119,8 @@ export class VolumeService {
     const driver = o.driver || "local";
     if (driver !== "local") throw new BerthError(ErrorCode.invalidParameter, `Cannot create volume: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     const chosen = name || randomId();
+    // a volume made without a name is anonymous, as moby's volume service marks it
+    const anonymous = o.anonymous || !name;
     const bad = volumeNameError(chosen);
     if (bad) throw new BerthError(ErrorCode.invalidParameter, `Cannot create volume "${chosen}": create ${chosen}: ${bad}`);
     const had = this.#volumes.get(chosen);
@@ -131,7 +133,7 @@ export class VolumeService {
     const v: VolumeRecord = {
       name: chosen,
       createdAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      labels: { ...(o.anonymous ? { [ANONYMOUS_LABEL]: "" } : {}), ...(o.labels ?? {}) },
+      labels: { ...(anonymous ? { [ANONYMOUS_LABEL]: "" } : {}), ...(o.labels ?? {}) },
       options: opts,
     };
     // Docker's local driver makes _data root-owned, 0755
@@ -271,16 +273,20 @@ const SIZE = `find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { p
 
 /**
  * $1 the volume's directory, $2 where its tar goes: "unchanged", or the data's
- * size once the tar is written. The mark (.saved, beside _data) is touched
- * before the tar is made, so a write during it is seen by the next save.
+ * size once the tar is written. What changed is told by a signature of every
+ * node's name, size, ctime, mode and owner (kept in .saved, beside _data): a
+ * ctime moves with any write, chmod, chown or extraction, whatever the mtime
+ * says. The signature is taken before the tar, so a write during it is seen
+ * by the next save.
  */
 const SAVE = `cd "$1" || exit 1
-if [ -e .saved ] && [ -z "$(find _data -newer .saved | head -n 1)" ]; then echo unchanged; exit 0; fi
-touch .saved
+sig=$(find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum)
+if [ -e .saved ] && [ "$(cat .saved)" = "$sig" ]; then echo unchanged; exit 0; fi
+echo "$sig" > .saved
 tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
 find _data -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
 
 /** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
 const LOAD = `rm -rf "$1" && mkdir -p "$1/_data" && chmod 755 "$1/_data" || exit 1
 [ -z "$2" ] || tar -C "$1/_data" -xf "$2" || exit 1
-touch "$1/.saved"`;
+cd "$1" && find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum > .saved`;

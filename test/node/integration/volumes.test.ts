@@ -33,6 +33,12 @@ docker volume create --label course=ch5 notes
 docker run --rm -v notes:/data ${img} sh -c 'echo kept > /data/f; mkdir /data/d; chown 1000:1000 /data/d; ln -s f /data/l'
 docker run --rm -v notes:/data:ro ${img} sh -c 'echo x > /data/g' 2>&1 | sed 's/^/ro: /'
 docker run --rm -v etc:/etc ${img} ls /etc | sed 's/^/copyup: /'
+docker run -d --name cpto -v cpvol:/data ${img} sleep 300 >/dev/null
+echo via-cp > /tmp/cp.txt; docker cp /tmp/cp.txt cpto:/data/cp.txt; docker exec cpto cat /data/cp.txt | sed 's/^/cp: /'
+docker cp cpto:/data/cp.txt - | wc -c | sed 's/^/cpout: /'
+docker ps --filter volume=cpvol --format 'psvol: {{.Names}} {{.Mounts}}'
+docker rm -f cpto >/dev/null
+mkdir -p /root/rel && echo relative > /root/rel/r && cd /root && docker run --rm -v ./rel:/r ${img} cat /r/r | sed 's/^/rel: /' && cd /
 docker run --rm --mount type=volume,src=empty,dst=/etc,volume-nocopy ${img} ls /etc | wc -l | sed 's/^/nocopy: /'
 docker run --name src -v /anon ${img} sh -c 'echo from-src > /anon/x'
 docker run --rm --volumes-from src ${img} cat /anon/x | sed 's/^/from: /'
@@ -49,29 +55,37 @@ docker volume prune -af | sed 's/^/prune: /'
 docker volume ls --format 'left: {{.Name}} {{.Labels}}'
 docker volume rm notes 2>&1 | sed 's/^/inuse: /'
 docker rm -f keeper >/dev/null
-docker system df | grep Volumes | sed 's/^/df: /'`);
+docker system df | grep Volumes | sed 's/^/df: /'
+docker run --rm -v kept-etc:/etc ${img} true`);
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(tagged(first.stdout, "ro:"), ["sh: can't create /data/g: Read-only file system"]);
   assert.ok(tagged(first.stdout, "copyup:").includes("passwd"), first.stdout);
+  assert.deepEqual(tagged(first.stdout, "cp:"), ["via-cp"]);
+  assert.ok(Number(tagged(first.stdout, "cpout:")[0]) > 512, "docker cp out of a volume gives a tar");
+  assert.deepEqual(tagged(first.stdout, "psvol:"), ["cpto cpvol"]);
+  assert.deepEqual(tagged(first.stdout, "rel:"), ["relative"]);
   assert.deepEqual(tagged(first.stdout, "nocopy:"), ["0"]);
   assert.deepEqual(tagged(first.stdout, "from:"), ["from-src"]);
   assert.deepEqual(tagged(first.stdout, "fromro:"), ["touch: /anon/y: Read-only file system"]);
   assert.deepEqual(tagged(first.stdout, "mounts:"), ["volume /anon  true"]);
   assert.deepEqual(tagged(first.stdout, "imgvol:"), ['/state local {"/state":{}}']);
-  assert.deepEqual(tagged(first.stdout, "count:"), ["5"]);
-  assert.deepEqual(tagged(first.stdout, "after rm -v:"), ["3"]);
+  assert.deepEqual(tagged(first.stdout, "count:"), ["6"]);
+  assert.deepEqual(tagged(first.stdout, "after rm -v:"), ["4"]);
   // prune -a: every unused volume (etc, empty), never one a container uses
-  assert.deepEqual(tagged(first.stdout, "prune:").filter(Boolean).sort(), ["Deleted Volumes:", "Total reclaimed space: 125B", "empty", "etc"].sort());
+  assert.deepEqual(tagged(first.stdout, "prune:").filter(Boolean).sort(), ["Deleted Volumes:", "Total reclaimed space: 132B", "cpvol", "empty", "etc"].sort());
   assert.deepEqual(tagged(first.stdout, "left:"), ["notes course=ch5"]);
   assert.match(tagged(first.stdout, "inuse:")[0]!, /^Error response from daemon: remove notes: volume is in use - \[[0-9a-f]{64}\]$/);
   assert.match(tagged(first.stdout, "df:")[0]!, /^Local Volumes\s+1\s+0\s+5B\s+5B \(100%\)$/);
 
   const second = await berth(`docker volume ls --format 'ls: {{.Name}}'
 docker run --rm -v notes:/data ${img} sh -c 'cat /data/f; ls -ln /data | sed 1d' | sed 's/^/read: /'
+docker run --rm -v kept-etc:/backup ${img} ls /backup | sed 's/^/copied: /'
+docker volume rm kept-etc >/dev/null
 docker volume inspect -f 'inspect: {{.Name}} {{.Driver}} {{.Mountpoint}} {{.Labels}}' notes
 docker volume rm notes; docker volume ls -q | wc -l | sed 's/^/gone: /'`);
   assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(tagged(second.stdout, "ls:"), ["notes"]);
+  assert.deepEqual(tagged(second.stdout, "ls:"), ["kept-etc", "notes"]);
+  assert.ok(tagged(second.stdout, "copied:").includes("passwd"), "the image's content copied into a volume is kept by the next berth");
   const read = tagged(second.stdout, "read:");
   assert.equal(read[0], "kept");
   assert.match(read[1]!, /^drwxr-xr-x\s+2 1000\s+1000 .* d$/);
