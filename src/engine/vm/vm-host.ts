@@ -1,7 +1,8 @@
 // The one file that imports v86. Everything here uses the documented API in
 // v86.d.ts except five uses, noted where they are: writing to a virtio-console
 // port, catching an emulator panic, writing image trees into the 9p filesystem
-// with their modes, owners, links and device nodes, restoring a state without
+// with their modes, owners, links and device nodes (and hooks on its change notices and
+// symlinks), restoring a state without
 // zeroing all of guest memory, and asking whether the relay's socket is open.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../../common/errors.js";
@@ -238,6 +239,17 @@ export class VmHost {
     // "rename" | "delete") on each change, a no-op hook; it tells which files the guest wrote
     const written = this.#written;
     fs.NotifyListeners = (id) => void written.add(id);
+    // a symlink v86 makes has no permission bits and size 0 (`ls -l` shows "l---------", size 0):
+    // give it Linux's 0777 and its target's length
+    const createSymlink = fs.CreateSymlink.bind(fs);
+    fs.CreateSymlink = (name, parent, target) => {
+      const id = createSymlink(name, parent, target);
+      const ino = fs.inodes[id]!;
+      ino.mode = S_IF.symlink | 0o777;
+      ino.size = new TextEncoder().encode(target).length;
+      written.add(id);
+      return id;
+    };
     const set = (id: number, type: keyof typeof S_IF, a: NodeAttrs): number => {
       const ino = fs.inodes[id]!;
       ino.mode = S_IF[type] | (a.mode & 0o7777);
