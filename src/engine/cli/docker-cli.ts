@@ -161,7 +161,9 @@ export class DockerCli {
       return more.length && more[0] !== "--help" ? 1 : 0;
     }
     // cobra's words (docker/cli cli/required.go NoArgs, cmd/docker/docker.go)
-    s.stderr(group ? `docker: unknown command: docker ${first} ${more[0]}\n\nUsage:  docker ${first}\n\nRun 'docker ${first} --help' for more information\n` : `docker: unknown command: docker ${first}\n\nRun 'docker --help' for more information\n`);
+    // the group's Use line: "manifest COMMAND" and "volume COMMAND" in docker/cli 28.2.2, the others bare
+    const use = first === "manifest" || first === "volume" ? `${first} COMMAND` : first;
+    s.stderr(group ? `docker: unknown command: docker ${first} ${more[0]}\n\nUsage:  docker ${use}\n\nRun 'docker ${first} --help' for more information\n` : `docker: unknown command: docker ${first}\n\nRun 'docker --help' for more information\n`);
     return 1;
   }
 
