@@ -169,7 +169,8 @@ export class DaemonState {
       if (c.mounted) {
         // a new name each time: the guest caches the share, and the engine removes the file behind its back
         const tar = `/upper-${id.slice(0, 24)}-${++this.#serialNo}.tar`;
-        const r = await this.#d.containers.guest(["/bin/sh", "-c", 'tar -C "$1" -cf "$2" . && sync', "save", c.upperDir, `/mnt/host${tar}`]);
+        // direct I/O: the share's page cache would write the tar back a page per request
+        const r = await this.#d.containers.guest(["/bin/sh", "-c", 'set -o pipefail; tar -C "$1" -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null', "save", c.upperDir, `/mnt/host${tar}`]);
         const bytes = r.code === 0 ? await this.#d.files.read(tar) : undefined;
         this.#d.files.remove(tar);
         if (bytes) kept.upper = await this.#put(bytes, kept.upper);

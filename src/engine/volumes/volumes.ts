@@ -283,7 +283,7 @@ const SAVE = `cd "$1" || exit 1
 sig=$(find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum)
 if [ -e .saved ] && [ "$(cat .saved)" = "$sig" ]; then echo unchanged; exit 0; fi
 echo "$sig" > .saved
-tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
+set -o pipefail; tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
 find _data -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
 
 /** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
