@@ -235,7 +235,8 @@ function validMode(mode: string): boolean {
   return Object.values(counts).every((n) => n <= 1);
 }
 
-function clean(p: string): string {
+/** Go's path.Clean: "." and ".." resolved, no doubled or trailing "/" ("" is "."). */
+export function cleanPath(p: string): string {
   const abs = p.startsWith("/");
   const out: string[] = [];
   for (const c of p.split("/")) {
@@ -256,10 +257,10 @@ function clean(p: string): string {
 export function checkMount(m: Mount): ParsedMount | string {
   const bad = (why: string): string => `invalid mount config for type "${m.Type}": ${why}`;
   if (!m.Target) return bad("field Target must not be empty");
-  if (clean(m.Target) === "/") return bad("invalid specification: destination can't be '/'");
+  if (cleanPath(m.Target) === "/") return bad("invalid specification: destination can't be '/'");
   if (!m.Target.startsWith("/")) return bad(`invalid mount path: '${m.Target}' mount path must be absolute`);
   const source = m.Source ?? "";
-  const base = { destination: clean(m.Target), rw: !m.ReadOnly, mode: "", propagation: "", copyData: true, mustExist: false, name: "", source: "" };
+  const base = { destination: cleanPath(m.Target), rw: !m.ReadOnly, mode: "", propagation: "", copyData: true, mustExist: false, name: "", source: "" };
   switch (m.Type) {
     case "bind": {
       if (!source) return bad("field Source must not be empty");
@@ -267,7 +268,7 @@ export function checkMount(m: Mount): ParsedMount | string {
       if (prop && !PROPAGATIONS.has(prop)) return bad(`invalid propagation mode: ${prop}`);
       if (m.VolumeOptions) return bad("field VolumeOptions must not be specified");
       if (!source.startsWith("/")) return bad(`invalid mount path: '${source}' mount path must be absolute`);
-      return { ...base, type: "bind", source: clean(source), propagation: prop || "rprivate", mustExist: !m.BindOptions?.CreateMountpoint };
+      return { ...base, type: "bind", source: cleanPath(source), propagation: prop || "rprivate", mustExist: !m.BindOptions?.CreateMountpoint };
     }
     case "volume": {
       if (m.BindOptions) return bad("field BindOptions must not be specified");

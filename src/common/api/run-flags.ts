@@ -1,4 +1,4 @@
-import { parseMountFlag, splitVolumeFlag, type Mount } from "./mounts.js";
+import { cleanPath, parseMountFlag, splitVolumeFlag, type Mount } from "./mounts.js";
 import { commandName } from "../cli/cli-errors.js";
 import { parseRestartPolicy } from "../container-state.js";
 import { flagError, last, parseBytes, parseCpus, parseFlags, requireArgs, usageError, type FlagSpec } from "../docker-flags.js";
@@ -305,13 +305,7 @@ export function volumeFlags(values: readonly string[], cwd = "/"): { binds: stri
   return { binds, anonymous };
 }
 
-/** Go's filepath.Abs of `p` from `cwd` (cleaned: "." and ".." resolved). */
+/** Go's filepath.Abs of `p` from `cwd`. */
 function absolute(p: string, cwd: string): string {
-  const out: string[] = [];
-  for (const c of `${cwd}/${p}`.split("/")) {
-    if (c === "" || c === ".") continue;
-    if (c === "..") out.pop();
-    else out.push(c);
-  }
-  return `/${out.join("/")}`;
+  return cleanPath(`/${cwd}/${p}`);
 }

@@ -268,6 +268,9 @@ export class VolumeService {
   }
 }
 
+/** A signature of every node below _data (name, size, ctime, mode, owner), run in the volume's directory. */
+const SIGNATURE = `find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum`;
+
 /** Bytes of the regular files below $1. */
 const SIZE = `find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
 
@@ -280,13 +283,13 @@ const SIZE = `find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { p
  * by the next save.
  */
 const SAVE = `cd "$1" || exit 1
-sig=$(find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum)
+sig=$(${SIGNATURE})
 if [ -e .saved ] && [ "$(cat .saved)" = "$sig" ]; then echo unchanged; exit 0; fi
 echo "$sig" > .saved
 set -o pipefail; tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
-find _data -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
+${SIZE.replace('"$1"', "_data")}`;
 
 /** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
 const LOAD = `rm -rf "$1" && mkdir -p "$1/_data" && chmod 755 "$1/_data" || exit 1
 [ -z "$2" ] || tar -C "$1/_data" -xf "$2" || exit 1
-cd "$1" && find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum > .saved`;
+cd "$1" && ${SIGNATURE} > .saved`;
