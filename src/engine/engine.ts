@@ -4,8 +4,10 @@ import type { ExecRequest } from "../common/agent-protocol.js";
 import { gunzip } from "./unpack/gunzip.js";
 import type { BlobStore } from "./store/blob-store.js";
 import { DockerCli } from "./cli/docker-cli.js";
-import { EngineDaemon, type PublishedPort, type PullReport } from "./daemon/engine-daemon.js";
-import type { ExecOptions, GuestProcess } from "./vm/guest-channel.js";
+import { EngineDaemon, type DaemonSession, type PublishedPort, type PullReport } from "./daemon/engine-daemon.js";
+import type { ChannelSession, ExecOptions, GuestProcess } from "./vm/guest-channel.js";
+import { openSession, sealSession, sessionKey, SessionGuard } from "./store/session-store.js";
+import { randomId } from "./random-id.js";
 import type { RegistryClient } from "./registry/registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./store/snapshot-store.js";
 import { CMDLINE, VmHost } from "./vm/vm-host.js";
@@ -37,6 +39,12 @@ export interface EngineOptions {
   relayUrl?: string;
   /** where the state saved after the first boot is kept; none = always cold boot */
   snapshots?: SnapshotStore;
+  /**
+   * where a whole session is kept (persist="session"): saveSession() writes the
+   * running VM's state there, and the next start goes on from it (once) with
+   * the containers still running. Needs `docker.stateStore`.
+   */
+  session?: SnapshotStore;
   /** ms a cold boot may take to reach the agent */
   bootTimeoutMs?: number;
   onPhase?: (phase: BootPhase) => void;
@@ -49,6 +57,8 @@ export interface EngineOptions {
 
 export interface EngineStartInfo {
   restored: boolean;
+  /** the VM is a saved session's, containers and all (persist="session") */
+  session?: boolean;
   /** ms from start() to an agent that answers */
   readyMs: number;
   /** where the time went, in ms: for benchmarks */
@@ -73,6 +83,8 @@ export class Engine {
 
   #saving: Promise<void> | undefined;
   #onWarning: ((e: BerthError) => void) | undefined;
+  /** where saveSession() writes, under which key, and the watched state store */
+  #session: { store: SnapshotStore; key: string; guard: SessionGuard } | undefined;
 
   private constructor(vm: VmHost, info: EngineStartInfo, saving?: Promise<void>) {
     this.vm = vm;
@@ -124,15 +136,20 @@ export class Engine {
     return this;
   }
 
-  #withDocker(o: EngineOptions): this {
+  #withDocker(o: EngineOptions, key: string, session?: EngineSession): this {
     this.#onWarning = o.onWarning;
     this.#withNetwork(o);
     if (o.docker) {
+      const guard = o.session && o.docker.stateStore ? new SessionGuard(o.docker.stateStore) : undefined;
+      if (guard) this.#session = { store: o.session!, key, guard };
+      const stateStore = guard ?? o.docker.stateStore;
       const daemon = new EngineDaemon({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
-        ...(o.docker.store ? { store: o.docker.store } : {}), ...(o.docker.stateStore ? { stateStore: o.docker.stateStore } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
-        ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}),
+        ...(o.docker.store ? { store: o.docker.store } : {}), ...(stateStore ? { stateStore } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
+        ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}), ...(session ? { session: session.daemon } : {}),
       });
+      // the processes nobody took over (the old page's shells and execs) go once the containers have theirs
+      if (session) void daemon.ready().then(() => this.vm.channel.resume(session.channel));
       const cli = new DockerCli(daemon);
       this.vm.channel.setCliHandler((s) => cli.handle(s));
       this.daemon = daemon;
@@ -161,7 +178,31 @@ export class Engine {
     const vmOptions = { memoryMB, ...(options.onConsole ? { onConsole: options.onConsole } : {}), ...(options.relayUrl ? { relayUrl: options.relayUrl } : {}) };
     const store = options.snapshots;
     const key = await snapshotKey({ bzimage: a.bzimage, initrd: a.initrdGz, emulator: a.emulator, memoryMB, cmdline: CMDLINE, ...(options.relayUrl ? { devices: "virtio-net" } : {}) });
+    const skey = await sessionKey(key);
     lap("key");
+
+    if (options.session && options.docker?.stateStore) {
+      const sealed = await options.session.get(skey).catch(() => undefined);
+      if (sealed) {
+        // a session is used once: the next is saved from the VM it becomes
+        await options.session.delete(skey).catch(() => {});
+        try {
+          const { record, state } = await openSession<EngineSession>(skey, sealed);
+          if (!(await new SessionGuard(options.docker.stateStore).holds(record.token))) {
+            throw new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: the containers' state was saved again after it");
+          }
+          lap("session-load");
+          options.onPhase?.(BootPhase.restoring);
+          const vm = await VmHost.start(images, { ...vmOptions, state, timings, sessionNextId: record.engine.channel.nextId });
+          options.onPhase?.(BootPhase.ready);
+          return new Engine(vm, { restored: true, session: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, record.engine);
+        } catch (e) {
+          const why = isBerthError(e) ? e.message : String(e);
+          options.onWarning?.(new BerthError(ErrorCode.snapshotInvalid, `Discarded the saved session and starting the containers afresh: ${why.replace(/^Cannot [^:]*: /, "")}`));
+          mark = now();
+        }
+      }
+    }
 
     if (store) {
       const sealed = await store.get(key).catch(() => undefined);
@@ -175,7 +216,7 @@ export class Engine {
           const vm = await VmHost.start(images, { ...vmOptions, state, timings });
           mark = now();
           options.onPhase?.(BootPhase.ready);
-          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options);
+          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey);
         } catch (e) {
           // never half-use a snapshot: drop it and boot afresh
           await store.delete(key).catch(() => {});
@@ -214,7 +255,7 @@ export class Engine {
       })();
     }
     options.onPhase?.(BootPhase.ready);
-    return new Engine(vm, { restored: false, readyMs, timings }, saving).#withDocker(options);
+    return new Engine(vm, { restored: false, readyMs, timings }, saving).#withDocker(options, skey);
   }
 
   /** Runs a process in the guest (not in a container) with a default PATH and HOME. */
@@ -237,6 +278,42 @@ export class Engine {
   }
 
   /**
+   * Saves the whole session (persist="session"): what the daemon keeps is
+   * saved first (so a session that cannot be used still leaves everything
+   * else), then the running VM's state and the engine's record of it, taken in
+   * one instant, go to the session store. The VM goes on running; the next
+   * Engine.start goes on from this state once, with the containers still Up,
+   * unless the state store was written after it. Answers the bytes stored.
+   * @throws BerthError storage-full; invalid-parameter without a session store;
+   *   vm-not-running when the guest is gone or stays busy (a request unanswered for 5 s)
+   */
+  async saveSession(): Promise<{ bytes: number }> {
+    const s = this.#session;
+    const daemon = this.daemon;
+    if (!s || !daemon) throw new BerthError(ErrorCode.invalidParameter, "Cannot save the session: this engine has no session store (persist=\"session\") or no state store");
+    if (!this.vm.running) throw new BerthError(ErrorCode.vmNotRunning, "Cannot save the session: the VM is not running");
+    await daemon.ready();
+    await daemon.flush();
+    const token = randomId();
+    await s.guard.arm(token);
+    // between requests: an answer due would come to a channel that is gone
+    const deadline = now() + 5000;
+    for (;;) {
+      const channel = this.vm.channel.session();
+      const kept = daemon.session();
+      if (channel && kept) {
+        // in the same turn as the records: v86 copies its state synchronously here
+        const state = this.vm.saveState();
+        const sealed = await sealSession<EngineSession>(s.key, { version: 1, token, savedAt: Date.now(), engine: { channel, daemon: kept } }, await state);
+        await s.store.put(s.key, sealed);
+        return { bytes: sealed.length };
+      }
+      if (now() > deadline || !this.vm.running) throw new BerthError(ErrorCode.vmNotRunning, "Cannot save the session: the guest stayed busy (a request went unanswered for 5 s)");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
    * Saves what the daemon has not saved (volumes' data, containers, the image
    * list, shared folders), then stops the VM; a save that fails is a warning
    * (storage-full): what was saved before stays whole.
@@ -250,6 +327,12 @@ export class Engine {
     await this.vm.destroy();
     await this.#saving;
   }
+}
+
+/** What a saved session keeps of the engine beside the VM's state. */
+interface EngineSession {
+  channel: ChannelSession;
+  daemon: DaemonSession;
 }
 
 function now(): number {

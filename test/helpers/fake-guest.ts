@@ -90,6 +90,12 @@ export class FakeGuest implements GuestRuntime {
     return proc;
   }
 
+  /** a process of a "restored VM": a fresh fake that runs until killed */
+  adopt(id: number): GuestProcess {
+    this.calls.push(`adopt ${id}`);
+    return new FakeProcess();
+  }
+
   async startContainer(name: string): Promise<unknown> {
     this.calls.push(`start ${name}`);
     const c = this.containers.get(name)!;

@@ -86,6 +86,22 @@ export class ContainerService {
     this.#containers.set(c.id, c);
   }
 
+  /**
+   * Puts back a container that is running (or paused) in a restored VM, a
+   * saved session: its init process, the guest stream `procId`, is taken over;
+   * its output goes to its log again and its exit is handled as any other.
+   */
+  adopt(c: Container, procId: number): void {
+    this.#containers.set(c.id, c);
+    const proc = this.#channel.adopt(procId, { tty: c.config.tty, onStdout: (b) => this.#output(c, "stdout", b), onStderr: (b) => this.#output(c, "stderr", b) });
+    c.proc = proc;
+    c.forwarding = true;
+    proc.exit.then(
+      (code) => void this.#exited(c, code),
+      (e: unknown) => void this.#exited(c, 255, e),
+    );
+  }
+
   rename(c: Container, name: string): void {
     if (name === c.name) throw new BerthError(ErrorCode.invalidParameter, `Cannot rename "${c.name}": Renaming a container with the same name as its current name`);
     // after finding the container, as Docker's daemon does (moby daemon/rename.go)

@@ -6,6 +6,7 @@ import { Container, type ContainerConfig, type ContainerService, type HostConfig
 import type { NetworkRecord, NetworkService } from "../networks/networks.js";
 import type { BlobStore } from "../store/blob-store.js";
 import type { ShareFiles } from "../vm/vm-host.js";
+import type { PortBinding } from "../../common/port-spec.js";
 import type { EventBus } from "./events.js";
 
 /** A container as the daemon's state keeps it. */
@@ -23,6 +24,16 @@ interface SavedContainer {
   /** digests of its writable layer (a tar of overlayfs's upper directory) and its log */
   upper?: string;
   logs?: string;
+}
+
+/** A container in a saved session: as the state keeps it, and what the running VM has of it. */
+export interface SessionContainer extends SavedContainer {
+  /** the guest stream of its init process, while it runs */
+  proc?: number;
+  /** its root filesystem (and writable layer) is mounted in the VM */
+  mounted: boolean;
+  /** its published ports, host ports chosen */
+  ports: PortBinding[];
 }
 
 interface StateRecord {
@@ -80,11 +91,19 @@ export class DaemonState {
     });
   }
 
+  /** The containers now, as a saved session keeps them (with the VM's state, which has their processes and mounts). */
+  session(): SessionContainer[] {
+    return this.#d.containers.list().map((c) => ({ ...this.#record(c), ...(c.proc ? { proc: c.proc.id } : {}), mounted: c.mounted, ports: c.ports }));
+  }
+
   /**
    * Reads the kept networks and containers back; answers the containers whose
    * restart policy starts them again (the caller starts them once images are back).
+   * With `session` (a restored VM's containers), they come back as they were
+   * in it: running ones keep running, their processes taken over.
    */
-  async restore(): Promise<Container[]> {
+  async restore(session?: readonly SessionContainer[]): Promise<Container[]> {
+    if (session) return this.#restoreSession(session);
     const text = await this.#store.getMeta(META);
     if (!text) return [];
     const rec = JSON.parse(text) as StateRecord;
@@ -101,19 +120,55 @@ export class DaemonState {
       c.manualStop = s.manualStop;
       this.#kept.set(c.id, { ...(s.upper ? { upper: s.upper } : {}), ...(s.logs ? { logs: s.logs } : {}) });
       if (s.upper) this.#pendingUpper.set(c.id, s.upper);
-      if (s.logs) {
-        const bytes = await this.#store.get(s.logs);
-        if (bytes) for (const l of decodeLogs(bytes)) {
-          c.logs.push(l);
-          c.logBytes += l.bytes.length;
-        }
-      }
+      await this.#readLogs(c, s.logs);
       this.#d.containers.restore(c);
       this.#restored.add(c.id);
       const policy = s.hostConfig.restartPolicy.name;
       if (policy === "always" || (policy === "unless-stopped" && !s.manualStop && wasUp) || (policy === "on-failure" && wasUp)) start.push(c);
     }
     return start;
+  }
+
+  async #restoreSession(session: readonly SessionContainer[]): Promise<Container[]> {
+    const start: Container[] = [];
+    for (const s of session) {
+      const c = new Container(s.id, s.name, s.created, s.config, s.hostConfig);
+      Object.assign(c.state, s.state);
+      c.restartCount = s.restartCount;
+      c.manualStop = s.manualStop;
+      c.ports = s.ports;
+      c.mounted = s.mounted;
+      this.#kept.set(c.id, { ...(s.upper ? { upper: s.upper } : {}), ...(s.logs ? { logs: s.logs } : {}) });
+      await this.#readLogs(c, s.logs);
+      const up = s.state.status === Status.running || s.state.status === Status.paused;
+      if (up && s.proc !== undefined) {
+        this.#d.containers.adopt(c, s.proc);
+        // what it writes from now is saved as any running container's
+        this.#dirty.add(c.id);
+        continue;
+      }
+      if (up) Object.assign(c.state, { status: Status.exited, exitCode: 255, finishedAt: Date.now() });
+      this.#d.containers.restore(c);
+      if (!s.mounted) {
+        if (s.upper) this.#pendingUpper.set(c.id, s.upper);
+        this.#restored.add(c.id);
+      }
+      // waiting for its policy's next try when the page went: it is tried now
+      if (s.state.status === Status.restarting) {
+        c.state.status = Status.exited;
+        start.push(c);
+      }
+    }
+    return start;
+  }
+
+  /** A container's kept log, read back into it. */
+  async #readLogs(c: Container, digest: string | undefined): Promise<void> {
+    const bytes = digest ? await this.#store.get(digest) : undefined;
+    if (bytes) for (const l of decodeLogs(bytes)) {
+      c.logs.push(l);
+      c.logBytes += l.bytes.length;
+    }
   }
 
   /**
@@ -148,13 +203,17 @@ export class DaemonState {
       const rec: StateRecord = {
         version: 1,
         networks: this.#d.networks.records(),
-        containers: this.#d.containers.list().map((c) => ({
-          id: c.id, name: c.name, created: c.created, config: c.config, hostConfig: c.hostConfig, state: { ...c.state }, restartCount: c.restartCount,
-          manualStop: c.manualStop, ...this.#kept.get(c.id),
-        })),
+        containers: this.#d.containers.list().map((c) => this.#record(c)),
       };
       await this.#store.setMeta(META, JSON.stringify(rec));
     });
+  }
+
+  #record(c: Container): SavedContainer {
+    return {
+      id: c.id, name: c.name, created: c.created, config: c.config, hostConfig: c.hostConfig, state: { ...c.state }, restartCount: c.restartCount,
+      manualStop: c.manualStop, ...this.#kept.get(c.id),
+    };
   }
 
   /** Saves one container's writable layer (through the 9p share: the guest tars it there) and its log. */

@@ -18,7 +18,9 @@ import type { MergedView } from "../unpack/layer-store.js";
 import { ANONYMOUS_LABEL, VolumeService } from "../volumes/volumes.js";
 import { ociMounts, volumeNames } from "./container-mounts.js";
 import { ShareService, type ShareSpec } from "../volumes/shares.js";
-import { DaemonState } from "./daemon-state.js";
+import { DaemonState, type SessionContainer } from "./daemon-state.js";
+import type { ChainRecord } from "../unpack/layer-store.js";
+import type { NetworkSession } from "../networks/networks.js";
 import { concatBytes } from "../../common/bytes.js";
 import { progressBar, type JsonMessage } from "../../common/api/json-message.js";
 
@@ -37,6 +39,21 @@ export interface DaemonDeps {
   onPull?: (p: PullReport) => void;
   /** the published ports changed (a container with -p started or stopped) */
   onPorts?: (ports: PublishedPort[]) => void;
+  /** the VM was restored from a saved session: the daemon goes on from what it kept (see EngineDaemon.session) */
+  session?: DaemonSession;
+}
+
+/**
+ * What a saved session keeps of the daemon, beside the VM's state: the
+ * containers as they were (running ones with their process's stream), the
+ * networks with their endpoints, the layer chains unpacked in the share, the
+ * volumes whose data is in the guest.
+ */
+export interface DaemonSession {
+  containers: SessionContainer[];
+  networks: NetworkSession;
+  layers: ChainRecord[];
+  volumes: string[];
 }
 
 /** A port a running container publishes (`-p`), as the Node forwarder and the page open it. */
@@ -112,6 +129,10 @@ export class EngineDaemon implements Daemon {
     };
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     if (deps.onPull) this.events.onProgress(deps.onPull);
+    if (deps.session) {
+      this.layerStore.adopt(deps.session.layers);
+      this.networks.adoptSession(deps.session.networks);
+    }
     if (deps.stateStore) {
       this.#state = new DaemonState({
         containers: this.containers, networks: this.networks, events: this.events, files: deps.files,
@@ -163,12 +184,24 @@ export class EngineDaemon implements Daemon {
    * that cannot start (its image is gone) stays exited with the reason.
    */
   async #restoreContainers(): Promise<void> {
-    const start = await this.#state?.restore().catch(() => []) ?? [];
+    const session = this.#d.session;
+    if (session) this.volumes.adoptLoaded(session.volumes);
+    const start = await this.#state?.restore(session?.containers).catch(() => []) ?? [];
+    if (session && this.containers.published().length) this.#d.onPorts?.(this.ports());
     for (const c of start) {
       await this.containers.start(c).catch((e: unknown) => {
         c.state.error = e instanceof Error ? e.message : String(e);
       });
     }
+  }
+
+  /**
+   * What a saved session keeps of the daemon now (taken in the same moment as
+   * the VM's state); undefined without a state store (nothing to restore into).
+   */
+  session(): DaemonSession | undefined {
+    if (!this.#state) return undefined;
+    return { containers: this.#state.session(), networks: this.networks.session(), layers: this.layerStore.chains(), volumes: this.volumes.loaded() };
   }
 
   /** Guest directories of an image's layers, top first (unpacked on first use): the daemon's CreateDeps. */

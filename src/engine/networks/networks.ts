@@ -41,6 +41,13 @@ export interface Network {
 /** A user's network as the daemon's state keeps it (no endpoints, no bridge: made again as containers join). */
 export type NetworkRecord = Pick<Network, "id" | "name" | "subnet" | "gateway" | "ipRange" | "userSubnet" | "created" | "labels" | "internal">;
 
+/** Every network as it is in a running VM (endpoints, bridges made), kept with a saved session. */
+export interface NetworkSession {
+  networks: Array<Omit<Network, "endpoints"> & { endpoints: Array<[string, { ip: string; aliases: string[]; mac: string }]> }>;
+  nextSubnet: number;
+  nat: boolean;
+}
+
 /** What `docker network create` asks for (--subnet, --gateway, --ip-range, --label, --internal, --driver). */
 export interface NetworkOptions {
   subnet?: string;
@@ -93,6 +100,19 @@ export class NetworkService {
     if (this.list().some((x) => x.name === r.name || x.id === r.id)) return;
     const n = this.#add({ name: r.name, driver: "bridge", bridge: "", subnet: r.subnet, gateway: r.gateway, ipRange: r.ipRange, userSubnet: r.userSubnet, labels: r.labels, internal: r.internal }, r.id);
     n.created = r.created;
+  }
+
+  /** The networks now, with their endpoints and bridges, for a saved session. */
+  session(): NetworkSession {
+    return { networks: this.list().map((n) => ({ ...n, endpoints: [...n.endpoints] })), nextSubnet: this.#nextSubnet, nat: this.#nat };
+  }
+
+  /** Takes over the networks of a restored VM (its bridges, veths and NAT are there): they replace any put back by restore(). */
+  adoptSession(s: NetworkSession): void {
+    this.#networks.clear();
+    for (const n of s.networks) this.#networks.set(n.id, { ...n, endpoints: new Map(n.endpoints) });
+    this.#nextSubnet = s.nextSubnet;
+    this.#nat = s.nat;
   }
 
   /** Publishes a network event (create, destroy, connect, disconnect) with Docker's attributes. */

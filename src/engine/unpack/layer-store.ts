@@ -30,8 +30,17 @@ interface Chain {
   dir: string;
   /** the chain below (undefined for a base layer) */
   parent: string | undefined;
-  view: Map<string, PathInfo>;
+  /** undefined for a chain adopted from a restored VM until it is first asked for */
+  view: Map<string, PathInfo> | undefined;
   /** the layer's uncompressed (tar) size */
+  size: number;
+}
+
+/** A layer chain unpacked in the share, as a saved session keeps it (LayerStore.chains/adopt). */
+export interface ChainRecord {
+  key: string;
+  dir: string;
+  parent?: string;
   size: number;
 }
 
@@ -75,7 +84,56 @@ export class LayerStore {
 
   /** What the layers up to `key` show, merged. */
   view(key: string): MergedView {
-    return this.#need(key).view;
+    const c = this.#need(key);
+    c.view ??= this.#rebuild(c);
+    return c.view;
+  }
+
+  /** The chains unpacked, for a saved session (the directories are in the VM's state). */
+  chains(): ChainRecord[] {
+    return [...this.#chains].map(([key, c]) => ({ key, dir: c.dir, ...(c.parent !== undefined ? { parent: c.parent } : {}), size: c.size }));
+  }
+
+  /**
+   * Takes over the chains of a restored VM, whose directories are in its
+   * share already; their merged views are read back from the share when
+   * first asked for. A chain whose directory is missing is left out.
+   */
+  adopt(chains: readonly ChainRecord[]): void {
+    for (const r of chains) {
+      if (this.#chains.has(r.key) || !this.#files.stat(r.dir)) continue;
+      this.#chains.set(r.key, { dir: r.dir, parent: r.parent, view: undefined, size: r.size });
+    }
+  }
+
+  /**
+   * A chain's merged view from its directory in the share and the view below,
+   * with overlayfs's rules: a whiteout (0:0 device) hides the path and what is
+   * under it, a non-directory replaces what was there, a directory over a
+   * directory merges (opaque directories were made whiteouts at unpacking).
+   */
+  #rebuild(c: Chain): Map<string, PathInfo> {
+    const lower = c.parent === undefined ? new Map<string, PathInfo>() : (this.view(c.parent) as Map<string, PathInfo>);
+    const view = new Map(lower);
+    const drop = (p: string): void => {
+      const wasDir = view.get(p)?.type === "dir";
+      view.delete(p);
+      // only a directory has anything under it
+      const prefix = `${p}/`;
+      if (wasDir) for (const q of [...view.keys()]) if (q.startsWith(prefix)) view.delete(q);
+    };
+    const root = this.#files.stat(c.dir);
+    if (root) view.set("", { type: "dir", mode: root.mode, uid: root.uid, gid: root.gid, mtime: root.mtime });
+    for (const e of this.#files.walk(c.dir)) {
+      if (e.type === "char" && e.major === 0 && e.minor === 0) {
+        drop(e.path);
+        continue;
+      }
+      if (e.type === "socket") continue;
+      if (e.type !== "dir" || view.get(e.path)?.type !== "dir") drop(e.path);
+      view.set(e.path, { type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+    }
+    return view;
   }
 
   /** A regular file's contents as the layers up to `top` show it (undefined if none). */

@@ -31,6 +31,8 @@ export interface GuestRuntime {
   /** `crun create` of a bundle; the process is the container's init, its output as it comes */
   createContainer(c: { name: string; bundle: string; config: string }, options?: ExecOptions): Promise<GuestProcess>;
   startContainer(name: string): Promise<unknown>;
+  /** takes over a process of a restored VM by its id (GuestChannel.adopt) */
+  adopt(id: number, options?: ExecOptions): GuestProcess;
   killContainer(name: string, signal: string | number): Promise<unknown>;
   deleteContainer(name: string): Promise<unknown>;
 }
@@ -44,6 +46,19 @@ export interface GuestProcess {
   closeStdin(): void;
   kill(signal: number): void;
   resize(rows: number, cols: number): void;
+}
+
+/**
+ * The channel's ids at one instant, kept with a saved VM state so that the
+ * channel of the restored VM goes on where this one was (see GuestChannel.resume).
+ */
+export interface ChannelSession {
+  /** the next request id */
+  nextId: number;
+  /** ids of processes running in the guest (exec and container streams) */
+  streams: number[];
+  /** ids of the guest's `docker` commands in progress */
+  cli: number[];
 }
 
 /** A `docker` command run in the guest, answered by the engine. */
@@ -98,6 +113,8 @@ export class GuestChannel implements GuestRuntime {
   #cliHandler: ((s: CliSession) => void) | undefined;
   #cli = new Map<number, { stdin: Array<(b: Uint8Array) => void>; pending: Uint8Array[]; close: Array<() => void>; resize: Array<(rows: number, cols: number) => void>; signal: Array<(signal: number) => void>; done: boolean }>();
   #unlisten: () => void;
+  /** while a restored session's processes wait to be adopted: their output and exits, by id */
+  #held: Map<number, Frame[]> | undefined;
   /** Frames that failed their checks and were skipped (for tests and diagnostics). */
   get skippedBytes(): number {
     return this.#decoder.skipped;
@@ -249,6 +266,58 @@ export class GuestChannel implements GuestRuntime {
     });
   }
 
+  /**
+   * The ids in use now, for a saved session; undefined while a request other
+   * than a running process waits for its answer or bytes wait to be sent (the
+   * answer would come to a channel that no longer has it).
+   */
+  session(): ChannelSession | undefined {
+    if (this.#queue.length > 0 || [...this.#pending.keys()].some((id) => !this.#streams.has(id))) return undefined;
+    return { nextId: this.#nextId, streams: [...this.#streams.keys()], cli: [...this.#cli.keys()] };
+  }
+
+  /**
+   * Takes over a process of a restored VM (its id from session()): its output
+   * and exit come to the returned process as to the one that started it.
+   */
+  adopt(id: number, options: ExecOptions = {}): GuestProcess {
+    this.#check();
+    const proc = this.#process(id, options);
+    this.#pending.set(id, { resolve: () => {}, reject: (e) => this.#streams.get(id)?.failed(e) });
+    const held = this.#held?.get(id);
+    this.#held?.delete(id);
+    // what it said while it waited, after the caller has the process
+    if (held) queueMicrotask(() => { for (const f of held) this.#dispatch(f); });
+    return proc;
+  }
+
+  /**
+   * Before a restored session's VM runs: new ids start at `nextId` (after the
+   * saved ones), and what the saved processes print, and their exits, are
+   * kept for adopt() until resume().
+   */
+  hold(nextId: number): void {
+    this.#nextId = Math.max(this.#nextId, nextId);
+    this.#held = new Map();
+  }
+
+  /**
+   * Goes on from a saved session after its VM state was restored: new ids
+   * follow the saved ones; the processes nobody adopted (shells, execs and
+   * connections whose clients went with the old page) get SIGKILL, and the
+   * guest's `docker` commands that were waiting end with status 129 (as a
+   * hang-up would end them).
+   */
+  resume(s: ChannelSession): void {
+    this.#nextId = Math.max(this.#nextId, s.nextId);
+    this.#held = undefined;
+    for (const id of s.streams) if (!this.#streams.has(id)) this.#write(encodeFrame({ type: Msg.signal, id, payload: u32(9) }));
+    for (const id of s.cli) {
+      this.#write(encodeFrame({ type: Msg.cliStderr, id, payload: new TextEncoder().encode("\nThe engine was restored from a saved session: this command's connection is gone\n") }));
+      this.#write(encodeFrame({ type: Msg.cliExit, id, payload: u32(129) }));
+    }
+  }
+
   /** Bytes straight to the agent, unframed: for diagnostics and for tests of its resilience. */
   sendRaw(bytes: Uint8Array): void {
     this.#write(bytes);
@@ -375,6 +444,18 @@ export class GuestChannel implements GuestRuntime {
         for (const l of s?.close ?? []) l();
         return;
       }
+      case Msg.stdout:
+      case Msg.stderr:
+      case Msg.exit:
+        if (this.#held && !this.#streams.has(f.id)) {
+          const kept = this.#held.get(f.id) ?? [];
+          kept.push(f);
+          this.#held.set(f.id, kept);
+          return;
+        }
+        break;
+    }
+    switch (f.type) {
       case Msg.stdout:
       case Msg.stderr: {
         const s = this.#streams.get(f.id);

@@ -32,6 +32,8 @@ export interface VmOptions {
   timings?: Record<string, number>;
   /** a virtio NIC whose Ethernet frames go to this WebSocket relay (ws://…/relay/<room>?token=…) */
   relayUrl?: string;
+  /** `state` is a saved session's: its processes' output waits for GuestChannel.adopt, new ids start at this */
+  sessionNextId?: number;
 }
 
 /** The kernel command line. `quiet`: printing the boot log costs emulated time. */
@@ -158,6 +160,7 @@ export class VmHost {
     // serial port (bench/channel.mjs, BENCHMARKS.md) it answers small requests
     // as fast and moves bulk data 2x (out) to 7x (in) faster.
     const channel = new GuestChannel(virtioLink(emu, AGENT_PORT));
+    if (options.sessionNextId !== undefined) channel.hold(options.sessionNextId);
     const host = new VmHost(emu, channel);
     // Undocumented: when a broken guest drives v86 into a path it does not
     // implement, its Rust code panics and the wasm trap escapes the emulator's

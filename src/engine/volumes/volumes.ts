@@ -90,6 +90,16 @@ export class VolumeService {
     for (const v of rec.volumes) this.#volumes.set(v.name, v);
   }
 
+  /** The volumes whose data is in the guest now (for a saved session). */
+  loaded(): string[] {
+    return [...this.#loaded];
+  }
+
+  /** A restored VM has these volumes' data in its memory already: they are not put back again. */
+  adoptLoaded(names: readonly string[]): void {
+    for (const n of names) if (this.#volumes.has(n)) this.#loaded.add(n);
+  }
+
   list(): VolumeRecord[] {
     return [...this.#volumes.values()].sort((a, b) => a.name.localeCompare(b.name));
   }

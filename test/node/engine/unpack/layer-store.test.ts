@@ -160,3 +160,24 @@ test("the streaming tar parser gives the same entries whatever the chunk sizes",
   p.push(tar.subarray(0, 700));
   assert.throws(() => p.end(), /truncated/);
 });
+
+test("chains adopted from a restored VM's share give the views the unpacking gave", async () => {
+  const { store, keys, share } = await unpackAll(layered.layers.map((l) => ({ data: l.data, compression: "gzip" as const })));
+  const adopted = new LayerStore(share);
+  // a chain whose directory is gone is left out
+  adopted.adopt([...store.chains(), { key: "f".repeat(64), dir: "/layers/missing", size: 1 }]);
+  assert.equal(adopted.has(keys[1]!), true);
+  assert.equal(adopted.has("f".repeat(64)), false);
+  assert.deepEqual(adopted.guestDirs(keys), store.guestDirs(keys));
+  for (const k of keys) {
+    const want = [...store.view(k)].sort(([a], [b]) => a.localeCompare(b));
+    const got = [...adopted.view(k)].sort(([a], [b]) => a.localeCompare(b));
+    assert.deepEqual(got, want);
+  }
+  assert.equal(text((await adopted.read(keys[1]!, "opt/data/new"))!), "from the upper layer\n");
+  // a layer unpacked on top of an adopted chain resolves against its view
+  const top = archive(tarEntry("opt/data/.wh..wh..opq"), tarEntry("opt/data/z", { data: "z" }));
+  const [k2] = await LayerStore.chainKeys(["sha256:" + "9".repeat(64)]);
+  await adopted.unpack(k2!, keys[1], top, "none", "top");
+  assert.deepEqual([...adopted.view(k2!).keys()].filter((p) => p.startsWith("opt/data/")), ["opt/data/z"]);
+});
