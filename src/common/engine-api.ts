@@ -37,10 +37,14 @@ export interface StartOptions {
   proxyUrl: string;
   /** a network relay room (ws://…/relay/<room>?token=…) for the guest's NIC; none: no NIC */
   relayUrl?: string;
+  /** persist="session": the whole session (the running VM) is kept in IndexedDB database `<snapshotDb>-session` and restored from it */
+  session?: boolean;
 }
 
 export interface StartInfo {
   restored: boolean;
+  /** a saved session was restored: the containers that were running are still Up */
+  session?: boolean;
   readyMs: number;
   /** where the time went, in ms (key, load, verify, restore, gunzip, boot, save) */
   timings: Record<string, number>;
@@ -66,6 +70,8 @@ export interface EngineApi {
   saved(): Promise<Result<void>>;
   /** Saves what the daemon has not saved yet (volumes' data, containers, the image list): before the page goes away. */
   flush(): Promise<Result<void>>;
+  /** persist="session": saves the whole session (the running VM, containers and all) for the next page load; answers the bytes stored. */
+  saveSession(): Promise<Result<{ bytes: number }>>;
   /**
    * Shows the user's files in the guest at `guestPath`, kept in sync both ways:
    * a folder handle (File System Access API), or dropped files kept in memory.

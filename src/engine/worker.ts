@@ -63,6 +63,7 @@ const api: EngineApi = {
             memoryMB: o.memoryMB,
             ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}),
             snapshots: new IdbSnapshotStore(o.snapshotDb),
+            ...(o.session ? { session: new IdbSnapshotStore(`${o.snapshotDb}-session`) } : {}),
             onPhase: (phase) => onProgress({ phase }),
             onWarning: (w) => warnings.push(`Warning [${w.code}]: ${w.message}`),
             docker: { client: registry!, store: blobs, stateStore: stateBlobs, onPull: (p) => progress?.({ phase: "pulling", loaded: p.loaded, total: p.total, detail: p.image }) },
@@ -93,6 +94,9 @@ const api: EngineApi = {
       if (!starting) return;
       await (await engine()).daemon?.flush();
     });
+  },
+  saveSession() {
+    return attempt(async () => (await engine()).saveSession());
   },
   guest(argv) {
     return attempt(async () => (await engine()).run(argv));

@@ -12,7 +12,8 @@ import { progressText } from "./progress-text.js";
  * shared engine, then opens a login shell on a guest pty that follows the
  * element's size. Attributes: `guest` (URL of the guest files, default /guest/),
  * `memory` (MB, default 256), `snapshot-db` (IndexedDB database of the saved
- * state). The first component on a page decides them for the shared engine.
+ * state), `persist="session"` (a reload goes on with the containers still
+ * running, see EngineClientOptions.persist). The first component on a page decides them for the shared engine.
  * A folder dropped on it (or picked with its "Share a folder" button, where the
  * browser has showDirectoryPicker) is shared into the guest at /root/NAME, as
  * Docker Desktop shares the host's files: `docker run -v /root/NAME:/app …`.
@@ -23,6 +24,7 @@ export class BerthTerminal extends LitElement {
     memory: { type: Number },
     snapshotDb: { type: String, attribute: "snapshot-db" },
     network: { type: Boolean },
+    persist: { type: String },
     status: { state: true },
     error: { state: true },
     ports: { state: true },
@@ -50,6 +52,8 @@ export class BerthTerminal extends LitElement {
   snapshotDb: string | undefined;
   /** a NIC on a network of the page's own, from berth serve's relay (containers with --network host reach the outside) */
   network = false;
+  /** "session": the whole session (running containers too) survives a reload (EngineClientOptions.persist) */
+  persist: string | undefined;
   status = "";
   error = "";
   /** published ports of running containers, shown as links to /port/<n>/ (served by berth-sw.js) */
@@ -206,6 +210,7 @@ export class BerthTerminal extends LitElement {
       ...(this.guest ? { guestUrl: new URL(this.guest, location.href).href } : {}),
       ...(this.snapshotDb ? { snapshotDb: this.snapshotDb } : {}),
       ...(this.network ? { relay: true } : {}),
+      ...(this.persist === "session" ? { persist: "session" as const } : {}),
       memoryMB: this.memory,
     });
   }

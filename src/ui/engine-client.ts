@@ -18,6 +18,14 @@ export interface EngineClientOptions {
    * by default (containers then have only loopback).
    */
   relay?: string | boolean;
+  /**
+   * "session": the whole session is kept when the page is hidden or goes
+   * (the running VM, in IndexedDB database `<snapshotDb>-session`) and the next
+   * load goes on from it, containers still running. Without it, containers,
+   * volumes and images are kept, and running containers come back stopped
+   * (or started again by their restart policy), as after a daemon restart.
+   */
+  persist?: "session";
 }
 
 export type OutputListener = (stream: "stdout" | "stderr", b: Uint8Array) => void;
@@ -31,7 +39,7 @@ function unwrap<T>(r: Result<T>): T {
 export class EngineClient {
   readonly #api: Comlink.Remote<EngineApi>;
   readonly #worker: Worker;
-  readonly #options: Required<Omit<EngineClientOptions, "relay">> & Pick<EngineClientOptions, "relay">;
+  readonly #options: Required<Omit<EngineClientOptions, "relay" | "persist">> & Pick<EngineClientOptions, "relay" | "persist">;
   #listeners = new Set<(p: Progress) => void>();
   #started: Promise<StartInfo> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -49,6 +57,7 @@ export class EngineClient {
       snapshotDb: options.snapshotDb ?? "berth-snapshots",
       proxyUrl: options.proxyUrl ?? location.origin,
       ...(options.relay !== undefined ? { relay: options.relay } : {}),
+      ...(options.persist ? { persist: options.persist } : {}),
     };
   }
 
@@ -62,8 +71,9 @@ export class EngineClient {
     if (!this.#started) {
       // persistent storage keeps the snapshot, images and volumes from being evicted; the page (not the worker) may ask
       void navigator.storage?.persist?.().catch(() => false);
-      // what containers wrote to volumes, and the containers themselves, are saved before the page goes
-      const save = (): void => void this.flush().catch(() => {});
+      // what containers wrote to volumes, and the containers themselves (or the whole session), are saved before the page goes
+      const session = this.#options.persist === "session";
+      const save = (): void => void (session ? this.saveSession() : this.flush()).catch(() => {});
       addEventListener("pagehide", save);
       document.addEventListener?.("visibilitychange", () => {
         if (document.visibilityState === "hidden") save();
@@ -74,7 +84,10 @@ export class EngineClient {
       });
       this.#servePorts();
       const started = this.#relayUrl()
-        .then((relayUrl) => this.#api.start({ ...this.#options, ...(relayUrl ? { relayUrl } : {}) }, report) as Promise<Result<StartInfo>>)
+        .then((relayUrl) => {
+          const { guestUrl, memoryMB, snapshotDb, proxyUrl } = this.#options;
+          return this.#api.start({ guestUrl, memoryMB, snapshotDb, proxyUrl, ...(relayUrl ? { relayUrl } : {}), ...(session ? { session } : {}) }, report) as Promise<Result<StartInfo>>;
+        })
         .then((r) => unwrap(r));
       started.catch(() => (this.#started = undefined));
       this.#started = started;
@@ -129,6 +142,19 @@ export class EngineClient {
   }
 
   /**
+   * Saves the whole session for the next page load (persist="session"; the
+   * page calls it itself when it is hidden or goes away): what flush() saves,
+   * then the running VM's state; the next start() restores it once, with the
+   * containers still running (StartInfo.session). Answers the bytes stored.
+   * @throws BerthError storage-full; invalid-parameter without persist="session"; vm-not-running
+   */
+  async saveSession(): Promise<{ bytes: number }> {
+    if (!this.#started) return { bytes: 0 };
+    await this.#started;
+    return unwrap(await this.#api.saveSession());
+  }
+
+  /**
    * Shows the user's files in the guest, as Docker Desktop shares a folder:
    * a folder from `showDirectoryPicker()` (its changes are written back to
    * it), or files (from a drop or an `<input type=file webkitdirectory>`,
@@ -154,9 +180,12 @@ export class EngineClient {
     return path;
   }
 
-  /** Saves (flush) and stops the engine: its Worker ends; this client cannot be used again. */
+  /**
+   * Saves (flush, or with persist="session" the whole session) and stops the
+   * engine: its Worker ends; this client cannot be used again.
+   */
   async close(): Promise<void> {
-    await this.flush().catch(() => {});
+    await (this.#options.persist === "session" ? this.saveSession() : this.flush()).catch(() => {});
     this.#worker.terminate();
   }
 

@@ -64,3 +64,32 @@ describe("a reload", () => {
     await after.close();
   });
 });
+
+describe("a reload with persist=\"session\"", () => {
+  it("finds a detached container still running, its log going on, and a shell again", async () => {
+    const { host } = (await (await fetch("/test-registry.json")).json()) as { host: string };
+    const img = `${host}/test/busybox`;
+    const guestUrl = new URL("/build/guest/", location.href).href;
+    const snapshotDb = "berth-snapshots-session-test";
+    const before = createEngine({ guestUrl, snapshotDb, persist: "session" });
+    const run = await before.docker(["run", "-d", "--name", "ticking", img, "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]);
+    check(run.code === 0, "run -d", run);
+    await new Promise((r) => setTimeout(r, 1500));
+    // close() saves the session as the page does when it is hidden or goes, then ends the Worker
+    await before.close();
+
+    const after = createEngine({ guestUrl, snapshotDb, persist: "session" });
+    const info = await after.start();
+    check(info.session === true, "restored the session", info);
+    const ps = await after.docker(["ps", "--format", "{{.Names}} {{.Status}}"]);
+    check(/^ticking Up /.test(ps.stdout), "still running", ps);
+    const first = (await after.docker(["logs", "ticking"])).stdout.trim().split("\n");
+    await new Promise((r) => setTimeout(r, 2200));
+    const later = (await after.docker(["logs", "ticking"])).stdout.trim().split("\n");
+    check(first[0] === "tick 0" && later.length > first.length, "the log went on", { first, later });
+    const shell = await after.guest(["/bin/sh", "-c", "echo shell-ok"]);
+    check(shell.stdout === "shell-ok\n", "a guest command", shell);
+    await after.docker(["rm", "-f", "ticking"]);
+    await after.close();
+  });
+});
