@@ -6,7 +6,8 @@
 // from its start until a `--restart always` container is Up again and
 // `docker ps` has answered. Needs Debian's docker-registry (the busybox fixture
 // on 127.0.0.1). Then the same restart as a page reload in headless Chromium
-// (bench/reload.html). Usage: node bench/volume.mjs [--runs N]
+// (bench/reload.html), and a reload with persist="session" (the running VM
+// restored). Usage: node bench/volume.mjs [--runs N] [--page-only (Chromium's reloads only)]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +26,7 @@ import { defaultMounts } from "../dist/src/server/serve.js";
 import { serveStatic } from "../dist/src/server/static-files.js";
 import { median, report } from "./lib.mjs";
 
-const { values: o } = parseArgs({ options: { runs: { type: "string" } } });
+const { values: o } = parseArgs({ options: { runs: { type: "string" }, "page-only": { type: "boolean" } } });
 const RUNS = Number(o.runs ?? 5);
 
 const registry = await startRegistry();
@@ -58,6 +59,7 @@ busybox mkdir $D/b/small; t=$(ms); i=0; while [ $i -lt 2000 ]; do echo "file $i"
 drop; t=$(ms); cat $D/b/small/* > /dev/null; echo "small-read $(( $(ms) - t ))"
 busybox rm -rf $D/b`;
 
+if (!o["page-only"]) {
 const e = await start();
 await e.daemon.ready();
 await docker(e, ["pull", "-q", img]);
@@ -99,6 +101,26 @@ for (let i = 0; i < RUNS; i++) {
 }
 report("Node: new engine → restored container Up, ps answered", restarts);
 
+// the same with a saved session: the running VM kept, the container never stopped
+const withSession = () => Engine.start({ assets, snapshots: new DirSnapshotStore(join(dir, "snapshots")), session: new DirSnapshotStore(join(dir, "session")), docker: { client: new RegistryClient(), store: new DirBlobStore(join(dir, "images")), stateStore: new DirBlobStore(join(dir, "state")) } });
+let live = await withSession();
+await live.daemon.ready();
+await docker(live, ["run", "-d", "--name", "live", img, "sleep", "3600"]);
+const resumed = [];
+for (let i = 0; i < RUNS; i++) {
+  const { bytes } = await live.saveSession();
+  await live.vm.destroy();
+  const t = performance.now();
+  live = await withSession();
+  const ps = await docker(live, ["ps", "--format", "{{.Names}} {{.State}}"]);
+  resumed.push(performance.now() - t);
+  if (!live.info.session || !ps.includes("live running")) throw new Error(`session not restored: ${ps}`);
+  if (i === RUNS - 1) console.log(`  session stored: ${(bytes / 1e6).toFixed(1)} MB; restore parts (ms): ${JSON.stringify(live.info.timings)}`);
+}
+report("Node: new engine → session restored (Up), ps answered", resumed);
+await live.stop();
+}
+
 // the same in Chromium: a page reload (same profile) → the container Up again, `docker ps` answered
 const proxy = new RegistryProxy({ allow: [registry.host], allowPrivate: [registry.host] });
 const mounts = [{ prefix: "/bench/", dir: new URL(".", import.meta.url).pathname }, ...defaultMounts()];
@@ -127,6 +149,34 @@ for (let i = 0; i < RUNS; i++) {
   reloads.push((await result(page)).ms);
 }
 report("Chromium: reload → container Up, ps answered", reloads, 1500);
+
+// persist="session": the running VM saved, a reload goes on from it (the container never stopped)
+const sbase = `${base}&persist=session`;
+await page.goto(`${sbase}&phase=setup`);
+const setup = await result(page);
+const sessions = [];
+const parts = [];
+for (let i = 0; i < RUNS; i++) {
+  await page.goto(`${sbase}&phase=measure`);
+  const r = await result(page);
+  if (!r.session) throw new Error(`the session was not restored: ${JSON.stringify(r)}`);
+  sessions.push(r.ms);
+  parts.push(r.timings);
+}
+report("Chromium: reload → session restored (Up), ps answered", sessions, 1500);
+console.log(`  session stored: ${(setup.bytes / 1e6).toFixed(1)} MB; restore parts (last run, ms): ${JSON.stringify(parts.at(-1))}`);
+// without the page's explicit save: a change (a container made), then a reload 3 s later (the
+// engine saves the session by itself after a change) or at once (only pagehide's save is left)
+for (const mode of ["auto", "unload"]) {
+  await page.goto(`${sbase}&phase=measure&save=${mode}`);
+  await result(page);
+  let kept = 0;
+  for (let i = 0; i < RUNS; i++) {
+    await page.goto(`${sbase}&phase=measure&save=${mode}`);
+    if ((await result(page)).session) kept++;
+  }
+  console.log(`Chromium: a change, then a reload ${mode === "auto" ? "3 s later" : "at once"}: the session restored ${kept} of ${RUNS} times`);
+}
 await browser.close();
 server.close();
 await rm(dir, { recursive: true, force: true });

@@ -72,6 +72,9 @@ const DHCP_MAX_MS = 45000;
 
 const DEFAULT_ENV = [DEFAULT_PATH_ENV, "HOME=/root"];
 
+/** ms after a change to the state store before a hidden page's session is saved again */
+const SESSION_RESAVE_MS = 1000;
+
 /** One guest VM with its agent: boots or restores it, runs processes in it. */
 export class Engine {
   readonly vm: VmHost;
@@ -85,6 +88,12 @@ export class Engine {
   #onWarning: ((e: BerthError) => void) | undefined;
   /** where saveSession() writes, under which key, and the watched state store */
   #session: { store: SnapshotStore; key: string; guard: SessionGuard } | undefined;
+  /** writes to the state store so far, and how many the last saved session had seen */
+  #changes = 0;
+  #captured = 0;
+  #resave: ReturnType<typeof setTimeout> | undefined;
+  /** one session save at a time */
+  #sessionQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(vm: VmHost, info: EngineStartInfo, saving?: Promise<void>) {
     this.vm = vm;
@@ -136,17 +145,22 @@ export class Engine {
     return this;
   }
 
-  #withDocker(o: EngineOptions, key: string, session?: EngineSession): this {
+  #withDocker(o: EngineOptions, key: string, guard: SessionGuard | undefined, session?: EngineSession, blobs: readonly Uint8Array[] = []): this {
     this.#onWarning = o.onWarning;
     this.#withNetwork(o);
     if (o.docker) {
-      const guard = o.session && o.docker.stateStore ? new SessionGuard(o.docker.stateStore) : undefined;
-      if (guard) this.#session = { store: o.session!, key, guard };
+      if (guard) {
+        this.#session = { store: o.session!, key, guard };
+        guard.onChange = () => {
+          this.#changes++;
+          this.#stale();
+        };
+      }
       const stateStore = guard ?? o.docker.stateStore;
       const daemon = new EngineDaemon({
         channel: this.vm.channel, files: this.vm.shareFiles(), client: o.docker.client,
         ...(o.docker.store ? { store: o.docker.store } : {}), ...(stateStore ? { stateStore } : {}), ...(o.docker.onPull ? { onPull: o.docker.onPull } : {}),
-        ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}), ...(session ? { session: session.daemon } : {}),
+        ...(o.docker.onPorts ? { onPorts: o.docker.onPorts } : {}), ...(session ? { session: { session: session.daemon, blobs } } : {}), ...(o.onWarning ? { onWarning: o.onWarning } : {}),
       });
       // the processes nobody took over (the old page's shells and execs) go once the containers have theirs
       if (session) void daemon.ready().then(() => this.vm.channel.resume(session.channel));
@@ -181,22 +195,24 @@ export class Engine {
     const skey = await sessionKey(key);
     lap("key");
 
-    if (options.session && options.docker?.stateStore) {
+    const guard = options.session && options.docker?.stateStore ? new SessionGuard(options.docker.stateStore) : undefined;
+    if (guard && options.session) {
+      await guard.load();
       const sealed = await options.session.get(skey).catch(() => undefined);
       if (sealed) {
-        // a session is used once: the next is saved from the VM it becomes
-        await options.session.delete(skey).catch(() => {});
         try {
-          const { record, state } = await openSession<EngineSession>(skey, sealed);
-          if (!(await new SessionGuard(options.docker.stateStore).holds(record.token))) {
-            throw new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: the containers' state was saved again after it");
+          const { record, state, blobs } = await openSession<EngineSession>(skey, sealed);
+          if ((await SessionGuard.fingerprint(guard.records())) !== record.fingerprint) {
+            // kept until a new one replaces it: harmless, and never used
+            throw new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: the containers' or volumes' state was saved after it");
           }
           lap("session-load");
           options.onPhase?.(BootPhase.restoring);
-          const vm = await VmHost.start(images, { ...vmOptions, state, timings, sessionNextId: record.engine.channel.nextId });
+          const vm = await VmHost.start(images, { ...vmOptions, state, timings, sessionNextId: record.engine.channel.nextId, stateClock: record.engine.clock });
           options.onPhase?.(BootPhase.ready);
-          return new Engine(vm, { restored: true, session: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, record.engine);
+          return new Engine(vm, { restored: true, session: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, guard, record.engine, blobs);
         } catch (e) {
+          if (!isBerthError(e) || !/state was saved after it/.test(e.message)) await options.session.delete(skey).catch(() => {});
           const why = isBerthError(e) ? e.message : String(e);
           options.onWarning?.(new BerthError(ErrorCode.snapshotInvalid, `Discarded the saved session and starting the containers afresh: ${why.replace(/^Cannot [^:]*: /, "")}`));
           mark = now();
@@ -216,7 +232,7 @@ export class Engine {
           const vm = await VmHost.start(images, { ...vmOptions, state, timings });
           mark = now();
           options.onPhase?.(BootPhase.ready);
-          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey);
+          return new Engine(vm, { restored: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, guard);
         } catch (e) {
           // never half-use a snapshot: drop it and boot afresh
           await store.delete(key).catch(() => {});
@@ -255,7 +271,7 @@ export class Engine {
       })();
     }
     options.onPhase?.(BootPhase.ready);
-    return new Engine(vm, { restored: false, readyMs, timings }, saving).#withDocker(options, skey);
+    return new Engine(vm, { restored: false, readyMs, timings }, saving).#withDocker(options, skey, guard);
   }
 
   /** Runs a process in the guest (not in a container) with a default PATH and HOME. */
@@ -278,24 +294,32 @@ export class Engine {
   }
 
   /**
-   * Saves the whole session (persist="session"): what the daemon keeps is
-   * saved first (so a session that cannot be used still leaves everything
-   * else), then the running VM's state and the engine's record of it, taken in
-   * one instant, go to the session store. The VM goes on running; the next
-   * Engine.start goes on from this state once, with the containers still Up,
-   * unless the state store was written after it. Answers the bytes stored.
+   * Saves the whole session (persist="session"): the running VM's state and
+   * the engine's record of it, taken in one instant, go to the session store
+   * (replacing the last), with a fingerprint of the daemon's state store; the
+   * VM goes on running. Engine.start goes on from it, with the containers
+   * still Up, as long as the state store holds what it held then; so the
+   * engine saves it again by itself a moment after each change to the state
+   * store (a container made, started or stopped, a volume's data saved), and
+   * a page that goes before its own last save finishes still has a session
+   * that matches its state. Answers the bytes stored.
    * @throws BerthError storage-full; invalid-parameter without a session store;
    *   vm-not-running when the guest is gone or stays busy (a request unanswered for 5 s)
    */
-  async saveSession(): Promise<{ bytes: number }> {
+  saveSession(): Promise<{ bytes: number }> {
+    const run = this.#sessionQueue.then(() => this.#saveSession());
+    this.#sessionQueue = run.catch(() => {});
+    return run;
+  }
+
+  async #saveSession(): Promise<{ bytes: number }> {
     const s = this.#session;
     const daemon = this.daemon;
     if (!s || !daemon) throw new BerthError(ErrorCode.invalidParameter, "Cannot save the session: this engine has no session store (persist=\"session\") or no state store");
     if (!this.vm.running) throw new BerthError(ErrorCode.vmNotRunning, "Cannot save the session: the VM is not running");
     await daemon.ready();
-    await daemon.flush();
-    const token = randomId();
-    await s.guard.arm(token);
+    // a record whose write is waiting is written first: the session's fingerprint is of what stays
+    await daemon.settle();
     // between requests: an answer due would come to a channel that is gone
     const deadline = now() + 5000;
     for (;;) {
@@ -303,8 +327,12 @@ export class Engine {
       const kept = daemon.session();
       if (channel && kept) {
         // in the same turn as the records: v86 copies its state synchronously here
+        const records = s.guard.records();
+        this.#captured = this.#changes;
+        const clock = this.vm.clock();
         const state = this.vm.saveState();
-        const sealed = await sealSession<EngineSession>(s.key, { version: 1, token, savedAt: Date.now(), engine: { channel, daemon: kept } }, await state);
+        const record = { version: 1 as const, fingerprint: await SessionGuard.fingerprint(records), savedAt: Date.now(), engine: { channel, daemon: kept.session, clock } };
+        const sealed = await sealSession<EngineSession>(s.key, record, await state, kept.blobs);
         await s.store.put(s.key, sealed);
         return { bytes: sealed.length };
       }
@@ -313,12 +341,30 @@ export class Engine {
     }
   }
 
+  /** The state store changed: the session is saved again shortly (a busy guest: a little later). */
+  #stale(): void {
+    if (!this.#session || this.#resave) return;
+    this.#resave = setTimeout(() => {
+      this.#resave = undefined;
+      if (this.#changes === this.#captured || !this.vm.running) return;
+      this.saveSession().catch((e: unknown) => {
+        if (!this.vm.running) return;
+        if (isBerthError(e) && e.code === ErrorCode.vmNotRunning) this.#stale();
+        else this.#onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the session: ${String(e)}`));
+      });
+    }, SESSION_RESAVE_MS);
+    (this.#resave as { unref?: () => void }).unref?.();
+  }
+
   /**
    * Saves what the daemon has not saved (volumes' data, containers, the image
    * list, shared folders), then stops the VM; a save that fails is a warning
    * (storage-full): what was saved before stays whole.
    */
   async stop(): Promise<void> {
+    if (this.#resave) clearTimeout(this.#resave);
+    this.#resave = undefined;
+    this.#session = undefined;
     if (this.vm.running) {
       const warn = (e: unknown): void => this.#onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.storageFull, `Cannot save the engine's state: ${e instanceof Error ? e.message : String(e)}`));
       await this.daemon?.flush().catch(warn);
@@ -333,6 +379,8 @@ export class Engine {
 interface EngineSession {
   channel: ChannelSession;
   daemon: DaemonSession;
+  /** the emulator's clock when the state was saved (VmHost.clock) */
+  clock: number;
 }
 
 function now(): number {

@@ -47,6 +47,24 @@ async function engine(): Promise<Engine> {
   return starting;
 }
 
+/**
+ * Output for a page callback, and a way to answer only once all of it has
+ * reached the page: a callback is a comlink proxy on a port of its own, so its
+ * messages are not ordered with the answer's, and an answer sent at once could
+ * come before the last of the output (a command's stdout read cut short).
+ */
+function delivered(onOutput: (stream: "stdout" | "stderr", b: Uint8Array) => unknown): { send(stream: "stdout" | "stderr", b: Uint8Array): void; done<T>(value: T): Promise<T> } {
+  // one port keeps its messages in order: the page has all once it has answered the last
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    send: (stream, b) => void (last = Promise.resolve(onOutput(stream, b)).catch(() => {})),
+    done: async (value) => {
+      await last;
+      return value;
+    },
+  };
+}
+
 const api: EngineApi = {
   start(o: StartOptions, onProgress: (p: Progress) => void) {
     return attempt(async () => {
@@ -103,13 +121,18 @@ const api: EngineApi = {
   },
   docker(argv, onOutput) {
     // the same path as the guest's docker command
-    return attempt(async () => (await engine()).docker!.command(argv, { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b) }));
+    return attempt(async () => {
+      const out = delivered(onOutput);
+      return out.done(await (await engine()).docker!.command(argv, { stdout: (b) => out.send("stdout", b), stderr: (b) => out.send("stderr", b) }));
+    });
   },
   pull(image, platform, onOutput) {
     return attempt(async () => {
       const d = (await engine()).daemon!;
       await d.ready();
-      await d.pullImage(image, { platform: platform ? parsePlatform(platform) : DEFAULT_PLATFORM, onMessage: (m) => { const l = messageLine(m); if (l) onOutput("stderr", enc.encode(l)); } });
+      const out = delivered(onOutput);
+      await d.pullImage(image, { platform: platform ? parsePlatform(platform) : DEFAULT_PLATFORM, onMessage: (m) => { const l = messageLine(m); if (l) out.send("stderr", enc.encode(l)); } });
+      await out.done(undefined);
       await d.persist();
     });
   },
@@ -117,7 +140,8 @@ const api: EngineApi = {
     return attempt(async () => {
       const d = (await engine()).daemon!;
       await d.ready();
-      return runContainer(d, parseRunArgs("run", args, []), { stdout: (b) => onOutput("stdout", b), stderr: (b) => onOutput("stderr", b), pullLine: (l) => onOutput("stderr", enc.encode(l)) });
+      const out = delivered(onOutput);
+      return out.done(await runContainer(d, parseRunArgs("run", args, []), { stdout: (b) => out.send("stdout", b), stderr: (b) => out.send("stderr", b), pullLine: (l) => out.send("stderr", enc.encode(l)) }));
     });
   },
   ports() {

@@ -86,7 +86,7 @@ describe("a reload with persist=\"session\"", () => {
     const first = (await after.docker(["logs", "ticking"])).stdout.trim().split("\n");
     await new Promise((r) => setTimeout(r, 2200));
     const later = (await after.docker(["logs", "ticking"])).stdout.trim().split("\n");
-    check(first[0] === "tick 0" && later.length > first.length, "the log went on", { first, later });
+    check(first[0] === "tick 0" && later.length > first.length, "the log went on", { first, later, info });
     const shell = await after.guest(["/bin/sh", "-c", "echo shell-ok"]);
     check(shell.stdout === "shell-ok\n", "a guest command", shell);
     await after.docker(["rm", "-f", "ticking"]);

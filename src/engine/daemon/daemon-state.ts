@@ -34,6 +34,8 @@ export interface SessionContainer extends SavedContainer {
   mounted: boolean;
   /** its published ports, host ports chosen */
   ports: PortBinding[];
+  /** its log (in memory, maybe newer than the kept one): an index into the session's blobs */
+  log: number;
 }
 
 interface StateRecord {
@@ -91,9 +93,12 @@ export class DaemonState {
     });
   }
 
-  /** The containers now, as a saved session keeps them (with the VM's state, which has their processes and mounts). */
-  session(): SessionContainer[] {
-    return this.#d.containers.list().map((c) => ({ ...this.#record(c), ...(c.proc ? { proc: c.proc.id } : {}), mounted: c.mounted, ports: c.ports }));
+  /**
+   * The containers now, as a saved session keeps them (with the VM's state,
+   * which has their processes and mounts); their logs go in `blobs`.
+   */
+  session(blobs: Uint8Array[]): SessionContainer[] {
+    return this.#d.containers.list().map((c) => ({ ...this.#record(c), ...(c.proc ? { proc: c.proc.id } : {}), mounted: c.mounted, ports: c.ports, log: blobs.push(encodeLogs(c.logs)) - 1 }));
   }
 
   /**
@@ -102,8 +107,8 @@ export class DaemonState {
    * With `session` (a restored VM's containers), they come back as they were
    * in it: running ones keep running, their processes taken over.
    */
-  async restore(session?: readonly SessionContainer[]): Promise<Container[]> {
-    if (session) return this.#restoreSession(session);
+  async restore(session?: { containers: readonly SessionContainer[]; blobs: readonly Uint8Array[] }): Promise<Container[]> {
+    if (session) return this.#restoreSession(session.containers, session.blobs);
     const text = await this.#store.getMeta(META);
     if (!text) return [];
     const rec = JSON.parse(text) as StateRecord;
@@ -129,7 +134,7 @@ export class DaemonState {
     return start;
   }
 
-  async #restoreSession(session: readonly SessionContainer[]): Promise<Container[]> {
+  async #restoreSession(session: readonly SessionContainer[], blobs: readonly Uint8Array[]): Promise<Container[]> {
     const start: Container[] = [];
     for (const s of session) {
       const c = new Container(s.id, s.name, s.created, s.config, s.hostConfig);
@@ -139,7 +144,12 @@ export class DaemonState {
       c.ports = s.ports;
       c.mounted = s.mounted;
       this.#kept.set(c.id, { ...(s.upper ? { upper: s.upper } : {}), ...(s.logs ? { logs: s.logs } : {}) });
-      await this.#readLogs(c, s.logs);
+      for (const l of decodeLogs(blobs[s.log] ?? new Uint8Array())) {
+        c.logs.push(l);
+        c.logBytes += l.bytes.length;
+      }
+      // what it logged since it was kept is saved at its next save
+      if (c.logs.length) this.#dirty.add(c.id);
       const up = s.state.status === Status.running || s.state.status === Status.paused;
       if (up && s.proc !== undefined) {
         this.#d.containers.adopt(c, s.proc);
@@ -180,6 +190,19 @@ export class DaemonState {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const id of [...this.#dirty]) await this.#saveContainer(id);
+    await this.#saveRecord();
+  }
+
+  /**
+   * Writes the record now if a write of it is waiting (a container's change
+   * of a moment ago), without saving any container's data: before a session
+   * is saved, so that its fingerprint is of the record as it will stay.
+   * @throws BerthError storage-full
+   */
+  async settle(): Promise<void> {
+    if (!this.#timer) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     await this.#saveRecord();
   }
 

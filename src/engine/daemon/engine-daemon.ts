@@ -39,8 +39,10 @@ export interface DaemonDeps {
   onPull?: (p: PullReport) => void;
   /** the published ports changed (a container with -p started or stopped) */
   onPorts?: (ports: PublishedPort[]) => void;
-  /** the VM was restored from a saved session: the daemon goes on from what it kept (see EngineDaemon.session) */
-  session?: DaemonSession;
+  /** something went wrong that the daemon recovered from (a kept container that could not be read back) */
+  onWarning?: (e: BerthError) => void;
+  /** the VM was restored from a saved session: the daemon goes on from what it kept (see EngineDaemon.session), with its blobs */
+  session?: { session: DaemonSession; blobs: readonly Uint8Array[] };
 }
 
 /**
@@ -130,8 +132,8 @@ export class EngineDaemon implements Daemon {
     this.containers.onPortsChange = () => deps.onPorts?.(this.ports());
     if (deps.onPull) this.events.onProgress(deps.onPull);
     if (deps.session) {
-      this.layerStore.adopt(deps.session.layers);
-      this.networks.adoptSession(deps.session.networks);
+      this.layerStore.adopt(deps.session.session.layers);
+      this.networks.adoptSession(deps.session.session.networks);
     }
     if (deps.stateStore) {
       this.#state = new DaemonState({
@@ -185,8 +187,11 @@ export class EngineDaemon implements Daemon {
    */
   async #restoreContainers(): Promise<void> {
     const session = this.#d.session;
-    if (session) this.volumes.adoptLoaded(session.volumes);
-    const start = await this.#state?.restore(session?.containers).catch(() => []) ?? [];
+    if (session) this.volumes.adoptLoaded(session.session.volumes);
+    const start = await this.#state?.restore(session ? { containers: session.session.containers, blobs: session.blobs } : undefined).catch((e: unknown) => {
+      this.#d.onWarning?.(isBerthError(e) ? e : new BerthError(ErrorCode.internal, `Cannot read the kept containers back: ${e instanceof Error ? e.message : String(e)}`));
+      return [];
+    }) ?? [];
     if (session && this.containers.published().length) this.#d.onPorts?.(this.ports());
     for (const c of start) {
       await this.containers.start(c).catch((e: unknown) => {
@@ -196,12 +201,24 @@ export class EngineDaemon implements Daemon {
   }
 
   /**
-   * What a saved session keeps of the daemon now (taken in the same moment as
-   * the VM's state); undefined without a state store (nothing to restore into).
+   * Writes the records whose write is waiting (images, containers), not the
+   * containers' or volumes' data: before a session is saved.
+   * @throws BerthError storage-full
    */
-  session(): DaemonSession | undefined {
+  async settle(): Promise<void> {
+    await this.#persist();
+    await this.#state?.settle();
+  }
+
+  /**
+   * What a saved session keeps of the daemon now (taken in the same moment as
+   * the VM's state), and the bytes it refers to (the containers' logs);
+   * undefined without a state store (nothing to restore into).
+   */
+  session(): { session: DaemonSession; blobs: Uint8Array[] } | undefined {
     if (!this.#state) return undefined;
-    return { containers: this.#state.session(), networks: this.networks.session(), layers: this.layerStore.chains(), volumes: this.volumes.loaded() };
+    const blobs: Uint8Array[] = [];
+    return { session: { containers: this.#state.session(blobs), networks: this.networks.session(), layers: this.layerStore.chains(), volumes: this.volumes.loaded() }, blobs };
   }
 
   /** Guest directories of an image's layers, top first (unpacked on first use): the daemon's CreateDeps. */

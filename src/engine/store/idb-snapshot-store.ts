@@ -1,5 +1,5 @@
 // The one file that imports idb-keyval.
-import { createStore, del, get, set, clear, type UseStore } from "idb-keyval";
+import { createStore, del, get, type UseStore } from "idb-keyval";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -18,8 +18,12 @@ export class IdbSnapshotStore implements SnapshotStore {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     try {
-      await clear(this.#store);
-      await set(key, data, this.#store);
+      // one transaction: a page that goes mid-way keeps the last snapshot, never none
+      await this.#store("readwrite", (s) => {
+        s.clear();
+        s.put(data, key);
+        return promisify(s.transaction);
+      });
     } catch (e) {
       if (e instanceof DOMException && e.name === "QuotaExceededError") {
         throw new BerthError(ErrorCode.storageFull, "Cannot save the VM state: the browser's storage quota is used up");
@@ -31,4 +35,12 @@ export class IdbSnapshotStore implements SnapshotStore {
   async delete(key: string): Promise<void> {
     await del(key, this.#store);
   }
+}
+
+/** Resolves when the transaction commits, rejects with its error when it fails or aborts. */
+function promisify(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
+  });
 }

@@ -13,8 +13,8 @@ import { openSnapshot, sealSnapshot } from "./snapshot-store.js";
  */
 export interface SessionRecord<T> {
   version: 1;
-  /** the token written to the state store when the session was saved (see SessionGuard) */
-  token: string;
+  /** SessionGuard.fingerprint of the state store's records when the session was saved */
+  fingerprint: string;
   /** ms since the epoch */
   savedAt: number;
   engine: T;
@@ -28,13 +28,27 @@ export function sessionKey(snapshotKey: string): Promise<string> {
   return sha256Hex(enc.encode(`session\n${snapshotKey}`));
 }
 
-/** `record` and `state` as one sealed blob: a u32 (little-endian) length, the record's JSON, the state. */
-export async function sealSession<T>(key: string, record: SessionRecord<T>, state: ArrayBuffer): Promise<Uint8Array> {
+/**
+ * `record`, `blobs` (bytes the record refers to by index: the containers'
+ * logs) and `state` as one sealed blob: the record's JSON, the number of
+ * blobs, each blob, each after its u32 (little-endian) length; then the state.
+ */
+export async function sealSession<T>(key: string, record: SessionRecord<T>, state: ArrayBuffer, blobs: readonly Uint8Array[] = []): Promise<Uint8Array> {
   const json = enc.encode(JSON.stringify(record));
-  const body = new Uint8Array(4 + json.length + state.byteLength);
-  new DataView(body.buffer).setUint32(0, json.length, true);
+  const size = 4 + json.length + 4 + blobs.reduce((n, b) => n + 4 + b.length, 0);
+  const body = new Uint8Array(size + state.byteLength);
+  const v = new DataView(body.buffer);
+  v.setUint32(0, json.length, true);
   body.set(json, 4);
-  body.set(new Uint8Array(state), 4 + json.length);
+  let at = 4 + json.length;
+  v.setUint32(at, blobs.length, true);
+  at += 4;
+  for (const b of blobs) {
+    v.setUint32(at, b.length, true);
+    body.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  body.set(new Uint8Array(state), at);
   return sealSnapshot(key, body.buffer);
 }
 
@@ -42,69 +56,70 @@ export async function sealSession<T>(key: string, record: SessionRecord<T>, stat
  * The record and VM state of a sealed session.
  * @throws BerthError snapshot-invalid: not a session of this build, truncated or corrupt
  */
-export async function openSession<T>(key: string, data: Uint8Array): Promise<{ record: SessionRecord<T>; state: ArrayBuffer }> {
+export async function openSession<T>(key: string, data: Uint8Array): Promise<{ record: SessionRecord<T>; state: ArrayBuffer; blobs: Uint8Array[] }> {
   const body = new Uint8Array(await openSnapshot(key, data));
-  const n = body.length >= 4 ? new DataView(body.buffer, body.byteOffset).getUint32(0, true) : -1;
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const unreadable = (): BerthError => new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: its record is not readable");
+  const u32 = (at: number): number => {
+    if (at + 4 > body.length) throw unreadable();
+    return v.getUint32(at, true);
+  };
+  const n = u32(0);
   let record: SessionRecord<T> | undefined;
   try {
-    record = n >= 0 && 4 + n <= body.length ? (JSON.parse(dec.decode(body.subarray(4, 4 + n))) as SessionRecord<T>) : undefined;
+    record = 4 + n <= body.length ? (JSON.parse(dec.decode(body.subarray(4, 4 + n))) as SessionRecord<T>) : undefined;
   } catch {
     record = undefined;
   }
-  if (record?.version !== 1 || typeof record.token !== "string") throw new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: its record is not readable");
-  return { record, state: body.slice(4 + n).buffer };
+  if (record?.version !== 1 || typeof record.fingerprint !== "string") throw unreadable();
+  let at = 4 + n;
+  const count = u32(at);
+  at += 4;
+  const blobs: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = u32(at);
+    if (at + 4 + len > body.length) throw unreadable();
+    blobs.push(body.slice(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return { record, state: body.slice(at).buffer, blobs };
 }
 
-/** The state store's record naming the session its contents belong to. */
-const TOKEN = "session";
+/** The state store's records a saved session depends on: the containers (with their kept blobs) and the volumes (with their content). */
+const WATCHED = ["containers", "volumes"];
 
 /**
- * The daemon's state store, watched for a saved session: a session is only
+ * The daemon's state store, watched for a saved session. A session is only
  * good while the state store still holds what it held when the session was
- * saved (containers, networks, volumes' data). `arm(token)` writes the token;
- * the first write after it clears the token first, so a session restored
- * later finds it gone and is not used (the daemon's own restore is).
+ * saved: its records of containers and volumes (which name every blob the
+ * daemon keeps) are fingerprinted when the session is saved, and again before
+ * one is restored. Nothing is written for it, so a save cut short by the page
+ * going leaves the last good session good.
  */
 export class SessionGuard implements BlobStore {
   readonly #inner: BlobStore;
-  #armed = false;
-  #clearing: Promise<void> | undefined;
+  /** the watched records as last read or written */
+  readonly #meta = new Map<string, string>();
+  /** called after every write (the session saved before it is stale now) */
+  onChange: (() => void) | undefined;
 
   constructor(inner: BlobStore) {
     this.#inner = inner;
   }
 
-  /**
-   * Marks the store's contents as those of the session saved with `token`.
-   * @throws BerthError storage-full
-   */
-  async arm(token: string): Promise<void> {
-    await this.#inner.setMeta(TOKEN, token);
-    this.#armed = true;
+  /** Reads the watched records once, before the first fingerprint. */
+  async load(): Promise<void> {
+    for (const k of WATCHED) this.#meta.set(k, (await this.#inner.getMeta(k).catch(() => undefined)) ?? "");
   }
 
-  /** Whether the store still holds what the session saved with `token` saw. */
-  async holds(token: string): Promise<boolean> {
-    return (await this.#inner.getMeta(TOKEN).catch(() => undefined)) === token;
+  /** The watched records now (taken at once, in the caller's turn), to be hashed by fingerprint(). */
+  records(): string[] {
+    return WATCHED.map((k) => this.#meta.get(k) ?? "");
   }
 
-  /** Any session token goes (a session restored once is used up). */
-  async disarm(): Promise<void> {
-    this.#armed = false;
-    await this.#inner.setMeta(TOKEN, "");
-  }
-
-  /** Before any write: the token goes first (every write waits for that). */
-  async #changing(): Promise<void> {
-    if (this.#armed) {
-      this.#armed = false;
-      this.#clearing = this.#inner.setMeta(TOKEN, "").catch((e: unknown) => {
-        this.#armed = true;
-        this.#clearing = undefined;
-        throw e;
-      });
-    }
-    await this.#clearing;
+  /** The SHA-256 (hex) of records(). */
+  static async fingerprint(records: readonly string[]): Promise<string> {
+    return sha256Hex(enc.encode(JSON.stringify(records)));
   }
 
   get(digest: string): Promise<Uint8Array | undefined> {
@@ -114,12 +129,12 @@ export class SessionGuard implements BlobStore {
     return this.#inner.has(digest);
   }
   async put(digest: string, data: Uint8Array): Promise<void> {
-    await this.#changing();
     await this.#inner.put(digest, data);
+    this.onChange?.();
   }
   async delete(digest: string): Promise<void> {
-    await this.#changing();
     await this.#inner.delete(digest);
+    this.onChange?.();
   }
   list(): Promise<string[]> {
     return this.#inner.list();
@@ -128,7 +143,10 @@ export class SessionGuard implements BlobStore {
     return this.#inner.getMeta(key);
   }
   async setMeta(key: string, value: string): Promise<void> {
-    await this.#changing();
+    // an unchanged record is not written again: nothing moved on
+    if (WATCHED.includes(key) && this.#meta.get(key) === value) return;
     await this.#inner.setMeta(key, value);
+    if (WATCHED.includes(key)) this.#meta.set(key, value);
+    this.onChange?.();
   }
 }

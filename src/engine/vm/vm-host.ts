@@ -1,9 +1,10 @@
 // The one file that imports v86. Everything here uses the documented API in
-// v86.d.ts except five uses, noted where they are: writing to a virtio-console
+// v86.d.ts except six uses, noted where they are: writing to a virtio-console
 // port, catching an emulator panic, writing image trees into the 9p filesystem
 // with their modes, owners, links and device nodes (and hooks on its change notices and
 // symlinks), restoring a state without
-// zeroing all of guest memory, and asking whether the relay's socket is open.
+// zeroing all of guest memory, asking whether the relay's socket is open, and
+// moving the emulator's clock on so a state saved by an older process keeps its timers.
 import { V86 } from "v86";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import { GuestChannel, type ByteLink } from "./guest-channel.js";
@@ -34,6 +35,27 @@ export interface VmOptions {
   relayUrl?: string;
   /** `state` is a saved session's: its processes' output waits for GuestChannel.adopt, new ids start at this */
   sessionNextId?: number;
+  /** the emulator's clock (ms, VmHost.clock()) when `state` was saved: a later process's clock is moved on to it */
+  stateClock?: number;
+}
+
+/**
+ * The emulator's clock, v86's `microtick` (performance.now(), ms since the
+ * process or worker began), moved on by `offset` ms: a state saved by an
+ * older process has timers armed at its clock's values (the APIC's, the
+ * PIT's), which a younger process's clock would reach only after as long as
+ * the old one had run, the guest's sleeping processes frozen until then.
+ * One offset per process (v86 keeps its clock per process too), only ever raised.
+ */
+const clock = { offset: 0 };
+const SHIFTED = Symbol("berth-shifted-clock");
+type Tick = (() => number) & { [SHIFTED]?: true };
+
+function shifted(f: Tick): Tick {
+  if (f[SHIFTED]) return f;
+  const g: Tick = () => f() + clock.offset;
+  g[SHIFTED] = true;
+  return g;
 }
 
 /** The kernel command line. `quiet`: printing the boot log costs emulated time. */
@@ -137,12 +159,19 @@ export class VmHost {
       mark = t;
     };
     const emu = new V86({
-      wasm_fn: async (env) => (await WebAssembly.instantiate(images.wasm, env)).exports,
+      // Undocumented: the imports v86 gives its wasm are `env`, its clock `microtick` among them
+      wasm_fn: async (imports) => {
+        const env = imports["env"] as { microtick?: Tick } | undefined;
+        if (env?.microtick) env.microtick = shifted(env.microtick);
+        return (await WebAssembly.instantiate(images.wasm, imports)).exports;
+      },
       memory_size: options.memoryMB * 1024 * 1024,
       vga_memory_size: 256 * 1024,
       bios: { buffer: images.bios },
       // A restore brings the kernel and initramfs back with the memory image.
-      ...(restoring ? {} : { bzimage: { buffer: images.bzimage }, initrd: { buffer: images.initrd }, cmdline: CMDLINE }),
+      // v86 writes the boot parameters into the bzimage it is given: a copy, so the caller's (part of
+      // the snapshot key) stays as it was for the next start
+      ...(restoring ? {} : { bzimage: { buffer: images.bzimage.slice(0) }, initrd: { buffer: images.initrd }, cmdline: CMDLINE }),
       filesystem: {},
       virtio_console: true as unknown as never, // "true creates a virtio console device without adapter" (v86.d.ts)
       autostart: false,
@@ -155,6 +184,9 @@ export class VmHost {
     });
     await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
     lap("vm-create");
+    // Undocumented: the JS devices read v86's clock from the emulator class's static `microtick`
+    const ticks = (emu as unknown as { v86?: { constructor: { microtick?: Tick } } }).v86?.constructor;
+    if (ticks?.microtick) ticks.microtick = shifted(ticks.microtick);
 
     // The agent's channel is virtio-console port 1: measured against the second
     // serial port (bench/channel.mjs, BENCHMARKS.md) it answers small requests
@@ -201,6 +233,9 @@ export class VmHost {
         throw e;
       }
       lap("snapshot-wait");
+      const behind = options.stateClock !== undefined && ticks?.microtick ? options.stateClock - ticks.microtick() : 0;
+      if (behind > 0) clock.offset += behind + 1;
+      if (options.timings && options.stateClock !== undefined) options.timings["clock-moved"] = Math.round(Math.max(behind, 0));
       try {
         await restoreSparse(emu, state);
       } catch (e) {
@@ -347,6 +382,12 @@ export class VmHost {
   onConsole(listener: (bytes: Uint8Array) => void): () => void {
     this.#consoleListeners.add(listener);
     return () => this.#consoleListeners.delete(listener);
+  }
+
+  /** The emulator's clock now (ms): saved with a session's state, given back as VmOptions.stateClock. */
+  clock(): number {
+    const ticks = (this.#emu as unknown as { v86?: { constructor: { microtick?: () => number } } }).v86?.constructor;
+    return ticks?.microtick?.() ?? performance.now() + clock.offset;
   }
 
   async saveState(): Promise<ArrayBuffer> {

@@ -3,6 +3,7 @@
 // 127.0.0.1, the stores in directories. The first engine's VM is destroyed
 // without a clean stop, as a closed tab's is.
 import assert from "node:assert/strict";
+import { readdir, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Engine, EngineOptions } from "../../../src/engine/engine.js";
@@ -93,19 +94,33 @@ test("a saved session comes back with its containers running: Up, their log goin
     await ok(second, "stop", "-t", "1", "ticker");
     assert.match(await ok(second, "ps", "-a", "--filter", "name=ticker", "--format", "{{.Status}}"), /^Exited \((137|143)\) /);
 
-    // a session saved, then the state written (a container made): the session is not used
-    await second.saveSession();
-    await ok(second, "create", "--name", "late", img, "true");
-    await sleep(500);
+    // a container made is saved in the session by itself, a moment later
+    await ok(second, "create", "--name", "auto", img, "true");
+    await sleep(2500);
     await second.vm.destroy();
   } finally {
     await second.vm.destroy();
   }
+  const again = await startEngine(options(warnings));
+  try {
+    assert.equal(again.info.session, true, warnings.join("\n"));
+    assert.match(await ok(again, "ps", "-a", "--format", "{{.Names}} {{.Status}}"), /^auto Created/m);
+    await again.saveSession();
+  } finally {
+    await again.vm.destroy();
+  }
+
+  // another engine on the same state (no session: berth in Node) writes it: the session is not used
+  const { session: _, ...plain } = options(warnings);
+  const other = await startEngine(plain);
+  await other.daemon!.ready();
+  await ok(other, "create", "--name", "late", img, "true");
+  await other.stop();
 
   const third = await startEngine(options(warnings));
   try {
     assert.notEqual(third.info.session, true);
-    assert.ok(warnings.some((w) => /^snapshot-invalid: Discarded the saved session.*saved again after it/.test(w)), warnings.join("\n"));
+    assert.ok(warnings.some((w) => /^snapshot-invalid: Discarded the saved session.*saved after it/.test(w)), warnings.join("\n"));
     await third.daemon!.ready();
     const ps = await ok(third, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
     // the daemon's own restore: what was running is Exited (255), as after a daemon restart
@@ -113,5 +128,20 @@ test("a saved session comes back with its containers running: Up, their log goin
     assert.match(ps, /^late Created/m);
   } finally {
     await third.stop();
+  }
+
+  // a session cut short (a full disk, a crash while it was written) is refused and removed
+  const dir = join(work.dir, "session");
+  const [file] = (await readdir(dir)).filter((f) => f.endsWith(".snap"));
+  assert.ok(file, "the session saved last is kept until a new one replaces it");
+  await truncate(join(dir, file), 1000);
+  warnings.length = 0;
+  const fourth = await startEngine(options(warnings));
+  try {
+    assert.notEqual(fourth.info.session, true);
+    assert.ok(warnings.some((w) => /^snapshot-invalid: Discarded the saved session.*checksum/.test(w)), warnings.join("\n"));
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".snap")), []);
+  } finally {
+    await fourth.stop();
   }
 });
