@@ -7,7 +7,7 @@ import { DockerCli } from "./cli/docker-cli.js";
 import { EngineDaemon, type DaemonSession, type PublishedPort, type PullReport } from "./daemon/engine-daemon.js";
 import type { ChannelSession, ExecOptions, GuestProcess } from "./vm/guest-channel.js";
 import { openSession, sealSession, sessionKey, SessionGuard } from "./store/session-store.js";
-import { randomId } from "./random-id.js";
+import { Serial } from "./serial.js";
 import type { RegistryClient } from "./registry/registry-client.js";
 import { openSnapshot, sealSnapshot, snapshotKey, type SnapshotStore } from "./store/snapshot-store.js";
 import { CMDLINE, VmHost } from "./vm/vm-host.js";
@@ -93,7 +93,7 @@ export class Engine {
   #captured = 0;
   #resave: ReturnType<typeof setTimeout> | undefined;
   /** one session save at a time */
-  #sessionQueue: Promise<unknown> = Promise.resolve();
+  readonly #sessionSaves = new Serial();
 
   private constructor(vm: VmHost, info: EngineStartInfo, saving?: Promise<void>) {
     this.vm = vm;
@@ -307,9 +307,7 @@ export class Engine {
    *   vm-not-running when the guest is gone or stays busy (a request unanswered for 5 s)
    */
   saveSession(): Promise<{ bytes: number }> {
-    const run = this.#sessionQueue.then(() => this.#saveSession());
-    this.#sessionQueue = run.catch(() => {});
-    return run;
+    return this.#sessionSaves.run(() => this.#saveSession());
   }
 
   async #saveSession(): Promise<{ bytes: number }> {
@@ -318,11 +316,15 @@ export class Engine {
     if (!s || !daemon) throw new BerthError(ErrorCode.invalidParameter, "Cannot save the session: this engine has no session store (persist=\"session\") or no state store");
     if (!this.vm.running) throw new BerthError(ErrorCode.vmNotRunning, "Cannot save the session: the VM is not running");
     await daemon.ready();
-    // a record whose write is waiting is written first: the session's fingerprint is of what stays
-    await daemon.settle();
     // between requests: an answer due would come to a channel that is gone
     const deadline = now() + 5000;
+    let saved: { bytes: number } | undefined;
     for (;;) {
+      // the state store written while it was saved: again, so that what is left matches the store now
+      if (saved && this.#changes === this.#captured) return saved;
+      if (saved && now() > deadline) return saved;
+      // a record whose write is waiting, and saves under way, first: the fingerprint is of what stays
+      if (!saved || this.#changes !== this.#captured) await daemon.settle();
       const channel = this.vm.channel.session();
       const kept = daemon.session();
       if (channel && kept) {
@@ -334,7 +336,8 @@ export class Engine {
         const record = { version: 1 as const, fingerprint: await SessionGuard.fingerprint(records), savedAt: Date.now(), engine: { channel, daemon: kept.session, clock } };
         const sealed = await sealSession<EngineSession>(s.key, record, await state, kept.blobs);
         await s.store.put(s.key, sealed);
-        return { bytes: sealed.length };
+        saved = { bytes: sealed.length };
+        continue;
       }
       if (now() > deadline || !this.vm.running) throw new BerthError(ErrorCode.vmNotRunning, "Cannot save the session: the guest stayed busy (a request went unanswered for 5 s)");
       await new Promise((r) => setTimeout(r, 5));

@@ -69,8 +69,6 @@ export class EngineClient {
 
   start(): Promise<StartInfo> {
     if (!this.#started) {
-      // persistent storage keeps the snapshot, images and volumes from being evicted; the page (not the worker) may ask
-      void navigator.storage?.persist?.().catch(() => false);
       // what containers wrote to volumes, and the containers themselves (or the whole session), are saved before the page goes
       const session = this.#options.persist === "session";
       const save = (): void => void (session ? this.saveSession() : this.flush()).catch(() => {});
@@ -79,6 +77,8 @@ export class EngineClient {
         if (document.visibilityState === "hidden") save();
       });
       const report = Comlink.proxy((p: Progress) => {
+        // an image is being stored (pulled from the terminal too)
+        if (p.phase === "pulling") this.#keepStorage();
         this.last = p;
         for (const l of this.#listeners) l(p);
       });
@@ -93,6 +93,20 @@ export class EngineClient {
       this.#started = started;
     }
     return this.#started;
+  }
+
+  #storageAsked = false;
+
+  /**
+   * Asks the browser to keep this origin's storage (images, volumes, the
+   * snapshot and session) from eviction: once, when something is first stored
+   * (a pull, a docker command, a share, a session); the page, not the Worker,
+   * may ask (navigator.storage.persist()).
+   */
+  #keepStorage(): void {
+    if (this.#storageAsked) return;
+    this.#storageAsked = true;
+    void navigator.storage?.persist?.().catch(() => false);
   }
 
   /**
@@ -149,6 +163,7 @@ export class EngineClient {
    * @throws BerthError storage-full; invalid-parameter without persist="session"; vm-not-running
    */
   async saveSession(): Promise<{ bytes: number }> {
+    this.#keepStorage();
     if (!this.#started) return { bytes: 0 };
     await this.#started;
     return unwrap(await this.#api.saveSession());
@@ -164,6 +179,7 @@ export class EngineClient {
    * @throws BerthError invalid-parameter when the guest cannot mount it there
    */
   async share(source: FileSystemDirectoryHandle | readonly File[], guestPath?: string): Promise<string> {
+    this.#keepStorage();
     await this.start();
     let spec: { handle?: unknown; files?: Array<{ path: string; data: Uint8Array; mtime: number }>; name: string };
     if ("kind" in source && source.kind === "directory") spec = { handle: source, name: source.name };
@@ -206,6 +222,7 @@ export class EngineClient {
    * goes to `onOutput` as it comes, and is collected in the result.
    */
   async docker(argv: string[], o: { onOutput?: OutputListener } = {}): Promise<RunResult> {
+    this.#keepStorage();
     await this.start();
     const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
     const out = { stdout: "", stderr: "" };
@@ -222,6 +239,7 @@ export class EngineClient {
    * invalid-reference, registry-*, platform-not-available, proxy-unavailable.
    */
   async pull(image: string, o: { onOutput?: OutputListener; platform?: string } = {}): Promise<void> {
+    this.#keepStorage();
     await this.start();
     unwrap(await this.#api.pull(image, o.platform, Comlink.proxy((stream: "stdout" | "stderr", b: Uint8Array) => o.onOutput?.(stream, b))));
   }
@@ -234,6 +252,7 @@ export class EngineClient {
    * image-not-found, name-in-use, …).
    */
   async run(image: string, command: string[] = [], o: { options?: string[]; onOutput?: OutputListener } = {}): Promise<RunResult> {
+    this.#keepStorage();
     await this.start();
     const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
     const out = { stdout: "", stderr: "" };

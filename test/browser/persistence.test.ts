@@ -87,6 +87,8 @@ describe("a reload with persist=\"session\"", () => {
     await new Promise((r) => setTimeout(r, 2200));
     const later = (await after.docker(["logs", "ticking"])).stdout.trim().split("\n");
     check(first[0] === "tick 0" && later.length > first.length, "the log went on", { first, later, info });
+    const df = await after.docker(["system", "df"]);
+    check(/^TYPE +TOTAL/.test(df.stdout) && /Browser storage: \S+ used of \S+/.test(df.stderr), "system df with the browser's quota", df);
     const shell = await after.guest(["/bin/sh", "-c", "echo shell-ok"]);
     check(shell.stdout === "shell-ok\n", "a guest command", shell);
     await after.docker(["rm", "-f", "ticking"]);

@@ -311,8 +311,20 @@ const systemDf: Handler = async (ctx, args) => {
   if (opts.has("verbose") && format === undefined) ctx.s.stdout(diskUsageVerbose(u));
   else if (format === undefined) ctx.s.stdout(diskUsageTable(u));
   else printFormat(ctx, format, diskUsageRows(u), { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" });
+  // in a browser, what the site may store: on stderr, so the table stays Docker's
+  if (format === undefined) {
+    const quota = await storageQuota();
+    if (quota) ctx.s.stderr(`\nBrowser storage: ${humanSize(quota.usage, 4)} used of ${humanSize(quota.quota, 4)} (this site's quota; images, volumes, containers and the VM state are stored there)\n`);
+  }
   return 0;
 };
+
+/** The browser's storage estimate for this origin (bytes), where there is one (a page or worker; not Node). */
+async function storageQuota(): Promise<{ usage: number; quota: number } | undefined> {
+  const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }).navigator?.storage;
+  const e = await storage?.estimate?.().catch(() => undefined);
+  return e?.quota ? { usage: e.usage ?? 0, quota: e.quota } : undefined;
+}
 
 const containerPrune: Handler = async (ctx, args) => {
   const { opts } = parseFlags(args, { "f,force": "bool", filter: "value" }, ctx.path, { interspersed: true });

@@ -8,6 +8,8 @@ import type { BlobStore } from "../store/blob-store.js";
 import type { ShareFiles } from "../vm/vm-host.js";
 import type { PortBinding } from "../../common/port-spec.js";
 import type { EventBus } from "./events.js";
+import { Serial } from "../serial.js";
+import { ShareTransfer, tarToShare } from "../volumes/share-transfer.js";
 
 /** A container as the daemon's state keeps it. */
 interface SavedContainer {
@@ -76,12 +78,13 @@ export class DaemonState {
   /** restored containers not mounted yet in this engine (their layers may not be unpacked) */
   readonly #restored = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #serialNo = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial();
+  readonly #transfer: ShareTransfer;
 
   constructor(d: StateDeps, store: BlobStore) {
     this.#d = d;
     this.#store = store;
+    this.#transfer = new ShareTransfer(d.files, "upper");
     d.containers.mountHooks = { before: (c) => this.#beforeMount(c), after: (c) => this.#afterMount(c) };
     d.events.subscribe((e) => {
       if (e.Type === "network" && (e.Action === "create" || e.Action === "destroy")) this.#later();
@@ -195,15 +198,18 @@ export class DaemonState {
 
   /**
    * Writes the record now if a write of it is waiting (a container's change
-   * of a moment ago), without saving any container's data: before a session
-   * is saved, so that its fingerprint is of the record as it will stay.
+   * of a moment ago), without saving any container's data, and waits for the
+   * saves under way: before a session is saved, so that its fingerprint is of
+   * the record as it will stay.
    * @throws BerthError storage-full
    */
   async settle(): Promise<void> {
-    if (!this.#timer) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#saveRecord();
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      await this.#saveRecord();
+    }
+    await this.#serial.idle();
   }
 
   #later(): void {
@@ -215,14 +221,8 @@ export class DaemonState {
     (this.#timer as { unref?: () => void }).unref?.();
   }
 
-  #serial<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(f);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
   #saveRecord(): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial.run(async () => {
       const rec: StateRecord = {
         version: 1,
         networks: this.#d.networks.records(),
@@ -241,7 +241,7 @@ export class DaemonState {
 
   /** Saves one container's writable layer (through the 9p share: the guest tars it there) and its log. */
   #saveContainer(id: string): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial.run(async () => {
       const c = this.#d.containers.tryFind(id);
       if (!c || c.id !== id || !this.#dirty.has(id)) return;
       this.#dirty.delete(id);
@@ -249,12 +249,7 @@ export class DaemonState {
       if (c.hostConfig.autoRemove) return;
       const kept = { ...this.#kept.get(id) };
       if (c.mounted) {
-        // a new name each time: the guest caches the share, and the engine removes the file behind its back
-        const tar = `/upper-${id.slice(0, 24)}-${++this.#serialNo}.tar`;
-        // direct I/O: the share's page cache would write the tar back a page per request
-        const r = await this.#d.containers.guest(["/bin/sh", "-c", 'set -o pipefail; tar -C "$1" -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null', "save", c.upperDir, `/mnt/host${tar}`]);
-        const bytes = r.code === 0 ? await this.#d.files.read(tar) : undefined;
-        this.#d.files.remove(tar);
+        const bytes = await this.#transfer.take(async (tar) => (await this.#d.containers.guest(["/bin/sh", "-c", tarToShare('"$1"', '"$2"'), "save", c.upperDir, tar])).code === 0);
         if (bytes) kept.upper = await this.#put(bytes, kept.upper);
       }
       kept.logs = await this.#put(encodeLogs(c.logs), kept.logs);
@@ -281,7 +276,7 @@ export class DaemonState {
     this.#dirty.delete(id);
     this.#pendingUpper.delete(id);
     this.#restored.delete(id);
-    return this.#serial(async () => {
+    return this.#serial.run(async () => {
       const kept = this.#kept.get(id);
       this.#kept.delete(id);
       for (const d of [kept?.upper, kept?.logs]) if (d && !this.#inUse(d)) await this.#store.delete(d).catch(() => {});
@@ -303,13 +298,9 @@ export class DaemonState {
     this.#pendingUpper.delete(c.id);
     const bytes = await this.#store.get(digest);
     if (!bytes) return;
-    const tar = `/upper-${c.id.slice(0, 24)}-${++this.#serialNo}.tar`;
-    const files = this.#d.files;
-    await files.file(files.dir("/"), tar.slice(1), bytes, { mode: 0o600, uid: 0, gid: 0, mtime: 0 });
     const rw = `${c.bundle}/rootfs.rw`;
     const script = 'set -e; umount "$1/rootfs"; tar -C "$2/upper" -xf "$3"; mount -t overlay overlay -o "lowerdir=$4,upperdir=$2/upper,workdir=$2/work" "$1/rootfs"';
-    const r = await this.#d.containers.guest(["/bin/sh", "-c", script, "restore", c.bundle, rw, `/mnt/host${tar}`, c.config.layers.join(":")]);
-    files.remove(tar);
+    const r = await this.#transfer.give(bytes, (tar) => this.#d.containers.guest(["/bin/sh", "-c", script, "restore", c.bundle, rw, tar, c.config.layers.join(":")]));
     if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot mount "${c.name}": its kept writable layer could not be put back: ${r.stderr.trim()}`);
   }
 }

@@ -202,11 +202,13 @@ export class EngineDaemon implements Daemon {
 
   /**
    * Writes the records whose write is waiting (images, containers), not the
-   * containers' or volumes' data: before a session is saved.
+   * containers' or volumes' data, and waits for the saves under way (volumes,
+   * containers): before a session is saved.
    * @throws BerthError storage-full
    */
   async settle(): Promise<void> {
     await this.#persist();
+    await this.volumes.idle();
     await this.#state?.settle();
   }
 

@@ -1,4 +1,5 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
+import { Serial } from "../serial.js";
 import type { ShareFiles } from "../vm/vm-host.js";
 import { ShareSync, type HostTree } from "./share-sync.js";
 
@@ -24,7 +25,7 @@ export class ShareService {
   readonly #files: ShareFiles;
   readonly #run: (argv: string[]) => Promise<{ code: number; stderr: string }>;
   readonly #shares: ShareSync[] = [];
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial();
   #timer: ReturnType<typeof setInterval> | undefined;
   #count = 0;
 
@@ -40,7 +41,7 @@ export class ShareService {
   async add(spec: ShareSpec): Promise<void> {
     if (!spec.guestPath.startsWith("/") || spec.guestPath === "/") throw new BerthError(ErrorCode.invalidParameter, `Cannot share ${spec.label} at "${spec.guestPath}": the guest path must be absolute and not "/"`);
     const share = new ShareSync(this.#files, spec.tree, `/shares/${this.#count++}`);
-    await this.#serial(async () => {
+    await this.#serial.run(async () => {
       const r = await share.sync(new Set());
       for (const id of r.made) this.#files.written.delete(id);
     });
@@ -53,15 +54,9 @@ export class ShareService {
     }
   }
 
-  #serial<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(f);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
   /** One sync of every share, after the guest wrote back its page cache; one at a time. */
   sync(): Promise<void> {
-    return this.#serial(() => this.#sync());
+    return this.#serial.run(() => this.#sync());
   }
 
   async #sync(): Promise<void> {

@@ -5,6 +5,8 @@ import { randomId } from "../random-id.js";
 import type { BlobStore } from "../store/blob-store.js";
 import type { ShareFiles } from "../vm/vm-host.js";
 import type { EventBus } from "../daemon/events.js";
+import { Serial } from "../serial.js";
+import { ShareTransfer, tarToShare } from "./share-transfer.js";
 
 /** Docker's label on the volumes it makes for `-v /path` and an image's VOLUME (moby volume/service AnonymousLabel). */
 export const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
@@ -56,7 +58,6 @@ const META = "volumes";
  * /var/lib/docker/volumes.
  */
 export class VolumeService {
-  readonly #files: ShareFiles;
   readonly #guest: VolumeGuest;
   readonly #store: BlobStore | undefined;
   readonly #events: EventBus | undefined;
@@ -64,16 +65,16 @@ export class VolumeService {
   /** volumes whose data is in the share in this engine */
   readonly #loaded = new Set<string>();
   readonly #restored: Promise<void>;
-  #saving: Promise<void> = Promise.resolve();
-  #xfer = 0;
+  readonly #saving = new Serial();
+  readonly #transfer: ShareTransfer;
   /** who uses a volume: container IDs (set by the daemon) */
   users: (name: string) => string[] = () => [];
 
   constructor(files: ShareFiles, guest: VolumeGuest, store?: BlobStore, events?: EventBus) {
-    this.#files = files;
     this.#guest = guest;
     this.#store = store;
     this.#events = events;
+    this.#transfer = new ShareTransfer(files, "xfer");
     this.#restored = this.#restore().catch(() => {});
   }
 
@@ -88,6 +89,11 @@ export class VolumeService {
     const rec = JSON.parse(text) as { version: number; volumes: VolumeRecord[] };
     if (rec.version !== 1) return;
     for (const v of rec.volumes) this.#volumes.set(v.name, v);
+  }
+
+  /** Resolves once the saves under way (flush) have ended. */
+  idle(): Promise<void> {
+    return this.#saving.idle();
   }
 
   /** The volumes whose data is in the guest now (for a saved session). */
@@ -230,9 +236,7 @@ export class VolumeService {
    * @throws BerthError storage-full
    */
   flush(names?: readonly string[]): Promise<void> {
-    const run = this.#saving.then(() => this.#flush(names));
-    this.#saving = run.catch(() => {});
-    return run;
+    return this.#saving.run(() => this.#flush(names));
   }
 
   async #flush(names?: readonly string[]): Promise<void> {
@@ -240,12 +244,12 @@ export class VolumeService {
     if (!store) return;
     for (const v of [...this.#volumes.values()]) {
       if (!this.#loaded.has(v.name) || (names && !names.includes(v.name))) continue;
-      // a new name each time: the guest caches the share, and the engine removes the file behind its back
-      const xfer = `/xfer-${++this.#xfer}.tar`;
-      const r = await this.#guest.run(["/bin/sh", "-c", SAVE, "save", this.#dir(v), `/mnt/host${xfer}`]);
-      const said = new TextDecoder().decode(r.stdout).trim();
-      const bytes = r.code === 0 && said !== "unchanged" ? await this.#files.read(xfer) : undefined;
-      this.#files.remove(xfer);
+      let said = "";
+      const bytes = await this.#transfer.take(async (xfer) => {
+        const r = await this.#guest.run(["/bin/sh", "-c", SAVE, "save", this.#dir(v), xfer]);
+        said = new TextDecoder().decode(r.stdout).trim();
+        return r.code === 0 && said !== "unchanged";
+      });
       if (!bytes || !this.#volumes.has(v.name)) continue;
       const digest = `sha256:${await sha256Hex(bytes)}`;
       v.size = Number(said) || 0;
@@ -267,13 +271,9 @@ export class VolumeService {
     if (this.#loaded.has(v.name)) return;
     const blob = v.content ? await this.#store?.get(v.content) : undefined;
     if (v.content && !blob) throw new BerthError(ErrorCode.volumeNotFound, `Cannot use volume "${v.name}": its saved data is gone from the volume store`);
-    const xfer = `/xfer-${++this.#xfer}.tar`;
-    if (blob) await this.#files.file(this.#files.dir("/"), xfer.slice(1), blob, { mode: 0o600, uid: 0, gid: 0, mtime: 0 });
-    try {
-      await this.#sh(`Cannot use volume "${v.name}"`, LOAD, this.#dir(v), blob ? `/mnt/host${xfer}` : "");
-    } finally {
-      if (blob) this.#files.remove(xfer);
-    }
+    const what = `Cannot use volume "${v.name}"`;
+    if (blob) await this.#transfer.give(blob, (xfer) => this.#sh(what, LOAD, this.#dir(v), xfer));
+    else await this.#sh(what, LOAD, this.#dir(v), "");
     this.#loaded.add(v.name);
   }
 }
@@ -296,7 +296,7 @@ const SAVE = `cd "$1" || exit 1
 sig=$(${SIGNATURE})
 if [ -e .saved ] && [ "$(cat .saved)" = "$sig" ]; then echo unchanged; exit 0; fi
 echo "$sig" > .saved
-set -o pipefail; tar -C _data -cf - . | dd of="$2" bs=512k oflag=direct 2>/dev/null || exit 1
+${tarToShare("_data", '"$2"')} || exit 1
 ${SIZE.replace('"$1"', "_data")}`;
 
 /** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
