@@ -119,6 +119,9 @@ export class EngineDaemon implements Daemon {
       mounts: (c) => ociMounts(this, c),
       released: (c) => {
         void this.volumes.flush(volumeNames(c)).catch(() => {});
+        // a volume with mount options is unmounted once no running container uses it (Docker's refcount)
+        const running = this.containers.list().filter((x) => x !== c && x.state.status === "running").flatMap(volumeNames);
+        for (const name of volumeNames(c)) if (!running.includes(name)) void this.volumes.release(name).catch(() => {});
         void this.shares?.sync().catch(() => {});
       },
       removed: async (c, anonymous) => {

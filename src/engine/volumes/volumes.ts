@@ -1,5 +1,5 @@
 import { BerthError, ErrorCode } from "../../common/errors.js";
-import { volumeNameError } from "../../common/api/mounts.js";
+import { ramInBytes, volumeNameError } from "../../common/api/mounts.js";
 import { sha256Hex } from "../digest.js";
 import { randomId } from "../random-id.js";
 import type { BlobStore } from "../store/blob-store.js";
@@ -142,10 +142,8 @@ export class VolumeService {
     const had = this.#volumes.get(chosen);
     if (had) return had;
     const opts = o.options ?? {};
-    for (const k of Object.keys(opts)) {
-      if (!["type", "device", "o", "size"].includes(k)) throw new BerthError(ErrorCode.invalidParameter, `Cannot create volume "${chosen}": create ${chosen}: invalid option key: "${k}"`);
-    }
-    if (Object.keys(opts).length) throw new BerthError(ErrorCode.invalidParameter, `Cannot create volume "${chosen}": Berth does not support the local driver's mount options (--opt) yet`);
+    const badOpts = localOptionsError(opts);
+    if (badOpts) throw new BerthError(ErrorCode.invalidParameter, `Cannot create volume "${chosen}": create ${chosen}: ${badOpts}`);
     const v: VolumeRecord = {
       name: chosen,
       createdAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -175,7 +173,31 @@ export class VolumeService {
    */
   async guestPath(v: VolumeRecord): Promise<string> {
     await this.#load(v);
-    return `${this.#dir(v)}/_data`;
+    const data = `${this.#dir(v)}/_data`;
+    if (mounted(v)) await this.#mount(v, data);
+    return data;
+  }
+
+  /**
+   * A volume with the local driver's mount options (type, device, o) is
+   * mounted at its first use, as Docker's local driver does it
+   * (`mount -t TYPE -o O DEVICE _data`), and stays until no running container uses it.
+   * @throws BerthError container-start-failed in moby's words ("error while mounting volume …: failed to mount local volume: mount …")
+   */
+  async #mount(v: VolumeRecord, data: string): Promise<void> {
+    const o = v.options;
+    const script = 'grep -q " $1 " /proc/mounts && exit 0; if [ -n "$4" ]; then mount -t "$2" -o "$4" "$3" "$1"; else mount -t "$2" "$3" "$1"; fi';
+    const r = await this.#guest.run(["/bin/sh", "-c", script, "mount", data, o["type"] || "none", o["device"] ?? "", o["o"] ?? ""]);
+    if (r.code === 0) return;
+    const why = (/: ([^:]+)$/.exec(r.stderr.trim())?.[1] ?? (r.stderr.trim() || `exit status ${r.code}`)).toLowerCase();
+    throw new BerthError(ErrorCode.containerStartFailed, `Cannot mount volume "${v.name}": error while mounting volume '${data}': failed to mount local volume: ${mountErrorText(o["device"] ?? "", data, o["o"] ?? "")}: ${why}`);
+  }
+
+  /** No running container uses the volume any more: one with mount options is unmounted (a tmpfs one's data goes, as in Docker). */
+  async release(name: string): Promise<void> {
+    const v = this.#volumes.get(name);
+    if (!v || !mounted(v)) return;
+    await this.#guest.run(["/bin/sh", "-c", 'if grep -q " $1 " /proc/mounts; then umount "$1"; fi', "umount", `${this.#dir(v)}/_data`]);
   }
 
   #dir(v: VolumeRecord): string {
@@ -199,9 +221,12 @@ export class VolumeService {
     const v = this.get(name);
     const users = this.users(name);
     if (users.length) throw new BerthError(ErrorCode.volumeInUse, `Cannot remove volume "${name}": remove ${name}: volume is in use - [${users.join(", ")}]`);
+    // never through a mount: a bind-typed volume's device is somebody else's
+    if (mounted(v)) await this.release(name);
+    const r = await this.#guest.run(["/bin/sh", "-c", 'grep -q " $1/_data " /proc/mounts || rm -rf "$1"', "rm", this.#dir(v)]).catch(() => undefined);
+    if (r && r.code !== 0) throw new BerthError(ErrorCode.volumeInUse, `Cannot remove volume "${name}": remove ${name}: volume has active mounts`);
     this.#volumes.delete(name);
     this.#loaded.delete(name);
-    await this.#guest.run(["/bin/rm", "-rf", this.#dir(v)]).catch(() => {});
     await this.#saveRecord();
     if (v.content) await this.#store?.delete(v.content).catch(() => {});
     this.#events?.publish("volume", "destroy", name, { driver: "local" });
@@ -243,7 +268,8 @@ export class VolumeService {
     const store = this.#store;
     if (!store) return;
     for (const v of [...this.#volumes.values()]) {
-      if (!this.#loaded.has(v.name) || (names && !names.includes(v.name))) continue;
+      // a volume with mount options has its data elsewhere (a tmpfs, a device): nothing of its own to keep
+      if (!this.#loaded.has(v.name) || mounted(v) || (names && !names.includes(v.name))) continue;
       let said = "";
       const bytes = await this.#transfer.take(async (xfer) => {
         const r = await this.#guest.run(["/bin/sh", "-c", SAVE, "save", this.#dir(v), xfer]);
@@ -272,10 +298,49 @@ export class VolumeService {
     const blob = v.content ? await this.#store?.get(v.content) : undefined;
     if (v.content && !blob) throw new BerthError(ErrorCode.volumeNotFound, `Cannot use volume "${v.name}": its saved data is gone from the volume store`);
     const what = `Cannot use volume "${v.name}"`;
-    if (blob) await this.#transfer.give(blob, (xfer) => this.#sh(what, LOAD, this.#dir(v), xfer));
+    if (mounted(v)) await this.#sh(what, 'mkdir -p "$1/_data"', this.#dir(v));
+    else if (blob) await this.#transfer.give(blob, (xfer) => this.#sh(what, LOAD, this.#dir(v), xfer));
     else await this.#sh(what, LOAD, this.#dir(v), "");
     this.#loaded.add(v.name);
   }
+}
+
+/** Whether a volume has the local driver's mount options (moby's localVolume.needsMount). */
+function mounted(v: VolumeRecord): boolean {
+  return Boolean(v.options["type"] || v.options["device"]);
+}
+
+/**
+ * The local driver's check of its options (moby volume/local/local_unix.go
+ * validateOpts, 28.2.2): only type, o, device and size; a size needs quota
+ * support (there is none here); device and type need each other, o needs both.
+ * Answers moby's words, or undefined when they are good.
+ */
+export function localOptionsError(opts: Readonly<Record<string, string>>): string | undefined {
+  for (const k of Object.keys(opts)) if (!["type", "o", "device", "size"].includes(k)) return `invalid option: "${k}"`;
+  if ("size" in opts) {
+    const size = ramInBytes(opts["size"]!);
+    if (size === undefined) return `invalid size: '${opts["size"]}'`;
+    if (size > 0) return "quota size requested but no quota support";
+  }
+  const needs: Record<string, string[]> = { device: ["type"], type: ["device"], o: ["device", "type"] };
+  for (const [k, wanted] of Object.entries(needs)) {
+    if (!(k in opts)) continue;
+    for (const w of wanted) if (!(w in opts)) return `missing required option: "${w}"`;
+  }
+  return undefined;
+}
+
+/** moby/sys/mount's error text for mounting `device` on `target` with `o` (flags as Linux's MS_* bits, the rest as data). */
+function mountErrorText(device: string, target: string, o: string): string {
+  const FLAGS: Record<string, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8, sync: 0x10, remount: 0x20, noatime: 0x400, nodiratime: 0x800, bind: 0x1000, rbind: 0x5000, relatime: 0x200000 };
+  let flags = 0;
+  const data: string[] = [];
+  for (const w of o.split(",").filter(Boolean)) {
+    if (w in FLAGS) flags |= FLAGS[w]!;
+    else if (w !== "rw" && w !== "defaults") data.push(w);
+  }
+  return `mount ${device ? `${device}:${target}` : target}${flags ? `, flags: 0x${flags.toString(16)}` : ""}${data.length ? `, data: ${data.join(",")}` : ""}`;
 }
 
 /** A signature of every node below _data (name, size, ctime, mode, owner), run in the volume's directory. */

@@ -134,8 +134,31 @@ docker run --rm --tmpfs /t:size=1m,mode=1770 ${img} sh -c 'stat -c "%a" /t; df -
 docker run --rm --mount type=tmpfs,dst=/t,tmpfs-size=2m ${img} sh -c 'dd if=/dev/zero of=/t/f bs=1k count=4096 2>&1 | grep -o "No space left on device"' | sed 's/^/full: /'
 for a in "-v=" "-v data:app" "-v a:/x:rx" "-v a::b" "--mount type=volume,foo=bar" "--mount type=bind,src=/nope,dst=/x" "-v /x:/"; do
   docker run --rm $a ${img} true 2>&1 | sed -n 1p | sed "s|^|bad: |"; done
-docker volume create a/b 2>&1 | sed 's/^/name: /'`);
+docker volume create a/b 2>&1 | sed 's/^/name: /'
+docker volume create -o type=tmpfs -o device=tmpfs -o o=size=1m,mode=1777 tmpvol >/dev/null
+docker run --rm -v tmpvol:/t ${img} sh -c 'df -k /t | tail -1; echo x > /t/f; ls /t' | sed 's/^/optmp: /'
+docker run --rm -v tmpvol:/t ${img} ls /t | wc -l | sed 's/^/optmp-after: /'
+docker volume inspect -f '{{json .Options}}' tmpvol | sed 's/^/opts: /'
+mkdir -p /root/dev && echo from-dev > /root/dev/d
+docker volume create -o type=none -o o=bind -o device=/root/dev devvol >/dev/null
+docker run --rm -v devvol:/d ${img} sh -c 'cat /d/d; echo w > /d/w' | sed 's/^/optbind: /'; cat /root/dev/w | sed 's/^/optbind-host: /'
+docker volume rm devvol tmpvol | sed 's/^/optrm: /'; [ -f /root/dev/d ] && echo "optkept: yes"
+docker volume create -o type=none -o o=bind -o device=/nope nodev >/dev/null
+docker run --rm -v nodev:/d ${img} true 2>&1 | sed -n 1p | sed 's/^/optbad: /'; docker volume rm nodev >/dev/null
+docker volume create -o bogus=1 xx 2>&1 | sed 's/^/optbogus: /'`);
   assert.equal(out.code, 0, out.stderr);
+  // the local driver's options: a tmpfs volume (its data gone once no container uses it), a bind to a guest path
+  const optmp = tagged(out.stdout, "optmp:");
+  assert.match(optmp[0]!, /^tmpfs\s+1024\s/);
+  assert.equal(optmp[1], "f");
+  assert.deepEqual(tagged(out.stdout, "optmp-after:"), ["0"]);
+  assert.deepEqual(JSON.parse(tagged(out.stdout, "opts:")[0]!), { type: "tmpfs", device: "tmpfs", o: "size=1m,mode=1777" });
+  assert.deepEqual(tagged(out.stdout, "optbind:"), ["from-dev"]);
+  assert.deepEqual(tagged(out.stdout, "optbind-host:"), ["w"]);
+  assert.deepEqual(tagged(out.stdout, "optrm:"), ["devvol", "tmpvol"]);
+  assert.deepEqual(tagged(out.stdout, "optkept:"), ["yes"]);
+  assert.deepEqual(tagged(out.stdout, "optbad:"), ["docker: Error response from daemon: error while mounting volume '/var/lib/docker/volumes/nodev/_data': failed to mount local volume: mount /nope:/var/lib/docker/volumes/nodev/_data, flags: 0x1000: no such file or directory"]);
+  assert.deepEqual(tagged(out.stdout, "optbogus:"), ['Error response from daemon: create xx: invalid option: "bogus"']);
   assert.ok(out.stdout.includes("guest\n"));
   assert.deepEqual(tagged(out.stdout, "bind:"), ["back"]);
   assert.deepEqual(tagged(out.stdout, "made:"), ["yes"]);

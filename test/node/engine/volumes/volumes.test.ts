@@ -6,7 +6,7 @@ import { sha256Hex } from "../../../../src/engine/digest.js";
 import type { BlobStore } from "../../../../src/engine/store/blob-store.js";
 import { ShareSync } from "../../../../src/engine/volumes/share-sync.js";
 import { MemoryTree } from "../../../../src/engine/volumes/memory-tree.js";
-import { VolumeService } from "../../../../src/engine/volumes/volumes.js";
+import { localOptionsError, VolumeService } from "../../../../src/engine/volumes/volumes.js";
 import { FakeShare } from "../../../helpers/fake-share.js";
 
 class MemoryStore implements BlobStore {
@@ -90,7 +90,15 @@ test("names, drivers, in-use refusal and storage-full leave what was saved whole
   const vs = new VolumeService(share, guest, store);
   await assert.rejects(vs.create("a/b"), /create a\/b: "a\/b" includes invalid characters/);
   await assert.rejects(vs.create("xx", { driver: "nfs" }), /error looking up volume plugin nfs: plugin "nfs" not found/);
-  await assert.rejects(vs.create("xx", { options: { bogus: "1" } }), /invalid option key: "bogus"/);
+  // the local driver's option checks, in moby 28.2.2's words
+  await assert.rejects(vs.create("xx", { options: { bogus: "1" } }), /create xx: invalid option: "bogus"$/);
+  await assert.rejects(vs.create("xx", { options: { type: "tmpfs" } }), /create xx: missing required option: "device"$/);
+  await assert.rejects(vs.create("xx", { options: { device: "tmpfs" } }), /create xx: missing required option: "type"$/);
+  await assert.rejects(vs.create("xx", { options: { o: "size=1m", device: "tmpfs" } }), /missing required option: "type"$/);
+  await assert.rejects(vs.create("xx", { options: { size: "10m" } }), /create xx: quota size requested but no quota support$/);
+  await assert.rejects(vs.create("xx", { options: { size: "ten" } }), /create xx: invalid size: 'ten'$/);
+  assert.deepEqual((await vs.create("tmp", { options: { type: "tmpfs", device: "tmpfs", o: "size=1m" } })).options, { type: "tmpfs", device: "tmpfs", o: "size=1m" });
+  assert.equal(localOptionsError({ size: "0" }), undefined);
   const anon = await vs.create(undefined, { anonymous: true });
   assert.match(anon.name, /^[0-9a-f]{64}$/);
   assert.deepEqual(anon.labels, { "com.docker.volume.anonymous": "" });
