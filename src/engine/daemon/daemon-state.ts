@@ -56,6 +56,8 @@ export interface StateDeps {
   files: ShareFiles;
   /** guest directories of the image's layers, unpacked (by image ID); undefined when the image is gone */
   layers(imageId: string): Promise<string[] | undefined>;
+  /** whether the guest is still there */
+  running(): boolean;
 }
 
 /**
@@ -87,6 +89,9 @@ export class DaemonState {
     this.#transfer = new ShareTransfer(d.files, "upper");
     d.containers.mountHooks = { before: (c) => this.#beforeMount(c), after: (c) => this.#afterMount(c) };
     d.events.subscribe((e) => {
+      // the VM went (stopped, crashed, or its page closed): what it said last stays kept, as a
+      // killed dockerd's state stays on disk; the next start tells its containers' fate
+      if (!d.running()) return;
       if (e.Type === "network" && (e.Action === "create" || e.Action === "destroy")) this.#later();
       if (e.Type !== "container") return;
       if (e.Action === "start" || e.Action.startsWith("exec_") || e.Action === "extract-to-dir") this.#dirty.add(e.Actor.ID);

@@ -140,7 +140,7 @@ export class EngineDaemon implements Daemon {
     }
     if (deps.stateStore) {
       this.#state = new DaemonState({
-        containers: this.containers, networks: this.networks, events: this.events, files: deps.files,
+        containers: this.containers, networks: this.networks, events: this.events, files: deps.files, running: () => !deps.channel.closed,
         layers: async (id) => {
           const local = this.images.all().find((l) => l.id === id);
           return local ? this.#layers(local) : undefined;
