@@ -3,7 +3,7 @@ import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-form
 import { clientError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { cliFailure } from "../../common/cli/cli-errors.js";
 import { commandPath, commandSpec } from "../../common/cli/command-spec.js";
-import { DOCKER_COMMANDS } from "../../common/cli/docker-commands.js";
+import { DOCKER_COMMANDS, GROUP_HELP } from "../../common/cli/docker-commands.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, serverName, type Reference } from "../../common/reference.js";
@@ -156,8 +156,8 @@ export class DockerCli {
     const h = own[name] ?? CONTAINER_COMMANDS[name] ?? CONTEXT_COMMANDS[name] ?? MANIFEST_COMMANDS[name];
     if (h && (spec || !GROUPS.has(first ?? ""))) return h(ctx, args);
     if (GROUPS.has(first ?? "") && !group) {
-      // "docker network" alone: its usage (cobra prints the group's help)
-      s.stdout(`Usage:  docker ${first} COMMAND\n\nCommands: ${Object.keys(DOCKER_COMMANDS).filter((p) => p.startsWith(`${first} `)).map((p) => p.slice(first!.length + 1)).join(", ")}\n`);
+      // "docker network" alone: cobra prints the group's help (read from the reference CLI)
+      s.stdout(GROUP_HELP[first!] ?? `Usage:  docker ${first} COMMAND\n`);
       return more.length && more[0] !== "--help" ? 1 : 0;
     }
     // cobra's words (docker/cli cli/required.go NoArgs, cmd/docker/docker.go)
