@@ -217,6 +217,8 @@ export interface ParsedMount {
   mustExist: boolean;
   /** a volume's labels given with --mount volume-label */
   labels?: Record<string, string>;
+  /** a new volume's driver options given with --mount volume-opt (DriverConfig.Options) */
+  options?: Record<string, string>;
   /** --mount tmpfs options */
   tmpfs?: { sizeBytes?: number; mode?: number };
 }
@@ -276,7 +278,8 @@ export function checkMount(m: Mount): ParsedMount | string {
       if (m.ReadOnly && !source) return bad("must not set ReadOnly mode when using anonymous volumes");
       const driver = m.VolumeOptions?.DriverConfig?.Name;
       if (driver && driver !== "local") return `error looking up volume plugin ${driver}: plugin "${driver}" not found`;
-      return { ...base, type: "volume", name: source, copyData: !m.VolumeOptions?.NoCopy, ...(m.VolumeOptions?.Labels ? { labels: { ...m.VolumeOptions.Labels } } : {}) };
+      const options = m.VolumeOptions?.DriverConfig?.Options;
+      return { ...base, type: "volume", name: source, copyData: !m.VolumeOptions?.NoCopy, ...(m.VolumeOptions?.Labels ? { labels: { ...m.VolumeOptions.Labels } } : {}), ...(options && Object.keys(options).length ? { options: { ...options } } : {}) };
     }
     case "tmpfs": {
       if (m.BindOptions) return bad("field BindOptions must not be specified");

@@ -168,9 +168,9 @@ export class DockerCli {
   }
 
   /** The guest CLI's pull: Docker's lines (as its CLI prints the daemon's messages off a terminal), then the reference. */
-  async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean }): Promise<LocalImage> {
+  async #fetch(out: (b: string) => void, given: string, o: { platform: Platform; quiet: boolean; forRun?: boolean }): Promise<LocalImage> {
     const r = parseReference(given);
-    if (!o.quiet && !r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
+    if (!o.quiet && !o.forRun && !r.digest && !/:[^/]+$/.test(given)) out("Using default tag: latest\n");
     const local = await this.#daemon.pullImage(given, {
       platform: o.platform,
       onMessage: (m) => {
@@ -178,7 +178,8 @@ export class DockerCli {
         if (line) out(line);
       },
     });
-    out(`${formatReference(r)}\n`);
+    // run's and create's pull shows the daemon's messages alone (docker/cli create.go pullImage)
+    if (!o.forRun) out(`${formatReference(r)}\n`);
     return local;
   }
 
@@ -189,7 +190,7 @@ export class DockerCli {
       if (o.pull === "never" && !local) throw new BerthError(ErrorCode.imageNotFound, `Cannot run "${shortName(r)}": No such image, and --pull=never`);
       if (!local) s.stderr(`Unable to find image '${shortName(r)}' locally\n`);
       // the pull's progress goes to stderr, like Docker's when run pulls
-      local = await this.#fetch((b) => s.stderr(b), name, { platform: o.platform, quiet: o.quiet ?? false });
+      local = await this.#fetch((b) => s.stderr(b), name, { platform: o.platform, quiet: o.quiet ?? false, forRun: true });
     }
     return local;
   }

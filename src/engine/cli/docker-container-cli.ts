@@ -81,7 +81,13 @@ async function createFrom(ctx: CliContext, cmd: "run" | "create", args: string[]
 const run: Handler = async (ctx, args) => {
   const { c, opts, negated } = await createFrom(ctx, "run", args);
   if (opts.has("detach")) {
-    await ctx.containers.start(c);
+    try {
+      await ctx.containers.start(c);
+    } catch (e) {
+      // the runtime's words, from which the CLI reads 127 or 126 (as attached runs below)
+      if (isBerthError(e) && e.code === ErrorCode.containerStartFailed) throw new BerthError(e.code, runtimeError(e.message, startCommand(c)));
+      throw e;
+    }
     ctx.s.stdout(`${c.id}\n`);
     return 0;
   }
@@ -90,16 +96,25 @@ const run: Handler = async (ctx, args) => {
   try {
     await ctx.containers.start(c, { onCreated: a.wire });
   } catch (e) {
-    if (c.hostConfig.autoRemove) await ctx.containers.remove(c, { force: true });
+    if (c.hostConfig.autoRemove) await removeRun(ctx.containers, c);
     // Docker's runtime words: the CLI reads 127 (no such command) or 126 (not executable) from them, as run.go does
     if (isBerthError(e) && e.code === ErrorCode.containerStartFailed) throw new BerthError(e.code, runtimeError(e.message, startCommand(c)));
     throw e;
   }
   const code = await a.attached;
   if (code === undefined) return 0;
-  if (c.hostConfig.autoRemove) await ctx.containers.remove(c, { force: true });
+  if (c.hostConfig.autoRemove) await removeRun(ctx.containers, c);
   return code;
 };
+
+/**
+ * `run --rm`'s end: the container and its anonymous volumes gone (the daemon
+ * may be removing it already), as Docker's CLI waits for condition "removed".
+ */
+async function removeRun(containers: CliContext["containers"], c: Container): Promise<void> {
+  await containers.remove(c, { force: true, volumes: true });
+  await c.removed;
+}
 
 const create: Handler = async (ctx, args) => {
   const { c } = await createFrom(ctx, "create", args);

@@ -441,9 +441,11 @@ export class ContainerService {
     await this.networks?.detach(c, { forget: true }).catch(() => {});
     this.#containers.delete(c.id);
     c.state.status = Status.removing;
-    c.markRemoved();
     this.event(c, "destroy");
     await this.volumes?.removed(c, o.volumes ?? false).catch(() => {});
+    // removed once its anonymous volumes are (moby daemon/delete.go): `run --rm` and `wait
+    // --condition=removed` answer after them
+    c.markRemoved();
     // gone for every command from here; the guest's cleanup (unmount, delete) finishes in the background
     if (c.mounted) {
       c.mounted = false;

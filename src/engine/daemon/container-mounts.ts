@@ -40,7 +40,8 @@ export async function resolveMounts(
     if (given.has(p.destination) || (bind && tmpfs.has(p.destination))) throw fail(`Duplicate mount point: ${p.destination}`);
     given.add(p.destination);
     if (p.type === "volume") {
-      const v = await d.volumes.create(p.name || undefined, { ...(p.labels ? { labels: p.labels } : {}), anonymous: !p.name });
+      // a volume made here gets --mount's volume-label and volume-opt (an existing one keeps its own, as in Docker)
+      const v = await d.volumes.create(p.name || undefined, { ...(p.labels ? { labels: p.labels } : {}), ...(p.options ? { options: p.options } : {}), anonymous: !p.name });
       out.set(p.destination, { type: "volume", name: v.name, destination: p.destination, rw: p.rw, mode: p.mode || "z", propagation: "", copyData: p.copyData });
     } else if (p.type === "bind") {
       if (p.mustExist && !(await exists(d.containers, p.source))) throw fail(`invalid mount config for type "bind": bind source path does not exist: ${p.source}`);
@@ -84,6 +85,9 @@ export async function populateVolumes(d: { containers: ContainerService; volumes
   for (const m of todo) {
     m.copyData = false;
     const v = d.volumes.get(m.name!);
+    // nothing of the image's there: nothing to copy, and the volume is not touched (one with mount
+    // options is mounted at the start, and fails there, as Docker's)
+    if ((await d.containers.guest(["/bin/sh", "-c", '[ -d "$1" ]', "has", `${c.rootfs}${m.destination}`])).code !== 0) continue;
     if (!(await d.volumes.isEmpty(v))) continue;
     const target = await d.volumes.guestPath(v);
     // the image's directory (not a file): its owner and mode, then what is in it

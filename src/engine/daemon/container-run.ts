@@ -47,7 +47,7 @@ export async function runContainer(d: Daemon, req: RunRequest, out: RunOutput): 
     try {
       await d.containers.start(c);
     } catch (e) {
-      if (c.hostConfig.autoRemove) await d.containers.remove(c, { force: true }).catch(() => {});
+      if (c.hostConfig.autoRemove) await d.containers.remove(c, { force: true, volumes: true }).catch(() => {});
       // a command that is missing or not executable is the container's status (127, 126), as Docker's CLI exits
       if (e instanceof BerthError && e.code === ErrorCode.containerStartFailed) {
         out.stderr(new TextEncoder().encode(`${e.toLine()}\n`));
@@ -55,7 +55,10 @@ export async function runContainer(d: Daemon, req: RunRequest, out: RunOutput): 
       }
       throw e;
     }
-    return await exited;
+    const code = await exited;
+    // --rm: answered once the container and its anonymous volumes are gone (Docker's condition "removed")
+    if (c.hostConfig.autoRemove) await c.removed;
+    return code;
   } finally {
     c.attached.delete(link);
   }

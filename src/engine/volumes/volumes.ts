@@ -182,7 +182,7 @@ export class VolumeService {
    * A volume with the local driver's mount options (type, device, o) is
    * mounted at its first use, as Docker's local driver does it
    * (`mount -t TYPE -o O DEVICE _data`), and stays until no running container uses it.
-   * @throws BerthError container-start-failed in moby's words ("error while mounting volume …: failed to mount local volume: mount …")
+   * @throws BerthError invalid-parameter (its options do not mount) in moby's words ("error while mounting volume …: failed to mount local volume: mount …")
    */
   async #mount(v: VolumeRecord, data: string): Promise<void> {
     const o = v.options;
@@ -190,7 +190,7 @@ export class VolumeService {
     const r = await this.#guest.run(["/bin/sh", "-c", script, "mount", data, o["type"] || "none", o["device"] ?? "", o["o"] ?? ""]);
     if (r.code === 0) return;
     const why = (/: ([^:]+)$/.exec(r.stderr.trim())?.[1] ?? (r.stderr.trim() || `exit status ${r.code}`)).toLowerCase();
-    throw new BerthError(ErrorCode.containerStartFailed, `Cannot mount volume "${v.name}": error while mounting volume '${data}': failed to mount local volume: ${mountErrorText(o["device"] ?? "", data, o["o"] ?? "")}: ${why}`);
+    throw new BerthError(ErrorCode.invalidParameter, `Cannot mount volume "${v.name}": error while mounting volume '${data}': failed to mount local volume: ${mountErrorText(o["device"] ?? "", data, o["o"] ?? "")}: ${why}`);
   }
 
   /** No running container uses the volume any more: one with mount options is unmounted (a tmpfs one's data goes, as in Docker). */

@@ -44,6 +44,8 @@ test("docker pull, images and run, with Docker's output and exit codes", async (
   assert.match(lines[10]!, new RegExp(`^${r.replace(/\./g, "\\.")}/test/busybox\\s+latest\\s+[0-9a-f]{12}\\s+\\d+ years ago\\s+2\\.\\d+MB$`));
   assert.deepEqual(lines.slice(11), ["from the upper layer", "42", "status 4", ""]);
   assert.match(out.stderr, new RegExp(`Unable to find image '${r.replace(/\./g, "\\.")}/test/layered:v1' locally`));
+  // run's pull shows the daemon's messages alone: no "Using default tag", no reference at the end (docker/cli create.go)
+  assert.doesNotMatch(out.stderr, new RegExp(`^(Using default tag|${r.replace(/\./g, "\\.")}/test/layered:v1$)`, "m"));
   // test/layered is busybox's layer plus one: the shared layer is neither downloaded nor unpacked again
   assert.match(out.stderr, /\n[0-9a-f]{12}: Already exists\n[0-9a-f]{12}: Pulling fs layer\n(?:[0-9a-f]{12}: [A-Z][A-Za-z ]+\n)*[0-9a-f]{12}: Pull complete\n/);
 });

@@ -144,7 +144,13 @@ docker volume create -o type=none -o o=bind -o device=/root/dev devvol >/dev/nul
 docker run --rm -v devvol:/d ${img} sh -c 'cat /d/d; echo w > /d/w' | sed 's/^/optbind: /'; cat /root/dev/w | sed 's/^/optbind-host: /'
 docker volume rm devvol tmpvol | sed 's/^/optrm: /'; [ -f /root/dev/d ] && echo "optkept: yes"
 docker volume create -o type=none -o o=bind -o device=/nope nodev >/dev/null
-docker run --rm -v nodev:/d ${img} true 2>&1 | sed -n 1p | sed 's/^/optbad: /'; docker volume rm nodev >/dev/null
+docker run --rm -v nodev:/d ${img} true 2>&1 | sed -n 1p | sed 's/^/optbad: /'
+docker create --name zz2 -v nodev:/d ${img} true >/dev/null && docker start zz2 2>&1 | tail -1 | sed 's/^/optstart: /'
+docker ps -a --filter name=zz2 --format '{{.Status}}' | sed 's/^/optstate: /'; docker rm zz2 >/dev/null; docker volume rm nodev >/dev/null
+docker run --rm --mount type=volume,src=mv,dst=/x,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=1m ${img} sh -c 'df -k /x | tail -1' | sed 's/^/volopt: /'
+docker run --rm --mount type=volume,src=mv2,dst=/x,volume-opt=bogus=1 ${img} true 2>&1 | sed -n 1p | sed 's/^/volopt-bad: /'; docker volume rm mv >/dev/null
+before=$(docker volume ls -q | wc -l); docker run --rm -v /anonx ${img} true; echo "rmanon: $before $(docker volume ls -q | wc -l)"
+docker run -d --name zz3 ${img} nonexist 2>/tmp/dm; echo "dmissing-status: $?"; sed 's/^/dmissing: /' /tmp/dm; docker rm zz3 >/dev/null
 docker volume create -o bogus=1 xx 2>&1 | sed 's/^/optbogus: /'`);
   assert.equal(out.code, 0, out.stderr);
   // the local driver's options: a tmpfs volume (its data gone once no container uses it), a bind to a guest path
@@ -159,6 +165,17 @@ docker volume create -o bogus=1 xx 2>&1 | sed 's/^/optbogus: /'`);
   assert.deepEqual(tagged(out.stdout, "optkept:"), ["yes"]);
   assert.deepEqual(tagged(out.stdout, "optbad:"), ["docker: Error response from daemon: error while mounting volume '/var/lib/docker/volumes/nodev/_data': failed to mount local volume: mount /nope:/var/lib/docker/volumes/nodev/_data, flags: 0x1000: no such file or directory"]);
   assert.deepEqual(tagged(out.stdout, "optbogus:"), ['Error response from daemon: create xx: invalid option: "bogus"']);
+  // a volume that cannot be mounted fails the start, not the create (Docker mounts it at the start)
+  assert.deepEqual(tagged(out.stdout, "optstart:"), ["Error: failed to start containers: zz2"]);
+  assert.match(tagged(out.stdout, "optstate:")[0]!, /^Created/);
+  // --mount volume-opt makes the new volume with the local driver's options
+  assert.match(tagged(out.stdout, "volopt:")[0]!, /^tmpfs\s+1024\s/);
+  assert.deepEqual(tagged(out.stdout, "volopt-bad:"), ['docker: Error response from daemon: create mv2: invalid option: "bogus"']);
+  // run --rm answers once its anonymous volume is gone too
+  const [before, after] = tagged(out.stdout, "rmanon:")[0]!.split(" ");
+  assert.equal(after, before);
+  assert.match(out.stdout, /^dmissing-status: 127$/m);
+  assert.deepEqual(tagged(out.stdout, "dmissing:"), ["docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"nonexist\": executable file not found in $PATH: unknown", "", "Run 'docker run --help' for more information"]);
   assert.ok(out.stdout.includes("guest\n"));
   assert.deepEqual(tagged(out.stdout, "bind:"), ["back"]);
   assert.deepEqual(tagged(out.stdout, "made:"), ["yes"]);
