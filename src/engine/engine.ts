@@ -41,8 +41,9 @@ export interface EngineOptions {
   snapshots?: SnapshotStore;
   /**
    * where a whole session is kept (persist="session"): saveSession() writes the
-   * running VM's state there, and the next start goes on from it (once) with
-   * the containers still running. Needs `docker.stateStore`.
+   * running VM's state there, and the next start goes on from it with the
+   * containers still running, while the state store holds what it held then.
+   * Needs `docker.stateStore`.
    */
   session?: SnapshotStore;
   /** ms a cold boot may take to reach the agent */
@@ -72,7 +73,7 @@ const DHCP_MAX_MS = 45000;
 
 const DEFAULT_ENV = [DEFAULT_PATH_ENV, "HOME=/root"];
 
-/** ms after a change to the state store before a hidden page's session is saved again */
+/** ms after a change to the state store before the session is saved again */
 const SESSION_RESAVE_MS = 1000;
 
 /** One guest VM with its agent: boots or restores it, runs processes in it. */
@@ -200,23 +201,24 @@ export class Engine {
       await guard.load();
       const sealed = await options.session.get(skey).catch(() => undefined);
       if (sealed) {
+        const discard = (why: string): void => options.onWarning?.(new BerthError(ErrorCode.snapshotInvalid, `Discarded the saved session and starting the containers afresh: ${why.replace(/^Cannot [^:]*: /, "")}`));
         try {
           const { record, state, blobs } = await openSession<EngineSession>(skey, sealed);
-          if ((await SessionGuard.fingerprint(guard.records())) !== record.fingerprint) {
-            // kept until a new one replaces it: harmless, and never used
-            throw new BerthError(ErrorCode.snapshotInvalid, "Cannot use the saved session: the containers' or volumes' state was saved after it");
+          // a stale one is kept until a new one replaces it: harmless, and never used
+          if ((await SessionGuard.fingerprint(guard.records())) !== record.fingerprint) discard("the containers' or volumes' state was saved after it");
+          else {
+            lap("session-load");
+            options.onPhase?.(BootPhase.restoring);
+            const vm = await VmHost.start(images, { ...vmOptions, state, timings, sessionNextId: record.engine.channel.nextId, stateClock: record.engine.clock });
+            options.onPhase?.(BootPhase.ready);
+            return new Engine(vm, { restored: true, session: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, guard, record.engine, blobs);
           }
-          lap("session-load");
-          options.onPhase?.(BootPhase.restoring);
-          const vm = await VmHost.start(images, { ...vmOptions, state, timings, sessionNextId: record.engine.channel.nextId, stateClock: record.engine.clock });
-          options.onPhase?.(BootPhase.ready);
-          return new Engine(vm, { restored: true, session: true, readyMs: Math.round(now() - t0), timings }).#withDocker(options, skey, guard, record.engine, blobs);
         } catch (e) {
-          if (!isBerthError(e) || !/state was saved after it/.test(e.message)) await options.session.delete(skey).catch(() => {});
-          const why = isBerthError(e) ? e.message : String(e);
-          options.onWarning?.(new BerthError(ErrorCode.snapshotInvalid, `Discarded the saved session and starting the containers afresh: ${why.replace(/^Cannot [^:]*: /, "")}`));
-          mark = now();
+          // an unreadable or unrestorable one goes
+          await options.session.delete(skey).catch(() => {});
+          discard(isBerthError(e) ? e.message : String(e));
         }
+        mark = now();
       }
     }
 

@@ -71,7 +71,7 @@ export class EngineClient {
     if (!this.#started) {
       // what containers wrote to volumes, and the containers themselves (or the whole session), are saved before the page goes
       const session = this.#options.persist === "session";
-      const save = (): void => void (session ? this.saveSession() : this.flush()).catch(() => {});
+      const save = (): void => void this.#save().catch(() => {});
       addEventListener("pagehide", save);
       document.addEventListener?.("visibilitychange", () => {
         if (document.visibilityState === "hidden") save();
@@ -157,9 +157,10 @@ export class EngineClient {
 
   /**
    * Saves the whole session for the next page load (persist="session"; the
-   * page calls it itself when it is hidden or goes away): what flush() saves,
-   * then the running VM's state; the next start() restores it once, with the
-   * containers still running (StartInfo.session). Answers the bytes stored.
+   * page calls it itself when it is hidden or goes away, and the engine a
+   * second after each change to its state): the running VM's state with the
+   * engine's record of it; the next start() restores it, with the containers
+   * still running (StartInfo.session). Answers the bytes stored.
    * @throws BerthError storage-full; invalid-parameter without persist="session"; vm-not-running
    */
   async saveSession(): Promise<{ bytes: number }> {
@@ -167,6 +168,11 @@ export class EngineClient {
     if (!this.#started) return { bytes: 0 };
     await this.#started;
     return unwrap(await this.#api.saveSession());
+  }
+
+  /** What the page saves when it is hidden or goes, and on close(): the session, or what flush() saves. */
+  async #save(): Promise<unknown> {
+    return this.#options.persist === "session" ? this.saveSession() : this.flush();
   }
 
   /**
@@ -201,7 +207,7 @@ export class EngineClient {
    * engine: its Worker ends; this client cannot be used again.
    */
   async close(): Promise<void> {
-    await (this.#options.persist === "session" ? this.saveSession() : this.flush()).catch(() => {});
+    await this.#save().catch(() => {});
     this.#worker.terminate();
   }
 

@@ -3,7 +3,7 @@ import { columns, humanAgo, humanSize, ellipsis } from "../../common/docker-form
 import { clientError, usageError, last, parseFlags, requireArgs } from "../../common/docker-flags.js";
 import { cliFailure } from "../../common/cli/cli-errors.js";
 import { commandPath, commandSpec } from "../../common/cli/command-spec.js";
-import { DOCKER_COMMANDS, GROUP_HELP } from "../../common/cli/docker-commands.js";
+import { GROUP_HELP } from "../../common/cli/docker-commands.js";
 import { BerthError, ErrorCode } from "../../common/errors.js";
 import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, serverName, type Reference } from "../../common/reference.js";

@@ -90,8 +90,8 @@ export async function populateVolumes(d: { containers: ContainerService; volumes
     if ((await d.containers.guest(["/bin/sh", "-c", '[ -d "$1" ]', "has", `${c.rootfs}${m.destination}`])).code !== 0) continue;
     if (!(await d.volumes.isEmpty(v))) continue;
     const target = await d.volumes.guestPath(v);
-    // the image's directory (not a file): its owner and mode, then what is in it
-    const script = '[ -d "$1" ] || exit 0; set -e; o=$(stat -c "%u:%g %a" "$1"); chown "${o% *}" "$2"; chmod "${o#* }" "$2"; cp -a "$1/." "$2/"';
+    // the image's directory: its owner and mode, then what is in it
+    const script = 'set -e; o=$(stat -c "%u:%g %a" "$1"); chown "${o% *}" "$2"; chmod "${o#* }" "$2"; cp -a "$1/." "$2/"';
     const r = await d.containers.guest(["/bin/sh", "-c", script, "copy-up", `${c.rootfs}${m.destination}`, target]);
     if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot create container "${c.name}": copying the image's ${m.destination} into volume ${v.name}: ${r.stderr.trim().replaceAll(c.rootfs, "")}`);
   }

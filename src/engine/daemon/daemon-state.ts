@@ -152,16 +152,12 @@ export class DaemonState {
       c.ports = s.ports;
       c.mounted = s.mounted;
       this.#kept.set(c.id, { ...(s.upper ? { upper: s.upper } : {}), ...(s.logs ? { logs: s.logs } : {}) });
-      for (const l of decodeLogs(blobs[s.log] ?? new Uint8Array())) {
-        c.logs.push(l);
-        c.logBytes += l.bytes.length;
-      }
-      // what it logged since it was kept is saved at its next save
+      appendLogs(c, blobs[s.log]);
+      // what it logged since it was kept (and, running, what it writes from now) is saved at its next save
       if (c.logs.length) this.#dirty.add(c.id);
       const up = s.state.status === Status.running || s.state.status === Status.paused;
       if (up && s.proc !== undefined) {
         this.#d.containers.adopt(c, s.proc);
-        // what it writes from now is saved as any running container's
         this.#dirty.add(c.id);
         continue;
       }
@@ -182,11 +178,7 @@ export class DaemonState {
 
   /** A container's kept log, read back into it. */
   async #readLogs(c: Container, digest: string | undefined): Promise<void> {
-    const bytes = digest ? await this.#store.get(digest) : undefined;
-    if (bytes) for (const l of decodeLogs(bytes)) {
-      c.logs.push(l);
-      c.logBytes += l.bytes.length;
-    }
+    appendLogs(c, digest ? await this.#store.get(digest) : undefined);
   }
 
   /**
@@ -307,6 +299,14 @@ export class DaemonState {
     const script = 'set -e; umount "$1/rootfs"; tar -C "$2/upper" -xf "$3"; mount -t overlay overlay -o "lowerdir=$4,upperdir=$2/upper,workdir=$2/work" "$1/rootfs"';
     const r = await this.#transfer.give(bytes, (tar) => this.#d.containers.guest(["/bin/sh", "-c", script, "restore", c.bundle, rw, tar, c.config.layers.join(":")]));
     if (r.code !== 0) throw new BerthError(ErrorCode.containerStartFailed, `Cannot mount "${c.name}": its kept writable layer could not be put back: ${r.stderr.trim()}`);
+  }
+}
+
+/** A log blob's lines (encodeLogs) added to a container's log. */
+function appendLogs(c: Container, bytes: Uint8Array | undefined): void {
+  if (bytes) for (const l of decodeLogs(bytes)) {
+    c.logs.push(l);
+    c.logBytes += l.bytes.length;
   }
 }
 

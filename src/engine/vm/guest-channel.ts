@@ -176,9 +176,7 @@ export class GuestChannel implements GuestRuntime {
     this.#check();
     const flags = (options.stdin ? ExecFlag.stdin : 0) | (options.tty ? ExecFlag.tty : 0);
     const id = this.#nextId++;
-    const proc = this.#process(id, options);
-    // an ERROR instead of output means the request itself failed (e.g. a malformed argv)
-    this.#pending.set(id, { resolve: () => {}, reject: (e) => this.#streams.get(id)?.failed(e) });
+    const proc = this.#running(id, options);
     this.#write(encodeFrame({ type: Msg.exec, id, flags, payload: encodeExec(req) }));
     return proc;
   }
@@ -282,8 +280,7 @@ export class GuestChannel implements GuestRuntime {
    */
   adopt(id: number, options: ExecOptions = {}): GuestProcess {
     this.#check();
-    const proc = this.#process(id, options);
-    this.#pending.set(id, { resolve: () => {}, reject: (e) => this.#streams.get(id)?.failed(e) });
+    const proc = this.#running(id, options);
     const held = this.#held?.get(id);
     this.#held?.delete(id);
     // what it said while it waited, after the caller has the process
@@ -337,6 +334,13 @@ export class GuestChannel implements GuestRuntime {
     for (const s of this.#streams.values()) s.failed(reason);
     this.#pending.clear();
     this.#streams.clear();
+  }
+
+  /** A process that runs until its exit frame; an ERROR instead of output means its request failed (e.g. a malformed argv). */
+  #running(id: number, options: ExecOptions): GuestProcess {
+    const proc = this.#process(id, options);
+    this.#pending.set(id, { resolve: () => {}, reject: (e) => this.#streams.get(id)?.failed(e) });
+    return proc;
   }
 
   #process(id: number, options: ExecOptions): GuestProcess {
@@ -401,6 +405,13 @@ export class GuestChannel implements GuestRuntime {
   }
 
   #dispatch(f: Frame): void {
+    // a restored session's process not adopted yet: what it says waits for adopt()
+    if (this.#held && (f.type === Msg.stdout || f.type === Msg.stderr || f.type === Msg.exit) && !this.#streams.has(f.id)) {
+      const kept = this.#held.get(f.id) ?? [];
+      kept.push(f);
+      this.#held.set(f.id, kept);
+      return;
+    }
     switch (f.type) {
       case Msg.ack:
         if (f.payload.length === 4) this.#acked(readU32(f.payload));
@@ -444,18 +455,6 @@ export class GuestChannel implements GuestRuntime {
         for (const l of s?.close ?? []) l();
         return;
       }
-      case Msg.stdout:
-      case Msg.stderr:
-      case Msg.exit:
-        if (this.#held && !this.#streams.has(f.id)) {
-          const kept = this.#held.get(f.id) ?? [];
-          kept.push(f);
-          this.#held.set(f.id, kept);
-          return;
-        }
-        break;
-    }
-    switch (f.type) {
       case Msg.stdout:
       case Msg.stderr: {
         const s = this.#streams.get(f.id);

@@ -51,6 +51,11 @@ const clock = { offset: 0 };
 const SHIFTED = Symbol("berth-shifted-clock");
 type Tick = (() => number) & { [SHIFTED]?: true };
 
+/** Undocumented: the JS devices read v86's clock from the emulator class's static `microtick`. */
+function emulatorClock(emu: V86): { microtick?: Tick } | undefined {
+  return (emu as unknown as { v86?: { constructor: { microtick?: Tick } } }).v86?.constructor;
+}
+
 function shifted(f: Tick): Tick {
   if (f[SHIFTED]) return f;
   const g: Tick = () => f() + clock.offset;
@@ -184,8 +189,7 @@ export class VmHost {
     });
     await new Promise<void>((resolve) => emu.add_listener("emulator-loaded", () => resolve()));
     lap("vm-create");
-    // Undocumented: the JS devices read v86's clock from the emulator class's static `microtick`
-    const ticks = (emu as unknown as { v86?: { constructor: { microtick?: Tick } } }).v86?.constructor;
+    const ticks = emulatorClock(emu);
     if (ticks?.microtick) ticks.microtick = shifted(ticks.microtick);
 
     // The agent's channel is virtio-console port 1: measured against the second
@@ -386,8 +390,7 @@ export class VmHost {
 
   /** The emulator's clock now (ms): saved with a session's state, given back as VmOptions.stateClock. */
   clock(): number {
-    const ticks = (this.#emu as unknown as { v86?: { constructor: { microtick?: () => number } } }).v86?.constructor;
-    return ticks?.microtick?.() ?? performance.now() + clock.offset;
+    return emulatorClock(this.#emu)?.microtick?.() ?? performance.now() + clock.offset;
   }
 
   async saveState(): Promise<ArrayBuffer> {

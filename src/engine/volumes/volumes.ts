@@ -186,7 +186,7 @@ export class VolumeService {
    */
   async #mount(v: VolumeRecord, data: string): Promise<void> {
     const o = v.options;
-    const script = 'grep -q " $1 " /proc/mounts && exit 0; if [ -n "$4" ]; then mount -t "$2" -o "$4" "$3" "$1"; else mount -t "$2" "$3" "$1"; fi';
+    const script = `${MOUNTED} && exit 0; if [ -n "$4" ]; then mount -t "$2" -o "$4" "$3" "$1"; else mount -t "$2" "$3" "$1"; fi`;
     const r = await this.#guest.run(["/bin/sh", "-c", script, "mount", data, o["type"] || "none", o["device"] ?? "", o["o"] ?? ""]);
     if (r.code === 0) return;
     const why = (/: ([^:]+)$/.exec(r.stderr.trim())?.[1] ?? (r.stderr.trim() || `exit status ${r.code}`)).toLowerCase();
@@ -197,7 +197,7 @@ export class VolumeService {
   async release(name: string): Promise<void> {
     const v = this.#volumes.get(name);
     if (!v || !mounted(v)) return;
-    await this.#guest.run(["/bin/sh", "-c", 'if grep -q " $1 " /proc/mounts; then umount "$1"; fi', "umount", `${this.#dir(v)}/_data`]);
+    await this.#guest.run(["/bin/sh", "-c", `if ${MOUNTED}; then umount "$1"; fi`, "umount", `${this.#dir(v)}/_data`]);
   }
 
   #dir(v: VolumeRecord): string {
@@ -223,7 +223,7 @@ export class VolumeService {
     if (users.length) throw new BerthError(ErrorCode.volumeInUse, `Cannot remove volume "${name}": remove ${name}: volume is in use - [${users.join(", ")}]`);
     // never through a mount: a bind-typed volume's device is somebody else's
     if (mounted(v)) await this.release(name);
-    const r = await this.#guest.run(["/bin/sh", "-c", 'grep -q " $1/_data " /proc/mounts || rm -rf "$1"', "rm", this.#dir(v)]).catch(() => undefined);
+    const r = await this.#guest.run(["/bin/sh", "-c", `${MOUNTED} || rm -rf "$2"`, "rm", `${this.#dir(v)}/_data`, this.#dir(v)]).catch(() => undefined);
     if (r && r.code !== 0) throw new BerthError(ErrorCode.volumeInUse, `Cannot remove volume "${name}": remove ${name}: volume has active mounts`);
     this.#volumes.delete(name);
     this.#loaded.delete(name);
@@ -235,7 +235,7 @@ export class VolumeService {
   /** Bytes of file data in a volume (counted in the guest when it is there, else as last saved). */
   async size(v: VolumeRecord): Promise<number> {
     if (!this.#loaded.has(v.name)) return v.size ?? 0;
-    return Number((await this.#sh(`Cannot size volume "${v.name}"`, SIZE, `${this.#dir(v)}/_data`).catch(() => "0")).trim()) || 0;
+    return Number((await this.#sh(`Cannot size volume "${v.name}"`, sizeOf('"$1"'), `${this.#dir(v)}/_data`).catch(() => "0")).trim()) || 0;
   }
 
   /** Docker's JSON for a volume (`docker volume inspect`). */
@@ -346,8 +346,13 @@ function mountErrorText(device: string, target: string, o: string): string {
 /** A signature of every node below _data (name, size, ctime, mode, owner), run in the volume's directory. */
 const SIGNATURE = `find _data -exec stat -c '%n %s %Z %a %u %g' {} + | md5sum`;
 
-/** Bytes of the regular files below $1. */
-const SIZE = `find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
+/** A guest command line (sh) that prints the bytes of the regular files below directory `dir` (a shell word). */
+function sizeOf(dir: string): string {
+  return `find ${dir} -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }'`;
+}
+
+/** Whether directory "$1" is a mount point (sh). */
+const MOUNTED = 'grep -q " $1 " /proc/mounts';
 
 /**
  * $1 the volume's directory, $2 where its tar goes: "unchanged", or the data's
@@ -362,7 +367,7 @@ sig=$(${SIGNATURE})
 if [ -e .saved ] && [ "$(cat .saved)" = "$sig" ]; then echo unchanged; exit 0; fi
 echo "$sig" > .saved
 ${tarToShare("_data", '"$2"')} || exit 1
-${SIZE.replace('"$1"', "_data")}`;
+${sizeOf("_data")}`;
 
 /** $1 the volume's directory, $2 its saved tar ("" for none): made afresh (_data root's, 0755), the tar unpacked into _data. */
 const LOAD = `rm -rf "$1" && mkdir -p "$1/_data" && chmod 755 "$1/_data" || exit 1
