@@ -1,3 +1,4 @@
+import { isRunning } from "../../common/container-state.js";
 import { BerthError, ErrorCode, isBerthError } from "../../common/errors.js";
 import type { Platform } from "../../common/oci-image.js";
 import { familiarName, formatReference, parseReference, shortName } from "../../common/reference.js";
@@ -120,7 +121,7 @@ export class EngineDaemon implements Daemon {
       released: (c) => {
         void this.volumes.flush(volumeNames(c)).catch(() => {});
         // a volume with mount options is unmounted once no running container uses it (Docker's refcount)
-        const running = this.containers.list().filter((x) => x !== c && x.state.status === "running").flatMap(volumeNames);
+        const running = this.containers.list().filter((x) => x !== c && isRunning(x.state)).flatMap(volumeNames);
         for (const name of volumeNames(c)) if (!running.includes(name)) void this.volumes.release(name).catch(() => {});
         void this.shares?.sync().catch(() => {});
       },
